@@ -1,0 +1,128 @@
+"""Areas of interest: named groups of districts.
+
+Three kinds: presets shipped with Wardscope (geo/areas.yaml), every single
+district (by name or GSS code), and areas a user saves (``user/areas.yaml``,
+written atomically with the previous version kept).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from geo import atomic
+from geo.config import user_dir
+from geo.errors import UnknownAreaError, WardscopeError
+from geo.gss import is_gss
+
+PRESETS_FILE = Path(__file__).with_name("areas.yaml")
+
+
+@dataclass(frozen=True)
+class Area:
+    """An area of interest: a name and the district (LAD 2024) codes it covers."""
+
+    name: str
+    lad_codes: tuple[str, ...]
+    kind: str  # "preset", "district" or "user"
+    description: str = ""
+
+    @property
+    def key(self) -> str:
+        """A short stable key for caches and file names."""
+        return self.lad_codes[0] if self.kind == "district" else self.name
+
+
+def _load_yaml(path: Path) -> dict:
+    if not path.is_file():
+        return {}
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise WardscopeError(f"{path}: not valid YAML ({exc})") from None
+    return data.get("presets", data.get("areas", {})) or {}
+
+
+def user_areas_file() -> Path:
+    return user_dir() / "areas.yaml"
+
+
+def presets() -> list[Area]:
+    return [Area(name, tuple(spec["districts"]), "preset", spec.get("description", ""))
+            for name, spec in _load_yaml(PRESETS_FILE).items()]
+
+
+def user_areas() -> list[Area]:
+    return [Area(name, tuple(spec["districts"]), "user", spec.get("description", ""))
+            for name, spec in _load_yaml(user_areas_file()).items()]
+
+
+def district_areas(districts: pd.DataFrame) -> list[Area]:
+    """One area per district; ``districts`` has ``code`` and ``name``."""
+    return [Area(row.name, (row.code,), "district") for row in districts.sort_values("name").itertuples(index=False)]
+
+
+def list_areas(districts: pd.DataFrame) -> list[Area]:
+    """Presets, then user areas, then every district by name."""
+    return presets() + user_areas() + district_areas(districts)
+
+
+def resolve_area(name_or_code: str, districts: pd.DataFrame) -> Area:
+    """Find an area by name (any case) or district GSS code.
+
+    Raises :class:`UnknownAreaError` with close matches when nothing matches.
+    """
+    text = (name_or_code or "").strip()
+    if not text:
+        raise UnknownAreaError("no area given; use a preset name, a district name or a district code (see: python cli.py areas)")
+    if is_gss(text.upper()):
+        code = text.upper()
+        hit = districts[districts["code"] == code]
+        if hit.empty:
+            raise UnknownAreaError(f"{code} is not a district in the store (England, LAD May 2024)")
+        return Area(hit["name"].iloc[0], (code,), "district")
+    wanted = text.casefold()
+    for area in list_areas(districts):
+        if area.name.casefold() == wanted:
+            known = set(districts["code"])
+            missing = [c for c in area.lad_codes if c not in known]
+            if missing:
+                raise UnknownAreaError(f"area {area.name!r} names district(s) not in the store: {', '.join(missing)}")
+            return area
+    names = [a.name for a in list_areas(districts)]
+    close = [n for n in names if wanted in n.casefold()][:5]
+    hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else "; see: python cli.py areas"
+    raise UnknownAreaError(f"no area or district called {text!r}{hint}")
+
+
+def save_area(name: str, lad_codes: list[str], districts: pd.DataFrame, description: str = "") -> Area:
+    """Save a user area of interest (atomic write, previous version kept)."""
+    name = (name or "").strip()
+    if not name:
+        raise WardscopeError("an area needs a name")
+    if any(a.name.casefold() == name.casefold() for a in presets() + district_areas(districts)):
+        raise WardscopeError(f"{name!r} is already a preset or district name; choose another")
+    codes = sorted({c.strip().upper() for c in lad_codes})
+    if not codes:
+        raise WardscopeError("an area needs at least one district")
+    unknown = sorted(set(codes) - set(districts["code"]))
+    if unknown:
+        raise UnknownAreaError(f"not districts in the store: {', '.join(unknown)}")
+    path = user_areas_file()
+    data = {"areas": {a.name: {"districts": list(a.lad_codes), "description": a.description}
+                      for a in user_areas() if a.name.casefold() != name.casefold()}}
+    data["areas"][name] = {"districts": codes, "description": description}
+    atomic.write_text(path, yaml.safe_dump(data, sort_keys=True, allow_unicode=True), keep_previous=True)
+    return Area(name, tuple(codes), "user", description)
+
+
+def area_table(districts: pd.DataFrame) -> pd.DataFrame:
+    """Every area of interest as rows: kind, name, district codes and names."""
+    names = dict(zip(districts["code"], districts["name"]))
+    rows = [{"kind": a.kind, "name": a.name, "n_districts": len(a.lad_codes),
+             "lad_codes": " ".join(a.lad_codes), "lad_names": "; ".join(names.get(c, "?") for c in a.lad_codes)}
+            for a in list_areas(districts)]
+    return pd.DataFrame(rows)

@@ -1,0 +1,43 @@
+"""Errors a user can act on.
+
+Every error Wardscope raises on purpose subclasses :class:`WardscopeError`
+(itself a ``ValueError``), so the CLI and the app can show its message as a
+single line instead of a traceback. Messages name the file, row or value
+that is wrong and, where possible, what would fix it.
+"""
+
+
+class WardscopeError(ValueError):
+    """Base class: the message is written for the user."""
+
+
+class StoreNotInstalled(WardscopeError):
+    """The local store has not been installed yet."""
+
+
+class SourceFileError(WardscopeError):
+    """A source file (mirror, download or upload) is missing or malformed."""
+
+
+class MissingSourceFile(SourceFileError):
+    """A file the install needs is not in the mirror directory."""
+
+
+class CRSError(WardscopeError):
+    """A coordinate reference system is missing, unexpected or mismatched."""
+
+
+class GSSCodeError(WardscopeError):
+    """A GSS code is malformed, duplicated or unknown."""
+
+
+class UnknownAreaError(WardscopeError):
+    """An area of interest or district name/code does not match anything."""
+
+
+class OfflineError(WardscopeError):
+    """A download was needed but the publisher could not be reached."""
+
+
+class PublisherError(WardscopeError):
+    """A publisher answered, but not with the data we asked for."""

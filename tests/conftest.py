@@ -1,0 +1,58 @@
+"""Shared fixtures.
+
+Most tests run on the real installed store (``python cli.py install`` first;
+.ci/run does it). ``mini_mirror`` builds a three-district mirror from the real
+mirror for install tests. ``tmp_env`` points the store and user directories at
+a temporary folder so a test never touches the real ones.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from geo.config import default_mirror  # noqa: E402
+
+#: Luton (unchanged wards), Worcester (re-warded in 2024), Nottingham (no Dec 2023 ward without LSOA).
+MINI_DISTRICTS = ["E06000032", "E07000237", "E06000018"]
+
+
+@pytest.fixture(scope="session")
+def mirror() -> Path:
+    path = default_mirror()
+    if path is None or not path.is_dir():
+        pytest.fail("the real data mirror is needed (../shared/data or WARDSCOPE_MIRROR)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def store():
+    from geo.store import Store, StoreNotInstalled
+
+    try:
+        return Store().preload()
+    except StoreNotInstalled as exc:
+        pytest.fail(f"{exc} (the tests use the real installed store)")
+
+
+@pytest.fixture(scope="session")
+def mini_mirror(tmp_path_factory, mirror) -> Path:
+    from tests.mirror_subset import build_subset
+
+    dst = tmp_path_factory.mktemp("mini_mirror")
+    build_subset(mirror, dst, MINI_DISTRICTS)
+    return dst
+
+
+@pytest.fixture()
+def tmp_env(tmp_path, monkeypatch):
+    """A private data and user directory for one test."""
+    monkeypatch.setenv("WARDSCOPE_DATA", str(tmp_path / "data"))
+    monkeypatch.setenv("WARDSCOPE_USER", str(tmp_path / "user"))
+    return tmp_path

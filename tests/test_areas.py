@@ -1,0 +1,44 @@
+"""Areas of interest: presets, districts, user areas and bad names."""
+
+from __future__ import annotations
+
+import pytest
+
+from geo.areas import list_areas, resolve_area, save_area, user_areas
+from geo.errors import UnknownAreaError, WardscopeError
+
+
+def test_presets_resolve_to_their_districts(store):
+    districts = store.districts()
+    sm = resolve_area("south midlands", districts)
+    assert sm.lad_codes == ("E06000055", "E06000056", "E06000032", "E06000042", "E06000061", "E06000062")
+    emcca = resolve_area("East Midlands CCA", districts)
+    assert len(emcca.lad_codes) == 17 and "E06000018" in emcca.lad_codes
+    assert resolve_area("Worcestershire", districts).lad_codes == tuple(f"E0700023{i}" for i in range(4, 10))
+
+
+def test_single_districts_by_name_or_code(store):
+    districts = store.districts()
+    assert resolve_area("Luton", districts).lad_codes == ("E06000032",)
+    assert resolve_area("e06000018", districts).name == "Nottingham"
+    assert len([a for a in list_areas(districts) if a.kind == "district"]) == 296
+
+
+def test_unknown_area_suggests(store):
+    with pytest.raises(UnknownAreaError, match="did you mean 'South Midlands'"):
+        resolve_area("Midlands", store.districts())
+    with pytest.raises(UnknownAreaError, match="not a district"):
+        resolve_area("E06999999", store.districts())
+
+
+def test_user_area_saved_atomically_with_previous(store, tmp_env):
+    districts = store.districts()
+    save_area("Luton and Bedford", ["E06000032", "E06000055"], districts)
+    save_area("Luton and Bedford", ["E06000032"], districts)
+    assert resolve_area("luton and bedford", districts).lad_codes == ("E06000032",)
+    assert (tmp_env / "user" / "areas.yaml.prev").exists()
+    assert [a.name for a in user_areas()] == ["Luton and Bedford"]
+    with pytest.raises(WardscopeError, match="already a preset"):
+        save_area("Worcestershire", ["E07000237"], districts)
+    with pytest.raises(UnknownAreaError, match="E06999999"):
+        save_area("Bad", ["E06999999"], districts)
