@@ -56,3 +56,13 @@ def tmp_env(tmp_path, monkeypatch):
     monkeypatch.setenv("WARDSCOPE_DATA", str(tmp_path / "data"))
     monkeypatch.setenv("WARDSCOPE_USER", str(tmp_path / "user"))
     return tmp_path
+
+
+@pytest.fixture()
+def fake_http():
+    """A local server standing in for the publishers (see tests/httpfake.py)."""
+    from tests.httpfake import FakePublisher
+
+    server = FakePublisher()
+    yield server
+    server.close()

@@ -1,0 +1,64 @@
+"""HTTP downloads from the official publishers, with messages a user can act on.
+
+Base addresses can be moved with environment variables (tests point them at
+a local server that replays recorded responses):
+
+* ``WARDSCOPE_ONS_ARCGIS``: ONS Open Geography Portal feature services
+* ``WARDSCOPE_NOMIS``: Nomis (Census 2021 bulk files and the API)
+* ``WARDSCOPE_GOVUK``: GOV.UK published files (Indices of Deprivation)
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from urllib.parse import urlparse
+
+import requests
+
+from geo import atomic
+from geo.errors import OfflineError, PublisherError
+
+DEFAULT_BASES = {
+    "ons": "https://services1.arcgis.com/ESMARspQHYMw9BZ9/arcgis/rest/services",
+    "nomis": "https://www.nomisweb.co.uk",
+    "govuk": "https://assets.publishing.service.gov.uk",
+}
+ENV = {"ons": "WARDSCOPE_ONS_ARCGIS", "nomis": "WARDSCOPE_NOMIS", "govuk": "WARDSCOPE_GOVUK"}
+#: Seconds to wait for a publisher to answer.
+TIMEOUT_S = 120
+USER_AGENT = "Wardscope (https://github.com/; council employment-support planning tool)"
+
+
+def base(publisher: str) -> str:
+    return os.environ.get(ENV[publisher]) or DEFAULT_BASES[publisher]
+
+
+def get(url: str, params: dict | None = None, *, what: str, stream: bool = False) -> requests.Response:
+    """GET ``url``; raise :class:`OfflineError` when unreachable, :class:`PublisherError` on HTTP errors.
+
+    ``what`` names the dataset in messages.
+    """
+    host = urlparse(url).netloc
+    try:
+        response = requests.get(url, params=params, timeout=TIMEOUT_S, stream=stream, headers={"User-Agent": USER_AGENT})
+    except (requests.ConnectionError, requests.Timeout) as exc:
+        raise OfflineError(
+            f"cannot download {what}: {host} is unreachable ({type(exc).__name__}). "
+            f"Check the network, or install from a local mirror: python cli.py install --from DIR"
+        ) from None
+    if response.status_code >= 400:
+        raise PublisherError(f"{what}: {host} answered HTTP {response.status_code} for {response.url}")
+    return response
+
+
+def download(url: str, dest: Path, params: dict | None = None, *, what: str) -> Path:
+    """Stream ``url`` to ``dest`` atomically; returns ``dest``."""
+    response = get(url, params, what=what, stream=True)
+
+    def write(tmp: Path) -> None:
+        with open(tmp, "wb") as handle:
+            for chunk in response.iter_content(chunk_size=1 << 20):
+                handle.write(chunk)
+
+    return atomic.write_with(Path(dest), write)

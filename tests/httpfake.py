@@ -1,0 +1,51 @@
+"""A local HTTP server that replays publisher responses built by the tests.
+
+Use the ``fake_http`` fixture (tests/conftest.py): ``fake_http.route(path, handler)``
+where ``handler(query: dict[str, str]) -> (status, content_type, body_bytes)``,
+and ``fake_http.url`` as the base address. ``fake_http.requests`` records every
+(path, query) asked for.
+"""
+
+from __future__ import annotations
+
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qsl, urlparse
+
+
+class FakePublisher:
+    def __init__(self):
+        self.routes: dict[str, object] = {}
+        self.requests: list[tuple[str, dict]] = []
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802 (http.server API)
+                parsed = urlparse(self.path)
+                query = dict(parse_qsl(parsed.query, keep_blank_values=True))
+                owner.requests.append((parsed.path, query))
+                handler = owner.routes.get(parsed.path)
+                if handler is None:
+                    status, ctype, body = 404, "text/html", b"<html><body>Not found</body></html>"
+                else:
+                    status, ctype, body = handler(query)
+                self.send_response(status)
+                self.send_header("Content-Type", ctype)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def route(self, path: str, handler) -> None:
+        self.routes[path] = handler
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
