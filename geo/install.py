@@ -108,6 +108,12 @@ def step_lsoa(source, writer: StoreWriter, ctx: dict) -> None:
     lsoa = to_multipolygons(lsoa)
     ctx["lsoa"] = lsoa
     writer.write("boundaries", "lsoa", lsoa)
+    # District outlines drawn from the same BSC LSOAs, so they line up with ward and LSOA maps
+    # (the official LAD BUC outline is generalised differently, to 500 m).
+    outline = lsoa[["lad_code", "lad_name", "geometry"]].dissolve(by=["lad_code", "lad_name"], method="coverage").reset_index()
+    outline.insert(0, "code", outline["lad_code"])
+    outline.insert(1, "name", outline["lad_name"])
+    writer.write("boundaries", "lad_outline", to_multipolygons(outline))
     for ds_id, rows in (("lsoa21_boundaries", len(lsoa)), ("lsoa21_ward24_lad24", len(lookup)), ("lsoa21_centroids", len(cent))):
         _record(writer, source, ds_id, rows)
 

@@ -1,0 +1,256 @@
+"""Light Leaflet maps for whole areas of interest.
+
+A folium map of 1,500 polygons written the usual way (GeoJSON with full
+precision coordinates and every property) weighs about a megabyte. Here a
+polygon layer is sent as:
+
+* geometry simplified for display in British National Grid (shared borders
+  stay shared, :mod:`geo.simplify`), then converted to EPSG:4326;
+* each ring encoded with the polyline algorithm at 1e-5 degrees (about 1 m),
+  a few characters per vertex instead of about forty;
+* properties as one array per field rather than per-feature objects, and a
+  class index per feature with one shared palette instead of a style per
+  feature.
+
+The browser decodes it into an ordinary ``L.geoJSON`` layer, so tooltips,
+clicks and streamlit-folium's returned objects work as usual. Leaflet itself
+is served from ``static/vendor`` (Streamlit static serving) so maps work
+without a CDN.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from branca.element import MacroElement
+from jinja2 import Template
+
+from geo.crs import require_bng, to_web
+from geo.simplify import for_display
+
+#: Polyline precision: 1e-5 degrees is about 1.1 m north-south, 0.7 m east-west in England.
+POLYLINE_FACTOR = 1e5
+#: Where Streamlit serves ``static/`` (server.enableStaticServing).
+STATIC_URL = "/app/static"
+LEAFLET_JS = f"{STATIC_URL}/vendor/leaflet/leaflet.js"
+LEAFLET_CSS = f"{STATIC_URL}/vendor/leaflet/leaflet.css"
+TILES = {
+    "light": ("https://{s}.basemaps.cartocdn.com/light_all/{z}/{x}/{y}{r}.png",
+              '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors '
+              '&copy; <a href="https://carto.com/attributions">CARTO</a>'),
+    "osm": ("https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+            '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'),
+}
+NO_DATA_COLOUR = "#bdbdbd"
+
+
+def _encode_values(values: np.ndarray) -> str:
+    """Polyline-encode a 1-D array of integer deltas (Google's algorithm)."""
+    out = []
+    for v in values.tolist():
+        v = ~(v << 1) if v < 0 else (v << 1)
+        while v >= 0x20:
+            out.append(chr((0x20 | (v & 0x1F)) + 63))
+            v >>= 5
+        out.append(chr(v + 63))
+    return "".join(out)
+
+
+def encode_ring(coords: np.ndarray) -> str:
+    """Encode an (n, 2) array of lon/lat as one polyline string (lat, lon order, 1e-5 degrees)."""
+    ints = np.round(coords[:, ::-1] * POLYLINE_FACTOR).astype(np.int64)
+    deltas = np.diff(ints, axis=0, prepend=np.zeros((1, 2), dtype=np.int64))
+    return _encode_values(deltas.ravel())
+
+
+def decode_ring(text: str) -> np.ndarray:
+    """Inverse of :func:`encode_ring` (used by tests; the browser has its own copy)."""
+    values, shift, result = [], 0, 0
+    for ch in text:
+        b = ord(ch) - 63
+        result |= (b & 0x1F) << shift
+        shift += 5
+        if b < 0x20:
+            values.append(~(result >> 1) if result & 1 else result >> 1)
+            shift, result = 0, 0
+    latlon = np.cumsum(np.array(values, dtype=np.int64).reshape(-1, 2), axis=0) / POLYLINE_FACTOR
+    return latlon[:, ::-1]
+
+
+def encode_polygons(geoms: np.ndarray) -> list[list[list[str]]]:
+    """Encode (Multi)Polygons (EPSG:4326) as polygons -> rings -> polyline strings."""
+    out = []
+    for geom in geoms:
+        polys = []
+        for poly in shapely.get_parts(geom):
+            rings = [poly.exterior, *poly.interiors]
+            polys.append([encode_ring(np.asarray(r.coords)[:-1]) for r in rings])
+        out.append(polys)
+    return out
+
+
+_TEMPLATE = Template("""
+{% macro script(this, kwargs) %}
+var {{ this.get_name() }} = (function(){
+  function dec(s){var i=0,la=0,lo=0,o=[];while(i<s.length){var b,sh=0,r=0;
+    do{b=s.charCodeAt(i++)-63;r|=(b&31)<<sh;sh+=5}while(b>=32);la+=(r&1)?~(r>>1):(r>>1);
+    sh=0;r=0;do{b=s.charCodeAt(i++)-63;r|=(b&31)<<sh;sh+=5}while(b>=32);lo+=(r&1)?~(r>>1):(r>>1);
+    o.push([lo/1e5,la/1e5])}if(o.length){o.push(o[0])}return o}
+  var d = {{ this.payload }};
+  var feats = d.g.map(function(polys, i){
+    var props = {};
+    for (var k in d.p) { props[k] = d.p[k][i]; }
+    props._c = d.c ? d.c[i] : -1;
+    return {type: "Feature", properties: props,
+            geometry: {type: "MultiPolygon", coordinates: polys.map(function(rs){return rs.map(dec)})}};
+  });
+  function esc(v){return String(v).replace(/[&<>"]/g,function(c){return {"&":"&amp;","<":"&lt;",">":"&gt;",'"':"&quot;"}[c]})}
+  var layer = L.geoJson({type: "FeatureCollection", features: feats}, {
+    style: function(f){
+      var c = f.properties._c;
+      var fill = c >= 0 ? d.pal[c] : (d.c ? d.nodata : "transparent");
+      return {color: d.s.color, weight: d.s.weight, opacity: d.s.opacity, fillColor: fill,
+              fillOpacity: d.c ? d.s.fillOpacity : 0, interactive: d.s.interactive};
+    },
+    onEachFeature: function(f, l){
+      if (!d.t.length) return;
+      var html = d.t.map(function(t){
+        var v = f.properties[t[1]];
+        return (t[0] ? "<b>"+esc(t[0])+"</b> " : "") + (v === null || v === undefined ? "no data" : esc(v));
+      }).join("<br>");
+      l.bindTooltip(html, {sticky: true});
+      if (d.s.interactive) {
+        l.on("mouseover", function(){ l.setStyle({weight: d.s.weight + 2}); });
+        l.on("mouseout", function(){ l.setStyle({weight: d.s.weight}); });
+      }
+    },
+    interactive: d.s.interactive
+  });
+  layer.addTo({{ this._parent.get_name() }});
+  return layer;
+})();
+{% endmacro %}
+""")
+
+
+class CompactPolygons(MacroElement):
+    """A polygon layer sent in the compact encoding described in the module docstring."""
+
+    _template = _TEMPLATE
+
+    def __init__(self, payload: dict):
+        super().__init__()
+        self._name = "CompactPolygons"
+        text = json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
+        # branca re-reads rendered scripts as Jinja templates, and polyline text can contain "{{".
+        # Structural braces are always followed by '"' or '}', so these pairs occur only inside strings.
+        for pair, escaped in (("{{", "{\\u007b"), ("{%", "{\\u0025"), ("{#", "{\\u0023"), ("</", "<\\/")):
+            text = text.replace(pair, escaped)
+        self.payload = text
+
+
+@dataclass
+class PolygonStyle:
+    """Stroke and fill of a polygon layer."""
+
+    color: str = "#444444"
+    weight: float = 0.6
+    opacity: float = 0.8
+    fill_opacity: float = 0.75
+    interactive: bool = True
+
+
+@dataclass
+class PolygonLayer:
+    """What to draw: polygons (EPSG:27700) and optionally a class index per feature.
+
+    ``classes`` holds an integer class per row (-1 = no data, drawn grey) into
+    ``palette``; ``tooltip`` lists (label, column) pairs shown on hover;
+    ``properties`` lists extra columns sent to the browser (e.g. ``code`` for clicks).
+    """
+
+    gdf: gpd.GeoDataFrame
+    level: str
+    classes: np.ndarray | None = None
+    palette: list[str] = field(default_factory=list)
+    tooltip: list[tuple[str, str]] = field(default_factory=list)
+    properties: list[str] = field(default_factory=lambda: ["code"])
+    style: PolygonStyle = field(default_factory=PolygonStyle)
+    simplify: bool = True
+
+
+def layer_payload(layer: PolygonLayer) -> dict:
+    """The JSON-able compact payload for one polygon layer."""
+    gdf = layer.gdf
+    require_bng(gdf, what="map layer")
+    if layer.simplify:
+        gdf = for_display(gdf, layer.level)
+    web = to_web(gdf)
+    columns = list(dict.fromkeys([*layer.properties, *[c for _, c in layer.tooltip]]))
+    props = {}
+    for col in columns:
+        series = web[col]
+        props[col] = [None if pd.isna(v) else (v.item() if hasattr(v, "item") else v) for v in series.to_numpy()]
+    style = layer.style
+    payload = {
+        "g": encode_polygons(web.geometry.to_numpy()),
+        "p": props,
+        "t": [[label, col] for label, col in layer.tooltip],
+        "s": {"color": style.color, "weight": style.weight, "opacity": style.opacity,
+              "fillOpacity": style.fill_opacity, "interactive": style.interactive},
+        "nodata": NO_DATA_COLOUR,
+    }
+    if layer.classes is not None:
+        payload["c"] = [int(c) for c in layer.classes]
+        payload["pal"] = list(layer.palette)
+    return payload
+
+
+def base_map(bounds_bng: tuple[float, float, float, float], *, tiles: str | None = "light") -> folium.Map:
+    """An empty Leaflet map fitted to ``bounds_bng`` (minx, miny, maxx, maxy in EPSG:27700).
+
+    Leaflet is loaded from the app's static folder, not a CDN.
+    """
+    corners = gpd.GeoSeries(gpd.points_from_xy([bounds_bng[0], bounds_bng[2]], [bounds_bng[1], bounds_bng[3]]), crs=27700).to_crs(4326)
+    sw, ne = corners.iloc[0], corners.iloc[1]
+    fmap = folium.Map(location=[(sw.y + ne.y) / 2, (sw.x + ne.x) / 2], tiles=None, control_scale=True,
+                      prefer_canvas=True, zoom_control=True, zoom_snap=0.25)
+    fmap.default_js = [("leaflet", LEAFLET_JS)]
+    fmap.default_css = [("leaflet_css", LEAFLET_CSS)]
+    if tiles and tiles in TILES:
+        url, attribution = TILES[tiles]
+        folium.TileLayer(url, attr=attribution, name=tiles, max_zoom=18).add_to(fmap)
+    fmap.fit_bounds([[sw.y, sw.x], [ne.y, ne.x]])
+    return fmap
+
+
+def add_polygons(fmap: folium.Map, layer: PolygonLayer) -> CompactPolygons:
+    """Add a compact polygon layer to ``fmap``."""
+    element = CompactPolygons(layer_payload(layer))
+    fmap.add_child(element)
+    return element
+
+
+def add_points(fmap: folium.Map, points: gpd.GeoDataFrame, *, label: str = "name", color: str = "#000000",
+               fill: str = "#ffffff", radius: int = 7) -> folium.FeatureGroup:
+    """Circle markers (no icon images needed) for sites or hubs (EPSG:27700 in)."""
+    require_bng(points, what="points")
+    web = to_web(points)
+    group = folium.FeatureGroup(name=label)
+    for row, geom in zip(web.itertuples(index=False), web.geometry):
+        folium.CircleMarker([geom.y, geom.x], radius=radius, color=color, weight=2, fill=True, fill_color=fill,
+                            fill_opacity=0.95, tooltip=str(getattr(row, label))).add_to(group)
+    group.add_to(fmap)
+    return group
+
+
+def payload_bytes(fmap: folium.Map) -> int:
+    """Size in bytes of the HTML/JS that describes the map (without Leaflet itself)."""
+    html = fmap.get_root().render()
+    return len(html.encode("utf-8"))

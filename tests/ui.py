@@ -1,0 +1,62 @@
+"""Helpers for driving the Streamlit app in Playwright."""
+
+from __future__ import annotations
+
+import time
+
+from playwright.sync_api import Frame, Page
+
+MAP_FRAME = "iframe[title='streamlit_folium.st_folium']"
+
+
+def wait_ready(page: Page, timeout_s: float = 60) -> None:
+    """Wait until Streamlit has finished running the script."""
+    page.wait_for_selector("[data-testid='stApp']", timeout=timeout_s * 1000)
+    deadline = time.time() + timeout_s
+    while time.time() < deadline:
+        running = page.locator("[data-testid='stStatusWidget']").count()
+        if not running:
+            time.sleep(0.3)
+            if not page.locator("[data-testid='stStatusWidget']").count():
+                return
+        time.sleep(0.2)
+    raise TimeoutError("app still running")
+
+
+def choose(page: Page, label: str, option: str) -> None:
+    """Pick ``option`` in the selectbox labelled ``label``."""
+    box = page.locator("[data-testid='stSelectbox']").filter(has_text=label).first
+    box.click()
+    page.keyboard.type(option)
+    page.get_by_role("option", name=option, exact=True).first.click()
+
+
+def map_frame(page: Page, index: int = 0, timeout_s: float = 30) -> Frame:
+    page.wait_for_selector(MAP_FRAME, timeout=timeout_s * 1000)
+    handle = page.locator(MAP_FRAME).nth(index).element_handle()
+    return handle.content_frame()
+
+
+def map_codes(page: Page, index: int = 0, timeout_s: float = 30) -> list[str]:
+    """GSS codes of the features drawn on the Leaflet map (waits until there are some)."""
+    deadline = time.time() + timeout_s
+    codes: list[str] = []
+    while time.time() < deadline:
+        frame = map_frame(page, index, timeout_s)
+        try:
+            codes = frame.evaluate(
+                "() => window.map ? Object.values(window.map._layers)"
+                ".filter(l => l.feature && l.feature.properties && l.feature.properties.code)"
+                ".map(l => l.feature.properties.code) : []")
+        except Exception:
+            codes = []
+        if codes:
+            return codes
+        time.sleep(0.25)
+    return codes
+
+
+def error_texts(page: Page) -> list[str]:
+    """Visible Streamlit exceptions and error boxes."""
+    texts = page.locator("[data-testid='stException'], [data-testid='stAlertContentError']").all_inner_texts()
+    return [t for t in texts if t.strip()]
