@@ -18,6 +18,7 @@ import pandas as pd
 
 from geo.boundaries import points_from_lonlat, read_boundary_file, to_multipolygons
 from geo.config import default_mirror
+from geo.dissolve import dissolve_coverage
 from geo.errors import GSSCodeError, SourceFileError
 from geo.gss import check_codes
 from geo.progress import Progress, silent
@@ -110,7 +111,7 @@ def step_lsoa(source, writer: StoreWriter, ctx: dict) -> None:
     writer.write("boundaries", "lsoa", lsoa)
     # District outlines drawn from the same BSC LSOAs, so they line up with ward and LSOA maps
     # (the official LAD BUC outline is generalised differently, to 500 m).
-    outline = lsoa[["lad_code", "lad_name", "geometry"]].dissolve(by=["lad_code", "lad_name"], method="coverage").reset_index()
+    outline = dissolve_coverage(lsoa[["lad_code", "lad_name", "geometry"]], ["lad_code", "lad_name"])
     outline.insert(0, "code", outline["lad_code"])
     outline.insert(1, "name", outline["lad_name"])
     writer.write("boundaries", "lad_outline", to_multipolygons(outline))

@@ -21,6 +21,7 @@ import geopandas as gpd
 import pandas as pd
 
 from geo.boundaries import to_multipolygons
+from geo.dissolve import dissolve_coverage
 
 SOURCE_BOUNDARY = "ONS Wards (December 2023) Boundaries BSC"
 SOURCE_DISSOLVED = "union of best-fit LSOA 2021 outlines (approximate)"
@@ -67,7 +68,7 @@ def build_ward_layers(
         parts.append(keep)
     if len(new):
         members = lsoa[lsoa["ward_code"].isin(new)]
-        dissolved = members[["ward_code", "geometry"]].dissolve(by="ward_code", method="coverage")
+        dissolved = dissolve_coverage(members[["ward_code", "geometry"]], "ward_code").set_index("ward_code")
         drawn = gpd.GeoDataFrame(wd24.loc[new], geometry=dissolved.geometry.reindex(new), crs=lsoa.crs)
         drawn["ward_vintage"] = "2024"
         drawn["geometry_source"] = SOURCE_DISSOLVED
