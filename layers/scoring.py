@@ -1,0 +1,280 @@
+"""Priority scores: a weighted sum of normalised indicators, with ranks, bands and reasons.
+
+How a score is made (the README explains it in plain words):
+
+1. Every indicator in the profile is taken for **all of England** at the
+   chosen level, so a score means the same thing in Luton and in Worcester.
+   Optionally, small-denominator rates are first shrunk towards their
+   district's rate (:mod:`layers.shrinkage`).
+2. Each indicator is normalised so that more need is a larger number
+   (:mod:`layers.normalise`; the profile chooses the method).
+3. The score is the weighted average of the normalised indicators, with the
+   profile's weights scaled to add up to one. Each indicator's
+   *contribution* is its weight times its normalised value; contributions
+   add up to the score, which is how the app explains why an area is a
+   priority. An area with a missing indicator is flagged; with the
+   ``reweight`` rule its other indicators carry the missing weight, and it
+   gets no score at all when more than ``max_missing_share`` of the weight
+   is missing (never a silent zero).
+4. Areas are ranked (1 = most need) nationally and within the area of
+   interest, and banded: the top 10% and top 20% of the area of interest
+   (or of England, or above a score threshold).
+5. "Needs that overlap": how many of the indicators put the area in the
+   worst fifth of England.
+
+The work is in :func:`score_matrix` (plain arrays); :func:`score_area` loads
+the indicators for an area of interest and delegates.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from geo.areas import Area, resolve_area
+from geo.errors import WardscopeError
+from layers.normalise import normalise
+from layers.profiles import Profile, ProfileError
+from layers.shrinkage import shrink_rates
+
+NO_DATA = "no data"
+OTHER = "other"
+
+
+def band_labels(shares: tuple[float, ...]) -> list[str]:
+    """``(0.1, 0.2)`` -> ``['top 10%', 'top 20%']``."""
+    return [f"top {round(s * 100):g}%" for s in shares]
+
+
+@dataclass
+class MatrixScore:
+    """Scores for n areas from an (n x k) matrix of raw indicator values."""
+
+    score: np.ndarray            # (n,) weighted score, NaN = no score
+    contributions: np.ndarray    # (n, k) weight x normalised value; rows sum to score
+    normalised: np.ndarray       # (n, k)
+    missing_share: np.ndarray    # (n,) share of the weight that was missing
+    weights: np.ndarray          # (k,) scaled to sum to 1
+
+
+def weighted_scores(norm: np.ndarray, weights: np.ndarray, *, missing: str = "reweight",
+                    max_missing_share: float = 0.34) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(score, contributions, missing_share) from normalised values and weights summing to 1."""
+    avail = ~np.isnan(norm)
+    filled = np.where(avail, norm, 0.0)
+    present = avail @ weights
+    missing_share = 1.0 - present
+    if missing == "exclude":
+        scale = np.where(missing_share < 1e-12, 1.0, np.nan)
+    else:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scale = np.where(missing_share <= max_missing_share + 1e-12, 1.0 / present, np.nan)
+    contributions = filled * weights[None, :] * scale[:, None]
+    # a missing indicator contributes nothing (0), or NaN when the area gets no score at all
+    contributions[~avail] = np.broadcast_to(np.where(np.isnan(scale), np.nan, 0.0)[:, None], norm.shape)[~avail]
+    score = contributions.sum(axis=1)
+    score[np.isnan(scale)] = np.nan
+    return score, contributions, missing_share
+
+
+def score_matrix(values: np.ndarray, weights: np.ndarray, directions: np.ndarray, method: str, *,
+                 missing: str = "reweight", max_missing_share: float = 0.34) -> MatrixScore:
+    """Normalise each column (over all rows given) and combine with ``weights``."""
+    weights = np.asarray(weights, dtype=float)
+    if weights.sum() <= 0 or (weights < 0).any():
+        raise ProfileError("weights must be 0 or more and not all zero")
+    w = weights / weights.sum()
+    norm = normalise(values, directions, method)
+    score, contrib, miss = weighted_scores(norm, w, missing=missing, max_missing_share=max_missing_share)
+    return MatrixScore(score, contrib, norm, miss, w)
+
+
+def ranks_desc(score: np.ndarray) -> np.ndarray:
+    """Rank 1 = highest score; ties share the best rank; NaN gets no rank (0)."""
+    out = np.zeros(score.shape, dtype=np.int64)
+    ok = ~np.isnan(score)
+    s = pd.Series(score[ok])
+    out[ok] = s.rank(ascending=False, method="min").to_numpy(dtype=np.int64)
+    return out
+
+
+def band_size(share: float, n_scored: int) -> int:
+    """How many areas are in the top ``share`` of ``n_scored`` (rounded, at least one)."""
+    return max(1, int(np.floor(share * n_scored + 0.5))) if n_scored else 0
+
+
+def bands(rank: np.ndarray, n_scored: int, shares: tuple[float, ...]) -> np.ndarray:
+    """Band label per area from its rank among ``n_scored`` areas (rank 0 = no score)."""
+    labels = band_labels(shares)
+    out = np.full(rank.shape, OTHER, dtype=object)
+    for share, label in sorted(zip(shares, labels), reverse=True):
+        out[(rank > 0) & (rank <= band_size(share, n_scored))] = label
+    out[rank == 0] = NO_DATA
+    return out
+
+
+def overlap_counts(values: np.ndarray, directions: np.ndarray, worst_share: float) -> tuple[np.ndarray, np.ndarray]:
+    """Per area: how many indicators are in the worst ``worst_share`` nationally, and which (bool matrix)."""
+    signed = values * directions[None, :]
+    cut = np.nanquantile(signed, 1.0 - worst_share, axis=0)
+    worst = np.where(np.isnan(signed), False, signed >= cut[None, :])
+    return worst.sum(axis=1), worst
+
+
+@dataclass
+class Scored:
+    """Result of :func:`score_area`: one row per area of the area of interest."""
+
+    areas: pd.DataFrame
+    profile: Profile
+    level: str
+    area: Area
+    indicators: list[str]
+    notes: list[str] = field(default_factory=list)
+    national: pd.DataFrame | None = None
+
+    @property
+    def contribution_columns(self) -> list[str]:
+        return [f"contrib__{i}" for i in self.indicators]
+
+
+def _directions(profile: Profile, ids: list[str], registry: dict) -> np.ndarray:
+    out = []
+    for item in profile.indicators:
+        if item.id in ids:
+            out.append(item.direction if item.direction is not None else registry[item.id].direction)
+    return np.asarray(out, dtype=float)
+
+
+def resolve_indicators(profile: Profile, level: str, registry: dict, installed: set[str]) -> tuple[list[str], list[str]]:
+    """Ids to use and notes; raises :class:`ProfileError` for unknown or unavailable indicators."""
+    use, notes = [], []
+    for item in profile.indicators:
+        if item.id not in registry:
+            close = [k for k in registry if item.id.split("_")[0] in k][:4]
+            hint = f" (did you mean {', '.join(close)}?)" if close else ""
+            raise ProfileError(f"profile {profile.id!r}: no indicator {item.id!r}{hint}; see python cli.py indicators --list")
+        ind = registry[item.id]
+        if level not in ind.levels:
+            raise ProfileError(f"profile {profile.id!r}: {item.id} ({ind.label}) is not available at {level} level; "
+                               f"it exists at {', '.join(ind.levels)}")
+        if item.id not in installed:
+            if item.when_installed:
+                notes.append(f"{ind.label} ({item.id}) is not installed, so it was left out; "
+                             f"the other weights were scaled up")
+                continue
+            raise ProfileError(f"profile {profile.id!r}: {item.id} is not installed; run python cli.py install")
+        if item.weight == 0:
+            notes.append(f"{item.id} has weight 0 and does not affect the score")
+        use.append(item.id)
+    if not use or sum(i.weight for i in profile.indicators if i.id in use) <= 0:
+        raise ProfileError(f"profile {profile.id!r}: no indicator with a positive weight is available")
+    return use, notes
+
+
+def prepare_values(table: pd.DataFrame, ids: list[str], registry: dict, *, shrink: bool) -> np.ndarray:
+    """Raw values (n x k); rate indicators shrunk towards their district when asked."""
+    cols = []
+    for i in ids:
+        num, den = f"{i}__num", f"{i}__den"
+        if shrink and registry[i].kind == "rate" and num in table and den in table:
+            rate = shrink_rates(table[num], table[den], table["lad_code"])
+            scale = 100.0 if registry[i].unit.startswith("%") else 1.0
+            cols.append((rate * scale).to_numpy(dtype=float))
+        else:
+            cols.append(pd.to_numeric(table[i], errors="coerce").to_numpy(dtype=float))
+    return np.column_stack(cols) if cols else np.empty((len(table), 0))
+
+
+def score_table(table: pd.DataFrame, profile: Profile, area: Area, level: str, registry: dict,
+                installed: set[str], *, sensitivity: int = 0, seed: int = 20251127,
+                vary_methods: bool | None = None) -> Scored:
+    """Score every area of ``table`` (all of England at ``level``) and return the area of interest's rows."""
+    ids, notes = resolve_indicators(profile, level, registry, installed)
+    weights = np.array([i.weight for i in profile.indicators if i.id in ids], dtype=float)
+    directions = _directions(profile, ids, registry)
+    values = prepare_values(table, ids, registry, shrink=profile.shrinkage)
+    result = score_matrix(values, weights, directions, profile.normalisation,
+                          missing=profile.missing, max_missing_share=profile.max_missing_share)
+    in_area = table["lad_code"].isin(area.lad_codes).to_numpy()
+    if not in_area.any():
+        raise WardscopeError(f"no {level} areas in {area.name}")
+    national_rank = ranks_desc(result.score)
+    area_score = np.where(in_area, result.score, np.nan)
+    area_rank = ranks_desc(area_score)
+    overlap, worst = overlap_counts(values, directions, profile.overlap_worst_share)
+
+    out = table.loc[in_area, ["code", "name", "lad_code", "lad_name"]].reset_index(drop=True)
+    out["score"] = np.round(result.score[in_area], 3)
+    out["rank"] = area_rank[in_area]
+    out["rank_national"] = national_rank[in_area]
+    n_area = int((~np.isnan(result.score[in_area])).sum())
+    n_nat = int((~np.isnan(result.score)).sum())
+    out["n_ranked"] = n_area
+    out["n_ranked_national"] = n_nat
+    if profile.threshold is not None:
+        band = np.where(np.isnan(result.score[in_area]), NO_DATA,
+                        np.where(result.score[in_area] >= profile.threshold, "priority", OTHER))
+    elif profile.band_scope == "national":
+        band = bands(national_rank, n_nat, profile.band_shares)[in_area]
+    else:
+        band = bands(area_rank[in_area], n_area, profile.band_shares)
+    out["band"] = band
+    out["overlap_count"] = overlap[in_area]
+    out["overlap_ids"] = [";".join(np.array(ids)[row]) for row in worst[in_area]]
+    missing_ids = [";".join(np.array(ids)[np.isnan(row)]) for row in values[in_area]]
+    out["missing_ids"] = missing_ids
+    for j, i in enumerate(ids):
+        out[f"contrib__{i}"] = np.round(result.contributions[in_area, j], 3)
+    scored = Scored(out, profile, level, area, ids, notes)
+    if sensitivity:
+        from layers.robustness import monte_carlo
+
+        methods = None
+        if vary_methods if vary_methods is not None else profile.vary_methods:
+            from layers.normalise import METHODS
+
+            methods = list(METHODS)
+        scope = np.ones(len(table), dtype=bool) if profile.band_scope == "national" else in_area
+        robust = monte_carlo(values, weights, directions, profile, n_draws=sensitivity, seed=seed,
+                             methods=methods, scope=scope)
+        robust = robust[in_area[scope]].reset_index(drop=True)
+        for col in robust.columns:
+            out[col] = robust[col].to_numpy()
+        scored.notes.append(f"robustness: {sensitivity} draws of the weights (Dirichlet, concentration "
+                            f"{profile.sensitivity_concentration:g}{', methods varied' if methods else ''}), seed {seed}")
+    return scored
+
+
+def top_reasons(row: pd.Series, ids: list[str], labels: dict[str, str], n: int = 3) -> list[str]:
+    """The ``n`` indicators contributing most to an area's score, as labels."""
+    contrib = {i: row.get(f"contrib__{i}") for i in ids}
+    ranked = sorted((v, i) for i, v in contrib.items() if v is not None and not pd.isna(v))
+    return [labels.get(i, i) for v, i in reversed(ranked[-n:])]
+
+
+def score_area(profile: Profile, area: str | Area, *, level: str | None = None, store=None,
+               sensitivity: int = 0, seed: int = 20251127, vary_methods: bool | None = None) -> Scored:
+    """Score an area of interest with a profile (the one entry point for the CLI and the app).
+
+    ``level`` defaults to the profile's level. Indicators are normalised over
+    all of England at that level; ranks and bands are reported for the area.
+    """
+    from geo.store import open_store
+    from layers.indicators import available, indicator_table
+    from layers.registry import load_registry
+
+    store = store or open_store()
+    level = level or profile.level
+    if level not in ("lsoa", "ward"):
+        raise ProfileError(f"priority scores are for lsoa or ward level, not {level!r}")
+    if not isinstance(area, Area):
+        area = resolve_area(area, store.districts())
+    registry = load_registry()
+    installed = set(available(level, store=store))
+    ids, _ = resolve_indicators(profile, level, registry, installed)
+    table = indicator_table(level, None, ids, store=store)
+    return score_table(table, profile, area, level, registry, installed, sensitivity=sensitivity, seed=seed,
+                       vary_methods=vary_methods)
