@@ -59,6 +59,19 @@ def cmd_boundaries(args) -> int:
     return 0
 
 
+def cmd_score(args) -> int:
+    from geo.textout import render
+    from layers.profiles import load_profile
+    from layers.scoring import score_area, score_output
+
+    profile = load_profile(args.profile)
+    scored = score_area(profile, args.area, level=args.level, sensitivity=args.sensitivity, seed=args.seed)
+    for note in scored.notes:
+        print(f"note: {note}", file=sys.stderr)
+    _output(render(score_output(scored), args.format), args.out)
+    return 0
+
+
 def cmd_bench(args) -> int:
     from bench.__main__ import main as bench_main
 
@@ -85,6 +98,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=["geojson", "csv"], default="csv")
     p.add_argument("--out", metavar="PATH", help="write to a file instead of stdout")
     p.set_defaults(func=cmd_boundaries)
+
+    p = sub.add_parser("score", help="priority scores for an area of interest")
+    p.add_argument("--profile", required=True, metavar="{neighbourhood,multi-agency,PATH.yaml}")
+    p.add_argument("--level", choices=["lsoa", "ward"], help="default: the profile's level")
+    p.add_argument("--area", required=True, metavar="NAME_OR_CODE")
+    p.add_argument("--sensitivity", type=int, default=200, metavar="N",
+                   help="Monte Carlo draws of the weights for the robust flag (default 200; 0 = skip)")
+    p.add_argument("--seed", type=int, default=20251127, help="random seed for the draws (results are reproducible)")
+    p.add_argument("--format", choices=["csv", "json"], default="csv")
+    p.add_argument("--out", metavar="PATH", help="write to a file instead of stdout")
+    p.set_defaults(func=cmd_score)
 
     p = sub.add_parser("bench", help="run the benchmarks; prints `name value unit` and writes bench/results.json")
     p.add_argument("only", nargs="*", help="run only benchmarks whose name starts with these")

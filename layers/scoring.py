@@ -278,3 +278,11 @@ def score_area(profile: Profile, area: str | Area, *, level: str | None = None, 
     table = indicator_table(level, None, ids, store=store)
     return score_table(table, profile, area, level, registry, installed, sensitivity=sensitivity, seed=seed,
                        vary_methods=vary_methods)
+
+
+def score_output(scored: Scored) -> pd.DataFrame:
+    """The table the CLI prints: identity, score, ranks, band, overlap, robustness, then contributions."""
+    first = ["code", "name", "lad_code", "lad_name", "score", "rank", "rank_national", "band", "overlap_count"]
+    robust = [c for c in ("robust", "band_share", "median_rank", "rank_p05", "rank_p95") if c in scored.areas]
+    rest = scored.contribution_columns + ["overlap_ids", "missing_ids"]
+    return scored.areas[first + robust + rest].sort_values(["rank", "code"], key=lambda s: s.replace(0, 10**9) if s.name == "rank" else s)

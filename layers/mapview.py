@@ -1,0 +1,173 @@
+"""What a choropleth needs: values, classes, legend, caveat and tooltips for one layer.
+
+Plain Python shared by the app's pages and tests: it turns an indicator or a
+priority score into a :class:`MapData` and then into a light Leaflet map
+(:mod:`geo.webmap`). Geometry is EPSG:27700 until the web map converts it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from geo.webmap import PolygonLayer, PolygonStyle, add_points, add_polygons, base_map
+from layers.mapclasses import BAND_COLOURS, Classes, categorical, classify, sequential
+
+LEVEL_LABEL = {"lsoa": "LSOA", "ward": "ward", "lad": "district"}
+
+
+@dataclass
+class MapData:
+    """One map layer ready to draw.
+
+    ``gdf`` has ``code``, ``name``, ``lad_name``, ``value`` (numeric or label),
+    ``shown`` (formatted value with unit or "no data: reason") and ``rank_text``.
+    """
+
+    gdf: gpd.GeoDataFrame
+    level: str
+    classes: Classes
+    title: str
+    unit: str = ""
+    caveat: str = ""
+    notes: list[str] = field(default_factory=list)
+    no_data_reason: str = ""
+
+    @property
+    def n_with_data(self) -> int:
+        return int((self.classes.index >= 0).sum())
+
+
+def ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def format_value(value: float, unit: str, decimals: int = 1) -> str:
+    if value is None or pd.isna(value):
+        return "no data"
+    if unit.startswith("%"):
+        return f"{value:.{decimals}f}%"
+    if unit in ("decile", "rank", "count"):
+        return f"{value:,.0f}"
+    return f"{value:,.{decimals}f}" + (f" {unit}" if unit and unit not in ("score",) else "")
+
+
+def rank_texts(values: pd.Series, direction: int, area_name: str) -> list[str]:
+    """'3rd of 155 in South Midlands (1st = most need)' per value; '' for missing."""
+    need = pd.to_numeric(values, errors="coerce") * (direction or 1)
+    ranks = need.rank(ascending=False, method="min")
+    n = int(need.notna().sum())
+    return ["" if pd.isna(r) else f"{ordinal(int(r))} of {n} in {area_name}" for r in ranks]
+
+
+def indicator_map(areas: gpd.GeoDataFrame, table: pd.DataFrame, indicator, *, scheme: str = "quantiles",
+                  area_name: str = "the area", no_data_reasons: pd.Series | None = None) -> MapData:
+    """An indicator layer: ``areas`` (EPSG:27700 boundaries) joined on ``code`` to ``table[indicator.id]``."""
+    values = table.set_index("code")[indicator.id].reindex(areas["code"]).to_numpy()
+    gdf = areas[["code", "name", "lad_name", "geometry"]].copy()
+    gdf["value"] = pd.to_numeric(pd.Series(values), errors="coerce").to_numpy()
+    use_scheme = "iod_deciles" if indicator.unit == "decile" else scheme
+    direction = indicator.direction if indicator.direction else 1
+    classes = classify(gdf["value"], use_scheme, direction=direction, unit=indicator.unit)
+    reasons = no_data_reasons.reindex(gdf["code"]).fillna("").to_numpy() if no_data_reasons is not None else [""] * len(gdf)
+    decimals = getattr(indicator, "decimals", 1) or 1
+    gdf["shown"] = [format_value(v, indicator.unit, decimals) if not pd.isna(v) else ("no data" + (f": {r}" if r else ""))
+                    for v, r in zip(gdf["value"], reasons)]
+    gdf["rank_text"] = rank_texts(gdf["value"], direction, area_name)
+    level = "lsoa" if areas["code"].iloc[0].startswith("E01") else "ward" if areas["code"].iloc[0].startswith("E05") else "lad"
+    unit_text = f" ({indicator.unit})" if indicator.unit and not indicator.unit.startswith("%") else ""
+    md = MapData(gdf, level, classes, f"{indicator.label}{unit_text}", indicator.unit, indicator.caveat or "")
+    if md.n_with_data == 0:
+        md.no_data_reason = (f"{indicator.label} has no figures for these {LEVEL_LABEL[level]}s"
+                             + (f": {reasons[0]}" if len(reasons) and reasons[0] else "."))
+    return md
+
+
+SCORE_LAYERS = {
+    "score": "Priority score",
+    "band": "Priority band",
+    "robust": "Robust priority",
+    "overlap": "Needs that overlap",
+    "cluster": "Priority neighbourhoods",
+}
+
+
+def score_map(areas: gpd.GeoDataFrame, scored, what: str = "score", *, scheme: str = "quantiles",
+              clusters: pd.Series | None = None) -> MapData:
+    """A layer from a :class:`layers.scoring.Scored` result (``what`` in :data:`SCORE_LAYERS`)."""
+    s = scored.areas.set_index("code").reindex(areas["code"])
+    gdf = areas[["code", "name", "lad_name", "geometry"]].copy()
+    prof = scored.profile.name
+    rank_text = [f"{ordinal(int(r))} of {int(n)} in {scored.area.name}" if r and r > 0 else ""
+                 for r, n in zip(s["rank"].fillna(0), s["n_ranked"].fillna(0))]
+    gdf["rank_text"] = rank_text
+    if what == "score":
+        gdf["value"] = s["score"].to_numpy()
+        classes = classify(gdf["value"], scheme, direction=1)
+        gdf["shown"] = [f"{v:.1f} ({b})" if not pd.isna(v) else "no data" for v, b in zip(gdf["value"], s["band"])]
+        title, unit = f"{prof}: score", "score"
+    elif what == "band":
+        gdf["value"] = s["band"].fillna("no data").to_numpy()
+        order = [b for b in ["top 10%", "top 20%", "priority", "other"] if b in set(gdf["value"]) or b == "other"]
+        classes = categorical(gdf["value"], order, BAND_COLOURS)
+        gdf["shown"] = gdf["value"]
+        title, unit = f"{prof}: priority band", ""
+    elif what == "robust":
+        if "robust" not in s:
+            raise ValueError("robustness was not computed (sensitivity draws = 0)")
+        label = np.where(s["robust"].fillna(False).to_numpy(bool), "robust priority",
+                         np.where(s["band"].isin(["top 10%", "top 20%", "priority"]), "priority, not robust", "not a priority"))
+        label = np.where(s["score"].isna(), "no data", label)
+        gdf["value"] = label
+        classes = categorical(gdf["value"], ["robust priority", "priority, not robust", "not a priority"],
+                              {"robust priority": "#54278f", "priority, not robust": "#9e9ac8", "not a priority": "#f2f0f7"})
+        gdf["shown"] = [f"{lab}: in the band in {sh:.0%} of draws" if not pd.isna(sh) else lab
+                        for lab, sh in zip(label, s["band_share"])]
+        title, unit = f"{prof}: robust priorities (in the band in at least {scored.profile.robust_share:.0%} of draws)", ""
+    elif what == "overlap":
+        k = len(scored.indicators)
+        gdf["value"] = s["overlap_count"].to_numpy(dtype=float)
+        gdf.loc[s["score"].isna().to_numpy(), "value"] = np.nan
+        pal = sequential(k + 1)
+        index = np.where(np.isnan(gdf["value"]), -1, gdf["value"].fillna(0).astype(int)).astype(int)
+        legend = [(pal[i], f"{i} of {k}") for i in range(k + 1)] + [("#bdbdbd", "no data")]
+        classes = Classes(index, pal, legend, "categories")
+        gdf["shown"] = [f"{int(v)} of {k} indicators in England's worst fifth" if not pd.isna(v) else "no data"
+                        for v in gdf["value"]]
+        title, unit = f"{prof}: needs that overlap (indicators in the worst fifth nationally)", "count"
+    elif what == "cluster":
+        ids = (clusters.reindex(areas["code"]) if clusters is not None else pd.Series([None] * len(areas))).to_numpy()
+        gdf["value"] = [c if c else "not in a cluster" for c in ids]
+        names = sorted({c for c in ids if c})
+        pal = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#666666"]
+        colours = {n: pal[i % len(pal)] for i, n in enumerate(names)}
+        colours["not in a cluster"] = "#f7f7f7"
+        classes = categorical(gdf["value"], names + ["not in a cluster"], colours)
+        gdf["shown"] = gdf["value"]
+        title, unit = f"{prof}: priority neighbourhoods", ""
+    else:
+        raise ValueError(f"unknown score layer {what!r}")
+    level = scored.level
+    md = MapData(gdf, level, classes, title, unit, "", list(scored.notes))
+    if md.n_with_data == 0:
+        md.no_data_reason = "No area in this selection could be scored (too many indicators missing)."
+    return md
+
+
+def folium_map(md: MapData, outline: gpd.GeoDataFrame, *, points: gpd.GeoDataFrame | None = None,
+               tiles: str | None = "light"):
+    """A Leaflet map of ``md`` with district outlines on top (and optional points)."""
+    fmap = base_map(tuple(outline.total_bounds), tiles=tiles)
+    tooltip = [("", "name"), ("Code", "code"), ("Value", "shown"), ("Rank", "rank_text"), ("District", "lad_name")]
+    add_polygons(fmap, PolygonLayer(md.gdf, md.level, classes=md.classes.index, palette=md.classes.colours,
+                                    tooltip=tooltip, properties=["code"],
+                                    style=PolygonStyle(color="#555555", weight=0.5 if md.level == "lsoa" else 0.8,
+                                                       fill_opacity=0.78)))
+    add_polygons(fmap, PolygonLayer(outline, "lad", properties=[], style=PolygonStyle(color="#111111", weight=2.2, interactive=False)))
+    if points is not None and len(points):
+        add_points(fmap, points)
+    return fmap
