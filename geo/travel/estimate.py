@@ -101,7 +101,7 @@ def _params(overrides: dict) -> dict:
         raise TravelError(f"unknown estimate parameter(s) {', '.join(unknown)}; known: {', '.join(DEFAULTS)}")
     values = {**DEFAULTS, **{k: float(v) for k, v in overrides.items() if v is not None}}
     for key, value in values.items():
-        if np.isnan(value) or value < 0 or (key.endswith(("speed_kmh", "circuity")) and value <= 0):
+        if np.isnan(value) or value < 0 or (key.endswith(("speed_kmh", "circuity", "max_minutes")) and value <= 0):
             raise TravelError(f"estimate parameter {key} must be positive, got {value:g}")
     return values
 
