@@ -327,6 +327,9 @@ def access_from_files(sites: str, mode: str, *, area: str, level: str = "lsoa", 
     layer_sites = sample_sites(store) if sites == "sample" else read_sites(sites)
     params = {"network": network} if network else {}
     frame = access_layer(area, layer_sites, (mode,), level=level, engine=engine, store=store, **params)
+    notes = list(frame.attrs.get("notes", []))
+    frame = frame.round(2)  # minutes to 0.01; the engines are nowhere near that precise
+    frame.attrs["notes"] = notes
     if engine == "estimate":
         frame.attrs["notes"] = list(frame.attrs.get("notes", [])) + [
             "times are estimates: straight-line distance x circuity at mode speeds plus access, wait and parking "
