@@ -3,6 +3,7 @@
     python cli.py install [--from DIR]
     python cli.py areas
     python cli.py boundaries --level ward --area "South Midlands" --format csv
+    python cli.py access --sites sites.csv --mode bus --engine estimate --level lsoa --area Luton --format csv
     python cli.py bench
 """
 
@@ -72,6 +73,18 @@ def cmd_score(args) -> int:
     return 0
 
 
+def cmd_access(args) -> int:
+    from geo.textout import render
+    from layers.access import access_from_files
+
+    frame = access_from_files(args.sites, args.mode, area=args.area, level=args.level, engine=args.engine,
+                              network=args.network)
+    for note in frame.attrs.get("notes", []):
+        print(f"note: {note}", file=sys.stderr)
+    _output(render(frame, args.format), args.out)
+    return 0
+
+
 def cmd_bench(args) -> int:
     from bench.__main__ import main as bench_main
 
@@ -109,6 +122,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=["csv", "json"], default="csv")
     p.add_argument("--out", metavar="PATH", help="write to a file instead of stdout")
     p.set_defaults(func=cmd_score)
+
+    p = sub.add_parser("access", help="minutes from every LSOA or ward to employment sites, jobs within reach")
+    p.add_argument("--sites", required=True, metavar="FILE",
+                   help="sites .csv or .geojson (name + longitude/latitude, easting/northing or postcode), or 'sample'")
+    p.add_argument("--mode", choices=["walk", "cycle", "car", "bus"], required=True)
+    p.add_argument("--engine", choices=["estimate", "network"], default=None,
+                   help="default: $WARDSCOPE_TRAVEL_ENGINE, else estimate")
+    p.add_argument("--network", metavar="FILE.osm.pbf", help="OpenStreetMap extract covering the area (network engine)")
+    p.add_argument("--level", choices=["lsoa", "ward"], default="lsoa")
+    p.add_argument("--area", required=True, metavar="NAME_OR_CODE", help='e.g. "South Midlands", Luton or E06000032')
+    p.add_argument("--format", choices=["csv", "json"], default="csv")
+    p.add_argument("--out", metavar="PATH", help="write to a file instead of stdout")
+    p.set_defaults(func=cmd_access)
 
     p = sub.add_parser("bench", help="run the benchmarks; prints `name value unit` and writes bench/results.json")
     p.add_argument("only", nargs="*", help="run only benchmarks whose name starts with these")

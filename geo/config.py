@@ -30,3 +30,12 @@ def default_mirror() -> Path | None:
         return Path(env)
     sibling = PROJECT_ROOT.parent / "shared" / "data"
     return sibling if sibling.is_dir() else None
+
+
+#: Travel-time engine used when none is named (``estimate`` or ``network``).
+DEFAULT_TRAVEL_ENGINE = "estimate"
+
+
+def travel_engine() -> str:
+    """The configured travel-time engine: ``$WARDSCOPE_TRAVEL_ENGINE``, else :data:`DEFAULT_TRAVEL_ENGINE`."""
+    return (os.environ.get("WARDSCOPE_TRAVEL_ENGINE") or DEFAULT_TRAVEL_ENGINE).strip().lower()

@@ -41,3 +41,11 @@ class OfflineError(WardscopeError):
 
 class PublisherError(WardscopeError):
     """A publisher answered, but not with the data we asked for."""
+
+
+class TravelError(WardscopeError):
+    """Travel-time inputs (points, mode, engine, network) cannot be used as given."""
+
+
+class NetworkCoverageError(TravelError):
+    """A road network extract does not cover the places being routed."""

@@ -1,0 +1,158 @@
+"""Transport access figures.
+
+* Estimate engine: every English LSOA 2021 population-weighted centroid x 1,000 sites: nearest site and
+  counts within 30/45/60 minutes by bus (target <= 2 s); the same with job sums.
+* Network engine: 1,500 origins x 50 sites on a synthetic ~200,000-node drive network written as an
+  .osm.pbf with pyosmium (perturbed grid, mixed highway types and limits, one-way streets, missing
+  links), including reading the file and building the graph (target <= 60 s); side by side, plain
+  networkx Dijkstra from each site on the same graph, as a ratio, with the largest difference in minutes.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from bench.timing import best_of
+
+GRID_SIDE = 448            # 448 x 448 = 200,704 nodes
+GRID_SPACING_M = 100.0
+ORIGINS, SITES = 1500, 50
+X0, Y0 = 430_000.0, 230_000.0  # the synthetic town sits in the Midlands (BNG metres)
+
+
+def _estimate_inputs():
+    from geo.store import Store
+
+    store = Store()
+    lsoa = pd.read_parquet(store.path("boundaries", "lsoa"), columns=["code", "pwc_x", "pwc_y"])
+    origins = gpd.GeoDataFrame(lsoa[["code"]], geometry=gpd.points_from_xy(lsoa["pwc_x"], lsoa["pwc_y"]), crs=27700)
+    rng = np.random.default_rng(2024)
+    pick = rng.choice(len(lsoa), 1000, replace=False)
+    sites = gpd.GeoDataFrame({"site_id": [f"s{i}" for i in range(1000)], "jobs": rng.integers(50, 5000, 1000).astype(float)},
+                             geometry=gpd.points_from_xy(lsoa["pwc_x"].to_numpy()[pick] + rng.normal(0, 500, 1000),
+                                                         lsoa["pwc_y"].to_numpy()[pick] + rng.normal(0, 500, 1000)),
+                             crs=27700)
+    return origins, sites
+
+
+def write_synthetic_network(path: Path, seed: int = 6) -> dict:
+    """A perturbed-grid drive network as .osm.pbf: primary every 10th line, tertiary every 5th, residential
+    between (20/30 mph, 15% one-way, 3% of residential links missing). Returns counts."""
+    import osmium
+    from osmium.osm.mutable import Node, Way
+    from pyproj import Transformer
+
+    rng = np.random.default_rng(seed)
+    n = GRID_SIDE
+    jj, ii = np.meshgrid(np.arange(n), np.arange(n))
+    x = X0 + jj.ravel() * GRID_SPACING_M + rng.uniform(-25, 25, n * n)
+    y = Y0 + ii.ravel() * GRID_SPACING_M + rng.uniform(-25, 25, n * n)
+    lon, lat = Transformer.from_crs(27700, 4326, always_xy=True).transform(x, y)
+    ways = 0
+    with osmium.SimpleWriter(str(path), overwrite=True) as writer:
+        for k in range(n * n):
+            writer.add_node(Node(id=k + 1, location=(float(lon[k]), float(lat[k])), version=1))
+        way_id = 1
+        for line in range(n):
+            if line % 10 == 0:
+                tags = {"highway": "primary", "maxspeed": "40 mph"}
+            elif line % 5 == 0:
+                tags = {"highway": "tertiary"}  # untagged: speed imputed from the extract
+            else:
+                tags = None
+            for horizontal in (True, False):
+                ids = [line * n + j + 1 for j in range(n)] if horizontal else [j * n + line + 1 for j in range(n)]
+                for start in range(0, n - 1, 10):
+                    chunk = ids[start:start + 11]
+                    way_tags = dict(tags) if tags else {"highway": "residential",
+                                                        "maxspeed": "20 mph" if rng.random() < 0.3 else "30 mph"}
+                    if tags is None:
+                        if rng.random() < 0.03:
+                            continue
+                        if rng.random() < 0.15:
+                            way_tags["oneway"] = "yes" if rng.random() < 0.5 else "-1"
+                    writer.add_way(Way(id=way_id, nodes=chunk, tags=way_tags, version=1))
+                    way_id += 1
+                    ways += 1
+    return {"nodes": n * n, "ways": ways}
+
+
+def _points(rng, count, prefix):
+    span = (GRID_SIDE - 1) * GRID_SPACING_M
+    return gpd.GeoDataFrame({"id": [f"{prefix}{i}" for i in range(count)]},
+                            geometry=gpd.points_from_xy(X0 + rng.uniform(0, span, count), Y0 + rng.uniform(0, span, count)),
+                            crs=27700)
+
+
+def run():
+    from geo.travel import access_summary, travel_time_matrix
+    from geo.travel import network as net_engine
+
+    origins, sites = _estimate_inputs()
+    yield "access_estimate_lsoa_england_x_1000_sites_nearest_counts", best_of(
+        lambda: access_summary(origins, sites, "bus", engine="estimate"), 3), "s"
+    yield "access_estimate_lsoa_england_x_1000_sites_with_jobs", best_of(
+        lambda: access_summary(origins, sites, "bus", engine="estimate", weight="jobs"), 3), "s"
+
+    with tempfile.TemporaryDirectory() as tmp:
+        pbf = Path(tmp) / "synthetic_drive.osm.pbf"
+        start = time.perf_counter()
+        counts = write_synthetic_network(pbf)
+        yield "access_network_synthetic_pbf_write", time.perf_counter() - start, "s"
+        yield "access_network_synthetic_osm_nodes", counts["nodes"], "nodes"
+        yield "access_network_synthetic_osm_ways", counts["ways"], "ways"
+        rng = np.random.default_rng(11)
+        o, s = _points(rng, ORIGINS, "o"), _points(rng, SITES, "s")
+
+        net_engine._WAYS_CACHE.clear()
+        net_engine._NET_CACHE.clear()
+        start = time.perf_counter()
+        ours = travel_time_matrix(o, s, "car", engine="network", network=pbf, origin_id="id", destination_id="id")
+        total = time.perf_counter() - start
+        net = net_engine.load_network(pbf, "car", walk_speed_kmh=4.8, cycle_speed_kmh=16.0,
+                                      car_speed_factor=net_engine.CAR_SPEED_FACTOR)
+        yield "access_network_graph_nodes", net.stats["nodes"], "nodes"
+        yield "access_network_graph_edges", net.stats["edges"], "edges"
+        yield "access_network_1500x50_drive_total_incl_build", total, "s"
+        # Routing alone, on the cached graph.
+        start = time.perf_counter()
+        travel_time_matrix(o, s, "car", engine="network", network=pbf, origin_id="id", destination_id="id")
+        ours_routing = time.perf_counter() - start
+        yield "access_network_1500x50_drive_routing_csgraph", ours_routing, "s"
+
+        import networkx as nx
+
+        start = time.perf_counter()
+        coo = net.reverse.tocoo()
+        g = nx.DiGraph()
+        g.add_weighted_edges_from(zip(coo.row.tolist(), coo.col.tolist(), coo.data.tolist()))
+        nx_build = time.perf_counter() - start
+        o_xy = np.column_stack([o.geometry.x, o.geometry.y])
+        s_xy = np.column_stack([s.geometry.x, s.geometry.y])
+        o_node, o_dist, _ = net_engine.snap(net, o_xy, net_engine.SNAP_M)
+        s_node, s_dist, _ = net_engine.snap(net, s_xy, net_engine.SNAP_M)
+        start = time.perf_counter()
+        nx_min = np.full((ORIGINS, SITES), np.nan)
+        for j in range(SITES):
+            lengths = nx.single_source_dijkstra_path_length(g, int(s_node[j]), cutoff=net_engine.MAX_MINUTES)
+            nx_min[:, j] = [lengths.get(int(k), np.nan) for k in o_node]
+        nx_routing = time.perf_counter() - start
+        legs = (o_dist[:, None] + s_dist[None, :]) * net_engine.OFF_NETWORK_CIRCUITY / 80.0 + net_engine.CAR_PARK_MIN
+        nx_min = nx_min + legs
+        nx_min[nx_min > net_engine.MAX_MINUTES] = np.nan
+        mine = ours["minutes"].to_numpy().reshape(ORIGINS, SITES)
+        same_nan = bool((np.isnan(mine) == np.isnan(nx_min)).all())
+        diff = float(np.nanmax(np.abs(mine - nx_min))) if same_nan else float("inf")
+        yield "access_network_1500x50_drive_networkx_build", nx_build, "s"
+        yield "access_network_1500x50_drive_routing_networkx", nx_routing, "s"
+        yield "access_network_networkx_over_csgraph_routing_ratio", nx_routing / ours_routing, "x"
+        # The same pipeline (read the file, build the graph) with networkx doing the routing instead.
+        yield "access_network_networkx_over_csgraph_pipeline_ratio", ((total - ours_routing) + nx_build + nx_routing) / total, "x"
+        yield "access_network_max_abs_difference_vs_networkx", diff, "min"
+        yield "access_network_reachable_pairs_share", float(np.isfinite(mine).mean()), "ratio"
