@@ -222,3 +222,19 @@ def test_small_fixture_with_welsh_names_in_every_format(fmt, tmp_path):
     got = read_layer(path, layer)
     assert got["lad_name"].tolist() == ["Ynys Môn", "Ynys Môn"]
     assert sorted(got["score"].astype(float)) == [-1.5, 0.5]
+
+
+def test_geojson_rounding_keeps_geometries_valid():
+    from shapely.geometry import Polygon
+
+    from geo.export.writers import GEOJSON_DECIMALS, to_wgs84
+
+    # a sliver 5 cm wide: rounding to 1e-6 degrees (~0.1 m) collapses it onto a line unless it is repaired
+    sliver = Polygon([(500000, 200000), (500100, 200000.05), (500200, 200000), (500100, 200000.02)])
+    square = Polygon([(500000, 200100), (500100, 200100), (500100, 200200), (500000, 200200)])
+    frame = gpd.GeoDataFrame({"code": ["a", "b"]}, geometry=[sliver, square], crs=27700)
+    web = to_wgs84(frame)
+    assert web.crs.to_epsg() == 4326 and web.is_valid.all() and not web.is_empty.any()  # the sliver is kept, not lost
+    coords = shapely.get_coordinates(web.geometry.iloc[[1]].to_numpy())
+    assert np.allclose(coords, np.round(coords, GEOJSON_DECIMALS), rtol=0, atol=1e-9)
+    assert web.to_crs(27700).geometry.iloc[0].area == pytest.approx(sliver.area, rel=1e-3)

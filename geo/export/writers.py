@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Sequence
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyogrio
 import shapely
@@ -174,8 +175,14 @@ def to_wgs84(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """EPSG:27700 -> EPSG:4326 with coordinates snapped to the 1e-6 degree grid, keeping geometries valid."""
     require_bng(frame, what="layer")
     web = frame.to_crs(WGS84)
-    snapped = shapely.set_precision(web.geometry.to_numpy(), GEOJSON_GRID_DEG)  # valid output by construction
-    return web.set_geometry(gpd.GeoSeries(snapped, index=web.index, crs=WGS84))
+    geoms = shapely.transform(web.geometry.to_numpy(), lambda xy: np.round(xy, GEOJSON_DECIMALS))
+    broken = ~shapely.is_valid(geoms)
+    if broken.any():  # rounding pinched a ring: snap those to the grid keeping them valid (slower, so only these)
+        original = web.geometry.to_numpy()[broken]
+        snapped = shapely.set_precision(original, GEOJSON_GRID_DEG)
+        # a shape thinner than the grid would vanish; keep it unrounded rather than lose the area
+        geoms[broken] = np.where(shapely.is_empty(snapped), original, snapped)
+    return web.set_geometry(gpd.GeoSeries(geoms, index=web.index, crs=WGS84))
 
 
 def write_geojson(path: Path, layer: Layer) -> None:
