@@ -30,6 +30,7 @@ from __future__ import annotations
 import contextlib
 import re
 import tempfile
+import zipfile
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -167,11 +168,9 @@ def export_bytes(areas: gpd.GeoDataFrame, columns: Sequence[str | ColumnSpec | M
         if fmt in ("gpkg", "shp") or not bundle:
             return ExportFile(result.path.read_bytes(), result.path.name, mime)
         target = Path(tmp) / f"{stem}_{fmt}.zip"
-        import zipfile
-
         with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as archive:
             for file in result.files:
-                writers._add(archive, file.name, file.read_bytes())
+                writers.add_to_zip(archive, file.name, file.read_bytes())
         return ExportFile(target.read_bytes(), target.name, "application/zip")
 
 
@@ -214,7 +213,7 @@ def _prepare(areas, columns, selection, fmt, *, dissolve, population, layers, se
     chosen = _valid(chosen)
     selected_codes = chosen["code"].tolist()
     level = (provenance or {}).get("level")
-    what = LEVEL_NAMES.get(level, level or "areas")
+    what = f"{LEVEL_NAMES.get(level, level)} areas" if level else "areas"
     tables: dict[str, pd.DataFrame] = {}
     info = None
     if dissolve:
@@ -224,11 +223,11 @@ def _prepare(areas, columns, selection, fmt, *, dissolve, population, layers, se
                 "areas": len(chosen), "columns": [s.to_dict() for s in specs]}
         specs = dissolved_specs(specs, population)
         tables["members"] = members
-        main = Layer("areas", frame, specs, f"{len(frame)} priority neighbourhoods merged from {len(chosen)} selected {what} areas")
+        main = Layer("areas", frame, specs, f"{len(frame)} priority neighbourhoods merged from {len(chosen)} selected {what}")
         what = "priority neighbourhoods"
     else:
         frame = chosen[[s.name for s in specs] + [chosen.geometry.name]]
-        main = Layer("areas", frame, specs, f"{len(frame)} selected {what} areas; selection {selection.text()}")
+        main = Layer("areas", frame, specs, f"{len(frame)} selected {what}; selection {selection.text()}")
     labels = {s.name: s for s in specs}
     extra = []
     for name, layer in layers.items():

@@ -28,6 +28,7 @@ from geo import __version__
 from geo.errors import ExportError
 from geo.export.columns import ColumnSpec
 from geo.export.selection import Selection, SelectionColumns
+from geo.gss import LEVEL_NAMES
 
 #: Bumped when the layout of methodology.json changes.
 SCHEMA = "wardscope-export-methodology/1"
@@ -123,6 +124,12 @@ def _area_words(area) -> str:
     return str(area) if area else "not recorded"
 
 
+def _level_words(level) -> str:
+    if not level:
+        return "not recorded"
+    return f"{LEVEL_NAMES[level]} ({level})" if level in LEVEL_NAMES else str(level)
+
+
 def _profile_lines(profile) -> list[str]:
     if not profile:
         return ["- Profile: not recorded."]
@@ -155,7 +162,7 @@ def readme_text(m: Mapping, file_notes: list[str]) -> str:
         "",
         "How the areas were chosen",
         f"- Area of interest: {_area_words(m.get('area_of_interest'))}",
-        f"- Level: {m.get('level') or 'not recorded'}",
+        f"- Level: {_level_words(m.get('level'))}",
         *_profile_lines(m.get("profile")),
         f"- Selection: {selection.describe()} (as text: {selection.text()})",
     ]

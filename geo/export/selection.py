@@ -97,7 +97,7 @@ class Selection:
         if self.bands:
             parts.append("in band " + " or ".join(repr(b) for b in self.bands))
         if self.robust:
-            parts.append("robust priorities only (the ranking holds under the profile's sensitivity checks)")
+            parts.append("robust priorities only (areas the scoring flags as robust)")
         parts += [f"where {t.column} {t.op} {t.value:g}" for t in self.thresholds]
         head = f"The {self.top} highest-priority areas" if self.top is not None else "All areas"
         return head + (": " + "; ".join(parts) if parts else "") + "."

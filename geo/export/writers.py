@@ -157,12 +157,13 @@ def write_shapefile_zip(path: Path, layers: Sequence[Layer], extras: dict[str, b
                 part = target.with_suffix(suffix)
                 if not part.is_file():
                     raise OSError(f"GDAL did not write {part.name}")
-                _add(archive, part.name, part.read_bytes())
+                add_to_zip(archive, part.name, part.read_bytes())
         for name, data in extras.items():
-            _add(archive, name, data)
+            add_to_zip(archive, name, data)
 
 
-def _add(archive: zipfile.ZipFile, name: str, data: bytes) -> None:
+def add_to_zip(archive: zipfile.ZipFile, name: str, data: bytes) -> None:
+    """Add ``data`` as ``name`` with a fixed date, so the same export gives the same zip entries."""
     info = zipfile.ZipInfo(name, date_time=ZIP_DATE)
     info.compress_type = zipfile.ZIP_DEFLATED
     info.external_attr = 0o644 << 16
