@@ -120,10 +120,11 @@ def export_areas(areas: gpd.GeoDataFrame, columns: Sequence[str | ColumnSpec | M
 
     Raises
     ------
-    WardscopeError subclasses, each with a one-line message, before anything
-    is written: CRSError, UnknownColumnError, FieldNameCollisionError,
+    WardscopeError subclasses, each with a one-line message, before any file
+    is opened: CRSError, UnknownColumnError, FieldNameCollisionError,
     SelectionSyntaxError, EmptySelectionError, OutputExistsError,
-    OutputNotWritableError, ExportError.
+    ExportError; and OutputNotWritableError when the disk refuses. In every
+    case (and on any other failure while writing) no file is left behind.
     """
     prepared = _prepare(areas, columns, selection, fmt, dissolve=dissolve, population=population,
                         layers=layers or {}, selection_columns=selection_columns, provenance=provenance)
