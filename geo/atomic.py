@@ -36,17 +36,19 @@ def previous_path(path: Path) -> Path:
 
 
 @contextlib.contextmanager
-def atomic_path(path: Path, *, keep_previous: bool = False, overwrite: bool = True) -> Iterator[Path]:
+def atomic_path(path: Path, *, keep_previous: bool = False, overwrite: bool = True,
+                suffix: str = ".tmp") -> Iterator[Path]:
     """Yield a temporary path in ``path``'s directory; on success rename it to ``path``.
 
     The caller writes a complete file to the yielded path. On an exception the
-    temporary file is removed and ``path`` is untouched.
+    temporary file is removed and ``path`` is untouched. ``suffix`` ends the
+    temporary name (e.g. ``.tmp.gpkg`` for writers that check the extension).
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.exists() and not overwrite:
         raise FileExistsError(f"{path} already exists")
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
     os.close(fd)
     tmp = Path(tmp_name)
     tmp.unlink()  # writers such as GDAL want to create the file themselves

@@ -49,3 +49,31 @@ class TravelError(WardscopeError):
 
 class NetworkCoverageError(TravelError):
     """A road network extract does not cover the places being routed."""
+
+
+class ExportError(WardscopeError):
+    """An export could not be written as asked; nothing was written."""
+
+
+class EmptySelectionError(ExportError):
+    """The selection matched no areas, so there is nothing to export."""
+
+
+class SelectionSyntaxError(ExportError):
+    """A selection spec (``top:20,band:High,...``) could not be read."""
+
+
+class UnknownColumnError(ExportError):
+    """A column asked for (to export, select or dissolve on) is not in the areas."""
+
+
+class FieldNameCollisionError(ExportError):
+    """Two column names would become the same field in the output file."""
+
+
+class OutputExistsError(ExportError):
+    """The output file is already there and overwriting was not asked for."""
+
+
+class OutputNotWritableError(ExportError):
+    """The output file cannot be created (missing permission, a file in the way, read-only disk)."""
