@@ -66,3 +66,13 @@ def fake_http():
     server = FakePublisher()
     yield server
     server.close()
+
+
+@pytest.fixture()
+def workspace(tmp_path):
+    """A session workspace under a private root in this test's temporary folder."""
+    from geo.workspace import SessionWorkspace
+
+    ws = SessionWorkspace(tmp_path / "sessions")
+    yield ws
+    ws.close()
