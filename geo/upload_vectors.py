@@ -176,15 +176,16 @@ def read_vector(upload, *, assume_crs: int | None = None, repair: bool = False, 
         check_shapefile_parts(path, label)
     if upload.kind == "gpkg":
         layer = _choose_layer(path, layer, label)
-    try:
-        info = pyogrio.read_info(path, layer=layer)
-    except Exception as exc:  # pyogrio raises GDAL-specific error types
-        raise UploadRejected(f"{label}: cannot be read as {upload.kind} ({_first_line(exc)})") from None
-    if info.get("driver") != DRIVERS[upload.kind]:
-        raise UploadRejected(f"{label}: opened as {info.get('driver')}, not {DRIVERS[upload.kind]}; refused")
-    features = int(info.get("features") or 0)
-    if features > limits.max_features:
-        raise UploadTooLarge(f"{label}: has {features:,} features; the limit is {limits.max_features:,}")
+    if upload.kind != "geojson":  # GDAL parses a whole GeoJSON to open it, so it is checked after reading
+        try:
+            info = pyogrio.read_info(path, layer=layer)
+        except Exception as exc:  # pyogrio raises GDAL-specific error types
+            raise UploadRejected(f"{label}: cannot be read as {upload.kind} ({_first_line(exc)})") from None
+        if info.get("driver") != DRIVERS[upload.kind]:
+            raise UploadRejected(f"{label}: opened as {info.get('driver')}, not {DRIVERS[upload.kind]}; refused")
+        features = int(info.get("features") or 0)
+        if features > limits.max_features:
+            raise UploadTooLarge(f"{label}: has {features:,} features; the limit is {limits.max_features:,}")
     try:
         gdf = pyogrio.read_dataframe(path, layer=layer, use_arrow=True)
     except Exception as exc:  # pyogrio raises GDAL-specific error types
