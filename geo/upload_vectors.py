@@ -17,6 +17,7 @@ repaired (``shapely.make_valid``) only when ``repair=True``.
 from __future__ import annotations
 
 import struct
+import warnings
 from pathlib import Path
 
 import geopandas as gpd
@@ -37,8 +38,11 @@ CRS_CHOICES = (27700, 4326)
 _SHOWN_ROWS = 10
 
 
-def _first_line(exc: BaseException) -> str:
+def _first_line(exc: BaseException, path: Path | None = None) -> str:
+    """GDAL's first message line, without the server-side path of the stored file."""
     text = str(exc).strip()
+    if path is not None:
+        text = text.replace(str(path.parent) + "/", "").replace(str(path.parent), "")
     return text.splitlines()[0][:200] if text else type(exc).__name__
 
 
@@ -116,7 +120,7 @@ def _choose_layer(path: Path, layer: str | None, label: str) -> str | None:
     try:
         layers = pyogrio.list_layers(path)
     except Exception as exc:  # pyogrio raises GDAL-specific error types
-        raise UploadRejected(f"{label}: cannot be read as a GeoPackage ({_first_line(exc)})") from None
+        raise UploadRejected(f"{label}: cannot be read as a GeoPackage ({_first_line(exc, path)})") from None
     spatial = [str(name) for name, geom in layers if geom is not None]
     if layer is not None:
         if layer not in spatial:
@@ -129,6 +133,16 @@ def _choose_layer(path: Path, layer: str | None, label: str) -> str | None:
             f"{label}: holds {len(spatial)} layers ({', '.join(spatial[:8])}); choose which one to use",
             layers=tuple(spatial))
     return spatial[0]
+
+
+def _rows_outside(geoms: np.ndarray, box: tuple[float, float, float, float] | None) -> np.ndarray:
+    """Row positions with a non-finite vertex, or (with ``box``) a vertex outside ``box``."""
+    coords, index = shapely.get_coordinates(geoms, return_index=True)
+    bad = ~np.isfinite(coords).all(axis=1)
+    if box is not None:
+        x0, y0, x1, y1 = box
+        bad |= (coords[:, 0] < x0) | (coords[:, 0] > x1) | (coords[:, 1] < y0) | (coords[:, 1] > y1)
+    return np.unique(index[bad])
 
 
 def _repair(geoms: np.ndarray) -> np.ndarray:
@@ -158,7 +172,8 @@ def read_vector(upload, *, assume_crs: int | None = None, repair: bool = False, 
     -------
     GeoDataFrame in EPSG:27700 with the file's attribute columns, one row per
     feature in file order. ``attrs``: ``source``, ``repaired_rows`` (1-based
-    feature numbers repaired), ``crs_assumed`` (the EPSG code applied, or None).
+    feature numbers repaired), ``crs_assumed`` (the EPSG code applied, or None),
+    ``warnings`` (GDAL's notes while reading, e.g. a ring it had to close).
 
     Raises
     ------
@@ -180,16 +195,20 @@ def read_vector(upload, *, assume_crs: int | None = None, repair: bool = False, 
         try:
             info = pyogrio.read_info(path, layer=layer)
         except Exception as exc:  # pyogrio raises GDAL-specific error types
-            raise UploadRejected(f"{label}: cannot be read as {upload.kind} ({_first_line(exc)})") from None
+            raise UploadRejected(f"{label}: cannot be read as {upload.kind} ({_first_line(exc, path)})") from None
         if info.get("driver") != DRIVERS[upload.kind]:
             raise UploadRejected(f"{label}: opened as {info.get('driver')}, not {DRIVERS[upload.kind]}; refused")
         features = int(info.get("features") or 0)
         if features > limits.max_features:
             raise UploadTooLarge(f"{label}: has {features:,} features; the limit is {limits.max_features:,}")
     try:
-        gdf = pyogrio.read_dataframe(path, layer=layer, use_arrow=True)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            gdf = pyogrio.read_dataframe(path, layer=layer, use_arrow=True)
     except Exception as exc:  # pyogrio raises GDAL-specific error types
-        raise UploadRejected(f"{label}: cannot be read as {upload.kind} ({_first_line(exc)})") from None
+        raise UploadRejected(f"{label}: cannot be read as {upload.kind} ({_first_line(exc, path)})") from None
+    # GDAL's warnings (e.g. an unclosed ring it closed) become notes for the user, not log noise
+    notes = list(dict.fromkeys(f"{label}: {_first_line(w.message, path)}" for w in caught))[:5]
     if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry.name not in gdf.columns:
         raise UploadRejected(f"{label}: has no geometry")
     if gdf.empty:
@@ -212,6 +231,10 @@ def read_vector(upload, *, assume_crs: int | None = None, repair: bool = False, 
         raise UploadTooLarge(
             f"{label}: has {int(vertices.sum()):,} vertices in all; the limit is {limits.max_vertices_total:,} "
             f"(simplify the layer first)")
+    odd = _rows_outside(geoms, None)
+    if len(odd):
+        raise UploadRejected(f"{label}: feature(s) {_rows(odd + 1)} have coordinates that are not numbers "
+                             f"(NaN or infinite; counting from 1)")
     crs_assumed = None
     if gdf.crs is None:
         if assume_crs is None:
@@ -227,6 +250,11 @@ def read_vector(upload, *, assume_crs: int | None = None, repair: bool = False, 
         fits = " but fit EPSG:%d; choose that instead" % other if _crs_hint(gdf) == other else ""
         raise CRSError(f"{label}: you chose EPSG:{crs_assumed} but the coordinates do not fit it{fits}") from None
     geoms = gdf.geometry.to_numpy()
+    # to_bng checks the layer's envelope, which ignores holes; every vertex must lie in Great Britain.
+    outside = _rows_outside(geoms, BNG_BOUNDS)
+    if len(outside):
+        raise CRSError(f"{label}: feature(s) {_rows(outside + 1)} have points outside Great Britain "
+                       f"(counting from 1); check the coordinates and the coordinate system")
     valid = shapely.is_valid(geoms)
     bad = np.flatnonzero(~valid)
     repaired: list[int] = []
@@ -241,5 +269,5 @@ def read_vector(upload, *, assume_crs: int | None = None, repair: bool = False, 
         geoms[bad] = _repair(geoms[bad])
         gdf = gdf.set_geometry(gpd.GeoSeries(geoms, crs=gdf.crs, index=gdf.index))
         repaired = [int(b) + 1 for b in bad]
-    gdf.attrs.update(source=label, repaired_rows=repaired, crs_assumed=crs_assumed)
+    gdf.attrs.update(source=label, repaired_rows=repaired, crs_assumed=crs_assumed, warnings=notes)
     return gdf

@@ -141,3 +141,35 @@ def test_shx_and_dbf_from_different_exports(workspace):
     mixed = {f"x{s}": three[s] for s in three} | {"x.dbf": four[".dbf"]}
     with pytest.raises(IncompleteShapefile, match=r"disagree \(3 shapes but 4 attribute rows\)"):
         read_vector_upload(accept(workspace, zip_bytes(mixed)))
+
+
+def test_vertices_outside_britain_are_refused_even_in_holes(workspace):
+    """The envelope check ignores holes; a hole at lon 300000 once reached make_valid as infinity."""
+    doc = {"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {}, "geometry": {
+        "type": "Polygon", "coordinates": [[[0, 51], [0.01, 51], [0.01, 51.01], [0, 51]],
+                                           [[0, 51], [0, 51], [300000, 100000], [0, 51]]]}}]}
+    with pytest.raises(CRSError, match=r"feature\(s\) #1 have points outside Great Britain"):
+        read_vector_upload(accept(workspace, json.dumps(doc).encode(), name="x.geojson"), repair=True)
+
+
+def test_non_numeric_coordinates_are_refused(workspace):
+    data = b'{"type":"FeatureCollection","features":[{"type":"Feature","properties":{},' \
+           b'"geometry":{"type":"Point","coordinates":[NaN, 51]}}]}'
+    with pytest.raises(UploadRejected, match=r"1 feature\(s\) have no geometry: #1"):
+        read_vector_upload(accept(workspace, data, name="x.geojson"))
+
+
+def test_gdal_messages_do_not_reveal_server_paths(workspace):
+    upload = accept(workspace, b'{"type": "Topology", "objects": 3}', name="x.geojson")
+    with pytest.raises(UploadRejected) as err:
+        read_vector_upload(upload)
+    assert str(workspace.path) not in str(err.value) and "/tmp" not in str(err.value)
+
+
+def test_gdal_notes_are_passed_on(workspace):
+    point = {"type": "Point", "coordinates": [0, 51]}
+    doc = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"a": value}, "geometry": point} for value in (1, "x", [1, 2])]}
+    gdf = read_vector_upload(accept(workspace, json.dumps(doc).encode(), name="x.geojson"))
+    assert gdf.attrs["warnings"] == ["x.geojson: Could not parse column 'a' as JSON; leaving as string"]
+    assert gdf["a"].tolist() == ["1", "x", "[ 1, 2 ]"]
