@@ -236,11 +236,11 @@ def read_vector_upload(upload: Upload, *, assume_crs: int | None = None, repair:
     return read_vector(upload, assume_crs=assume_crs, repair=repair, layer=layer, limits=limits)
 
 
-def read_upload(upload: Upload, **options):
-    """Read any upload with the reader for its kind (options go to that reader)."""
+def read_upload(upload: Upload, *, assume_crs: int | None = None, repair: bool = False, layer: str | None = None,
+                limits: UploadLimits | None = None):
+    """Read any upload with the reader for its kind; vector options are ignored for tables and YAML."""
     if upload.kind in TABLE_KINDS:
-        return read_table_upload(upload, **options)
+        return read_table_upload(upload, limits=limits)
     if upload.kind in VECTOR_KINDS:
-        return read_vector_upload(upload, **options)
-    return read_yaml_upload(upload, **options)
-
+        return read_vector_upload(upload, assume_crs=assume_crs, repair=repair, layer=layer, limits=limits)
+    return read_yaml_upload(upload, limits=limits)
