@@ -28,6 +28,16 @@ def is_formula_like(cell: object) -> bool:
     return isinstance(cell, str) and cell.startswith(FORMULA_PREFIXES) and not _NUMBER.fullmatch(cell.strip())
 
 
+def formula_rows(column: pd.Series) -> list:
+    """Index labels of the cells in ``column`` that :func:`is_formula_like` flags (vectorised)."""
+    text = column.dropna().astype(str)
+    starts = text[text.str.startswith(FORMULA_PREFIXES)]
+    if starts.empty:
+        return []
+    numeric = starts.str.strip().str.fullmatch(_NUMBER.pattern)
+    return starts.index[~numeric.astype(bool)].tolist()
+
+
 def _delimiter(first_line: str) -> str:
     """Comma, unless the header clearly uses semicolons (continental Excel) or tabs."""
     if "," in first_line:
@@ -79,7 +89,7 @@ def read_table(text: str, *, source: str, limits: UploadLimits | None = None) ->
         if dupes:
             raise UploadRejected(f"{source}: the column {dupes[0]!r} appears more than once in the header; rename one")
         for row in reader:
-            if not any(c.strip() for c in row):
+            if not any(row) or not "".join(row).strip():
                 continue
             if len(row) > ncols and not any(c.strip() for c in row[ncols:]):
                 row = row[:ncols]
@@ -104,8 +114,7 @@ def read_table(text: str, *, source: str, limits: UploadLimits | None = None) ->
         raise UploadRejected(f"{source}: has a header but no rows")
     frame = pd.DataFrame(rows, columns=header, dtype="str")
     frame = frame.mask(frame == "")
-    formula = [(lines[i], col) for col in header for i in frame.index[frame[col].map(is_formula_like)]]
-    formula.sort()
+    formula = sorted((lines[i], col) for col in header for i in formula_rows(frame[col]))
     warnings = []
     if formula:
         line, col = formula[0]

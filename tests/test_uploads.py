@@ -6,12 +6,16 @@ import dataclasses
 import io
 import zipfile
 
+import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from geo.config import upload_limits
 from geo.errors import (
     IncompleteShapefile, UnsafeArchive, UnsupportedUpload, UploadEncodingError, UploadRejected, UploadTooLarge,
 )
+from geo.upload_tables import formula_rows, is_formula_like
 from geo.uploads import (
     TABLE_KINDS, VECTOR_KINDS, accept_file, accept_upload, display_name, read_table_upload, read_upload,
     read_vector_upload,
@@ -268,3 +272,11 @@ def test_read_upload_dispatches_on_kind(workspace):
     assert list(read_upload(accept(workspace, CSV)).columns) == ["code", "name", "value"]
     profile = accept(workspace, b"name: Growth\nweights: {imd: 1}\n", kinds={"yaml"}, name="p.yaml")
     assert read_upload(profile) == {"name": "Growth", "weights": {"imd": 1}}
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.text(max_size=8), st.sampled_from(["-5", "+4.5e3", "=A1", "-", "1,000%", " -2"])),
+                max_size=20))
+def test_vectorised_formula_check_agrees_with_the_cell_rule(values):
+    column = pd.Series(values, dtype="str")
+    assert formula_rows(column) == [i for i, v in enumerate(values) if is_formula_like(v)]
