@@ -164,7 +164,7 @@ def accept_upload(
     label = display_name(name)
     workspace.require_open()
     raw = _read_bounded(data, limits.max_bytes, label)
-    if not raw.strip():
+    if not raw or raw.isspace():
         raise UploadRejected(f"{label}: the file is empty")
     kind, encoding = detect_kind(raw, kinds, label)
     sha = hashlib.sha256(raw).hexdigest()
