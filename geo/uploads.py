@@ -92,10 +92,12 @@ def display_name(name: object) -> str:
 
 
 def _read_bounded(data: Any, max_bytes: int, label: str) -> bytes:
-    def too_big(size: int | None) -> UploadTooLarge:
-        shown = f"{size / 2**20:,.1f} MB" if size is not None else "more than that"
-        limit = f"{max_bytes / 2**20:,.0f} MB" if max_bytes >= 2**20 else f"{max_bytes:,} bytes"
-        return UploadTooLarge(f"{label}: is {shown}; the upload limit is {limit} (WARDSCOPE_MAX_UPLOAD_MB)")
+    def size(n: int, decimals: int) -> str:
+        return f"{n / 2**20:,.{decimals}f} MB" if n >= 2**20 else f"{n:,} bytes"
+
+    def too_big(n: int | None) -> UploadTooLarge:
+        shown = size(n, 1) if n is not None else "more than that"
+        return UploadTooLarge(f"{label}: is {shown}; the upload limit is {size(max_bytes, 0)} (WARDSCOPE_MAX_UPLOAD_MB)")
 
     if isinstance(data, (bytes, bytearray, memoryview)):
         if len(data) > max_bytes:

@@ -280,3 +280,17 @@ def test_read_upload_dispatches_on_kind(workspace):
 def test_vectorised_formula_check_agrees_with_the_cell_rule(values):
     column = pd.Series(values, dtype="str")
     assert formula_rows(column) == [i for i, v in enumerate(values) if is_formula_like(v)]
+
+
+def test_streamlit_uploaded_file_goes_through_the_gate(workspace):
+    """What st.file_uploader returns (an UploadedFile, a BytesIO with .name/.size) works as ``data``."""
+    from streamlit.proto.Common_pb2 import FileURLs
+    from streamlit.runtime.uploaded_file_manager import UploadedFile, UploadedFileRec
+
+    uploaded = UploadedFile(UploadedFileRec("id1", "sites.csv", "text/csv", CSV), FileURLs())
+    uploaded.read(5)  # a page may already have peeked at it
+    upload = accept_upload(uploaded.name, uploaded, workspace=workspace, kinds=TABLE_KINDS)
+    assert upload.size == len(CSV) and read_table_upload(upload)["code"].tolist() == ["E01000001", "E01000002"]
+    big = UploadedFile(UploadedFileRec("id2", "big.csv", "text/csv", b"a" * 2000), FileURLs())
+    with pytest.raises(UploadTooLarge, match="big.csv: is 2,000 bytes; the upload limit is 1,000 bytes"):
+        accept_upload(big.name, big, workspace=workspace, kinds=TABLE_KINDS, max_bytes=1000)
