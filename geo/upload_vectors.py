@@ -173,7 +173,7 @@ def read_vector(upload, *, assume_crs: int | None = None, repair: bool = False, 
     GeoDataFrame in EPSG:27700 with the file's attribute columns, one row per
     feature in file order. ``attrs``: ``source``, ``repaired_rows`` (1-based
     feature numbers repaired), ``crs_assumed`` (the EPSG code applied, or None),
-    ``warnings`` (GDAL's notes while reading, e.g. a ring it had to close).
+    ``warnings`` (GDAL's notes while reading, e.g. a column it could not parse).
 
     Raises
     ------
@@ -207,7 +207,7 @@ def read_vector(upload, *, assume_crs: int | None = None, repair: bool = False, 
             gdf = pyogrio.read_dataframe(path, layer=layer, use_arrow=True)
     except Exception as exc:  # pyogrio raises GDAL-specific error types
         raise UploadRejected(f"{label}: cannot be read as {upload.kind} ({_first_line(exc, path)})") from None
-    # GDAL's warnings (e.g. an unclosed ring it closed) become notes for the user, not log noise
+    # GDAL's warnings (e.g. a column it could not parse) become notes for the user, not log noise
     notes = list(dict.fromkeys(f"{label}: {_first_line(w.message, path)}" for w in caught))[:5]
     if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry.name not in gdf.columns:
         raise UploadRejected(f"{label}: has no geometry")
@@ -266,7 +266,11 @@ def read_vector(upload, *, assume_crs: int | None = None, repair: bool = False, 
                 f"(counting from 1; first: {reason}); fix them in your GIS or choose to repair them",
                 rows=tuple(int(b) + 1 for b in bad))
         geoms = geoms.copy()
-        geoms[bad] = _repair(geoms[bad])
+        try:
+            geoms[bad] = _repair(geoms[bad])
+        except shapely.errors.GEOSException as exc:
+            raise InvalidGeometryError(f"{label}: could not repair feature(s) {_rows(bad + 1)} ({_first_line(exc)}); "
+                                       f"fix them in your GIS", rows=tuple(int(b) + 1 for b in bad)) from None
         gdf = gdf.set_geometry(gpd.GeoSeries(geoms, crs=gdf.crs, index=gdf.index))
         repaired = [int(b) + 1 for b in bad]
     gdf.attrs.update(source=label, repaired_rows=repaired, crs_assumed=crs_assumed, warnings=notes)
