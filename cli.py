@@ -4,6 +4,8 @@
     python cli.py areas
     python cli.py boundaries --level ward --area "South Midlands" --format csv
     python cli.py access --sites sites.csv --mode bus --engine estimate --level lsoa --area Luton --format csv
+
+    python cli.py check sites.zip [--assume-crs 27700] [--repair]
     python cli.py bench
 """
 
@@ -85,6 +87,35 @@ def cmd_access(args) -> int:
     return 0
 
 
+def cmd_check(args) -> int:
+    """Send a file through the upload gate, as the app would, and say what Wardscope makes of it."""
+    from geo.errors import MissingCRSError
+    from geo.uploads import KINDS, accept_file, read_upload
+    from geo.workspace import SessionWorkspace
+
+    kinds = set(args.kinds.split(",")) if args.kinds else set(KINDS)
+    with SessionWorkspace() as workspace:
+        upload = accept_file(Path(args.file), workspace=workspace, kinds=kinds)
+        try:
+            result = read_upload(upload, assume_crs=args.assume_crs, repair=args.repair, layer=args.layer)
+        except MissingCRSError as exc:
+            raise type(exc)(f"{exc} (answer with --assume-crs 27700 or --assume-crs 4326)", hint=exc.hint) from None
+    if upload.kind == "yaml":
+        shape = f"{type(result).__name__} with {len(result) if hasattr(result, '__len__') else 1} item(s)"
+    elif upload.kind == "csv":
+        shape = f"{len(result):,} rows x {len(result.columns):,} columns ({upload.encoding})"
+    else:
+        assumed = result.attrs.get("crs_assumed")
+        shape = (f"{len(result):,} features, {', '.join(sorted(set(result.geom_type)))}, read as EPSG:27700"
+                 f"{f' (assumed EPSG:{assumed})' if assumed else ''}")
+        if result.attrs.get("repaired_rows"):
+            shape += f", repaired {len(result.attrs['repaired_rows']):,} geometr(ies)"
+    print(f"{upload.name}: accepted as {upload.kind}, {upload.size:,} bytes, sha256 {upload.sha256[:16]}; {shape}")
+    for note in getattr(result, "attrs", {}).get("warnings", []):
+        print(f"  warning: {note}")
+    return 0
+
+
 def cmd_bench(args) -> int:
     from bench.__main__ import main as bench_main
 
@@ -135,6 +166,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=["csv", "json"], default="csv")
     p.add_argument("--out", metavar="PATH", help="write to a file instead of stdout")
     p.set_defaults(func=cmd_access)
+
+    p = sub.add_parser("check", help="check a file through the upload gate (type, size, encoding, CRS, geometry)")
+    p.add_argument("file", metavar="FILE")
+    p.add_argument("--kinds", metavar="K1,K2", help="accept only these kinds (csv, geojson, zip-shapefile, gpkg, yaml)")
+    p.add_argument("--assume-crs", type=int, choices=[27700, 4326], help="CRS of a layer that does not say (e.g. no .prj)")
+    p.add_argument("--repair", action="store_true", help="repair invalid geometries instead of refusing them")
+    p.add_argument("--layer", help="GeoPackage layer to read")
+    p.set_defaults(func=cmd_check)
 
     p = sub.add_parser("bench", help="run the benchmarks; prints `name value unit` and writes bench/results.json")
     p.add_argument("only", nargs="*", help="run only benchmarks whose name starts with these")

@@ -2,7 +2,7 @@
 
 Three kinds: presets shipped with Wardscope (geo/areas.yaml), every single
 district (by name or GSS code), and areas a user saves (``user/areas.yaml``,
-written atomically with the previous version kept).
+written atomically with the previous version kept; see ``geo.saved``).
 """
 
 from __future__ import annotations
@@ -15,8 +15,9 @@ import yaml
 
 from geo import atomic
 from geo.config import user_dir
-from geo.errors import UnknownAreaError, WardscopeError
+from geo.errors import CorruptSavedFile, UnknownAreaError, WardscopeError
 from geo.gss import is_gss
+from geo.saved import load_saved, save_text
 
 PRESETS_FILE = Path(__file__).with_name("areas.yaml")
 
@@ -56,8 +57,19 @@ def presets() -> list[Area]:
 
 
 def user_areas() -> list[Area]:
-    return [Area(name, tuple(spec["districts"]), "user", spec.get("description", ""))
-            for name, spec in _load_yaml(user_areas_file()).items()]
+    """Areas users saved; a damaged file raises CorruptSavedFile offering the previous version (geo.saved)."""
+    path = user_areas_file()
+    if not path.is_file():
+        return []
+    data = load_saved(path) or {}
+    areas = data.get("areas", {}) if isinstance(data, dict) else None
+    if not isinstance(areas, dict) or not all(isinstance(v, dict) and isinstance(v.get("districts"), list)
+                                              for v in areas.values()):
+        prev = atomic.previous_path(path)
+        raise CorruptSavedFile(f"{path.name}: is not a list of areas with districts; restore the previous version",
+                               path=path, previous=prev if prev.is_file() else None)
+    return [Area(str(name), tuple(spec["districts"]), "user", spec.get("description", ""))
+            for name, spec in areas.items()]
 
 
 def district_areas(districts: pd.DataFrame) -> list[Area]:
@@ -115,7 +127,7 @@ def save_area(name: str, lad_codes: list[str], districts: pd.DataFrame, descript
     data = {"areas": {a.name: {"districts": list(a.lad_codes), "description": a.description}
                       for a in user_areas() if a.name.casefold() != name.casefold()}}
     data["areas"][name] = {"districts": codes, "description": description}
-    atomic.write_text(path, yaml.safe_dump(data, sort_keys=True, allow_unicode=True), keep_previous=True)
+    save_text(path, yaml.safe_dump(data, sort_keys=True, allow_unicode=True))
     return Area(name, tuple(codes), "user", description)
 
 

@@ -29,6 +29,20 @@ def _fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
+def _copy_atomic(src: Path, dst: Path) -> None:
+    """Copy ``src`` to ``dst`` through a temporary file, so ``dst`` is never half-written."""
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{dst.name}.", suffix=".tmp", dir=dst.parent)
+    os.close(fd)
+    try:
+        shutil.copy2(src, tmp_name)
+        with open(tmp_name, "rb+") as handle:
+            os.fsync(handle.fileno())
+        os.replace(tmp_name, dst)
+    finally:
+        if os.path.exists(tmp_name):
+            os.unlink(tmp_name)
+
+
 def previous_path(path: Path) -> Path:
     """Where the previous version of ``path`` is kept."""
     path = Path(path)
@@ -58,8 +72,7 @@ def atomic_path(path: Path, *, keep_previous: bool = False, overwrite: bool = Tr
             with open(tmp, "rb+") as handle:
                 os.fsync(handle.fileno())
         if keep_previous and path.exists():
-            prev = previous_path(path)
-            shutil.copy2(path, prev)
+            _copy_atomic(path, previous_path(path))
         os.replace(tmp, path)
         _fsync_dir(path.parent)
     finally:

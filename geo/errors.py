@@ -77,3 +77,82 @@ class OutputExistsError(ExportError):
 
 class OutputNotWritableError(ExportError):
     """The output file cannot be created (missing permission, a file in the way, read-only disk)."""
+
+class UploadRejected(SourceFileError):
+    """An uploaded file was refused by the upload gate; nothing from it was kept."""
+
+
+class UploadTooLarge(UploadRejected):
+    """An upload is over a size limit (bytes, rows, columns, features or vertices)."""
+
+
+class UnsupportedUpload(UploadRejected):
+    """An upload's content is not one of the kinds the caller accepts (whatever its extension)."""
+
+
+class UploadEncodingError(UploadRejected):
+    """A text upload is not UTF-8, UTF-8 with BOM or Windows-1252, or holds binary data."""
+
+
+class UnsafeArchive(UploadRejected):
+    """A zip archive is refused before extraction (zip bomb, path traversal, symlink, encryption...)."""
+
+
+class IncompleteShapefile(UploadRejected):
+    """A zipped shapefile lacks .shp/.shx/.dbf, holds several shapefiles, or is truncated."""
+
+
+class MissingCRSError(UploadRejected, CRSError):
+    """A vector upload does not say its coordinate reference system; the user must choose one.
+
+    ``choices`` lists the EPSG codes the user may answer with (pass one as
+    ``assume_crs``); ``hint`` is 27700 or 4326 when the coordinates make one
+    of them plausible, else None. Wardscope never applies the hint silently.
+    """
+
+    choices = (27700, 4326)
+
+    def __init__(self, message: str, *, hint: int | None = None):
+        super().__init__(message)
+        self.hint = hint
+
+
+class MissingPrjError(MissingCRSError):
+    """A zipped shapefile has no .prj file, so its CRS must be given (27700 or 4326)."""
+
+
+class InvalidGeometryError(UploadRejected):
+    """Some geometries are invalid; ``rows`` are their 1-based feature numbers. Repair only on request."""
+
+    def __init__(self, message: str, *, rows: tuple[int, ...] = ()):
+        super().__init__(message)
+        self.rows = tuple(rows)
+
+
+class MultipleLayersError(UploadRejected):
+    """A GeoPackage holds several layers; ``layers`` names them so the user can choose one."""
+
+    def __init__(self, message: str, *, layers: tuple[str, ...] = ()):
+        super().__init__(message)
+        self.layers = tuple(layers)
+
+
+class UnsafeYAML(UploadRejected):
+    """A YAML document uses object tags, is nested too deeply or expands too far (alias bomb)."""
+
+
+class UploadExpired(UploadRejected):
+    """An upload's file is gone because its session workspace was closed; upload it again."""
+
+
+class SavedFileError(WardscopeError):
+    """A saved profile, site list or area file is missing or cannot be used."""
+
+
+class CorruptSavedFile(SavedFileError):
+    """A saved file is damaged. ``previous`` is the kept previous version (a Path) or None."""
+
+    def __init__(self, message: str, *, path=None, previous=None):
+        super().__init__(message)
+        self.path = path
+        self.previous = previous

@@ -12,7 +12,8 @@ import pandas as pd
 
 from geo.errors import GSSCodeError
 
-GSS_PATTERN = re.compile(r"^[EWSNK]\d{8}$")
+# ASCII digits only (\d also matches e.g. Arabic-Indic digits) and \Z, not $ (which allows a trailing newline).
+GSS_PATTERN = re.compile(r"^[EWSNK][0-9]{8}\Z")
 
 #: Entity codes (the first three characters) by Wardscope level.
 ENTITIES: dict[str, tuple[str, ...]] = {
@@ -36,7 +37,7 @@ LEVEL_NAMES = {
 
 def is_gss(code: object) -> bool:
     """True when ``code`` is a well-formed GSS code (any entity)."""
-    return isinstance(code, str) and bool(GSS_PATTERN.match(code))
+    return isinstance(code, str) and bool(GSS_PATTERN.fullmatch(code))
 
 
 def level_of(code: str) -> str | None:

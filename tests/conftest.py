@@ -103,3 +103,12 @@ def page(browser):
     page = context.new_page()
     yield page
     context.close()
+
+@pytest.fixture()
+def workspace(tmp_path):
+    """A session workspace under a private root in this test's temporary folder."""
+    from geo.workspace import SessionWorkspace
+
+    ws = SessionWorkspace(tmp_path / "sessions")
+    yield ws
+    ws.close()

@@ -42,3 +42,18 @@ def test_user_area_saved_atomically_with_previous(store, tmp_env):
         save_area("Worcestershire", ["E07000237"], districts)
     with pytest.raises(UnknownAreaError, match="E06999999"):
         save_area("Bad", ["E06999999"], districts)
+
+
+def test_damaged_user_areas_file_offers_the_previous_version(store, tmp_env):
+    from geo.errors import CorruptSavedFile
+    from geo.saved import restore_previous
+
+    districts = store.districts()
+    save_area("Luton and Bedford", ["E06000032", "E06000055"], districts)
+    save_area("Luton only", ["E06000032"], districts)
+    path = tmp_env / "user" / "areas.yaml"
+    path.write_text("areas: {Luton only: {districts: [E06000032")  # a save interrupted by a disk fault
+    with pytest.raises(CorruptSavedFile, match="areas.yaml: is damaged .*previous version"):
+        resolve_area("Luton", districts)
+    restore_previous(path)
+    assert [a.name for a in user_areas()] == ["Luton and Bedford"]
