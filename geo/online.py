@@ -150,8 +150,8 @@ class OnlineSource:
         spec = ds.online
         if spec.get("kind") == "nomis_bulk":
             name = spec["member"]
-        elif spec.get("kind") == "govuk":
-            name = Path(spec["path"]).name
+        elif spec.get("kind") == "govuk":  # one file can serve several datasets (IoD 2019 File 7)
+            return self.cache / "govuk" / Path(spec["path"]).name
         elif spec.get("kind") == "url":
             name = Path(urlparse(spec["url"]).path).name or dataset_id
         else:

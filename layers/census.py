@@ -31,8 +31,8 @@ import numpy as np
 import pandas as pd
 
 from geo.errors import SourceFileError
-from layers.checks import (check_non_negative, check_num_den, check_range, file_row, read_table, restrict_codes,
-                           to_numbers)
+from layers.checks import (check_non_negative, check_num_den, check_pattern, check_range, file_row, read_table,
+                           restrict_codes, to_numbers)
 
 TABLE = "census"
 
@@ -204,10 +204,14 @@ def _oa_lookup(source, lsoa_codes: pd.Index) -> pd.DataFrame:
     path = source.path("oa21_lsoa21")
     name = str(source.origin("oa21_lsoa21"))
     frame = read_table(path, ["OA21CD", "LSOA21CD", "usual_residents"], numeric=["usual_residents"], source=name)
+    check_pattern(frame, "OA21CD", r"[EW]00\d{6}", source=name, what="output area")
     frame = frame[frame["OA21CD"].str.startswith("E")]
     check_non_negative(frame, ["usual_residents"], source=name)
     restrict_codes(frame.drop_duplicates("LSOA21CD"), "LSOA21CD", lsoa_codes, source=name, what="LSOA 2021")
-    frame = restrict_codes(frame, "OA21CD", pd.Index(frame["OA21CD"]), source=name, what="output area")
+    dup = frame["OA21CD"].duplicated()
+    if dup.any():
+        pos = int(np.flatnonzero(dup.to_numpy())[0])
+        raise SourceFileError(f"{name}: row {file_row(frame, pos)}: output area {frame['OA21CD'].iloc[pos]} appears twice")
     return frame.set_index("OA21CD")
 
 

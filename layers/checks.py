@@ -66,6 +66,18 @@ def check_num_den(frame: pd.DataFrame, num: str, den: str, *, source: str, what:
             f"is above its denominator {d[pos]:g}")
 
 
+def article(what: str) -> str:
+    return "an" if what[:1].lower() in "aeiou" or what.startswith(("LSOA", "MSOA")) else "a"
+
+
+def check_pattern(frame: pd.DataFrame, column: str, pattern: str, *, source: str, what: str) -> None:
+    """Raise naming the first row whose code does not match ``pattern`` (e.g. output areas, E00 + 6 digits)."""
+    ok = pd.Series(frame[column].to_numpy(dtype=object), dtype=object).fillna("").str.fullmatch(pattern).to_numpy(dtype=bool)
+    if not ok.all():
+        pos = int(np.flatnonzero(~ok)[0])
+        raise GSSCodeError(f"{source}: row {file_row(frame, pos)}: {frame[column].iloc[pos]!r} is not {article(what)} {what} code")
+
+
 def member_mask(values, known) -> np.ndarray:
     """Boolean mask of ``values`` that are in ``known`` (hash lookup on plain objects; fast for 100k+ codes)."""
     index = known if isinstance(known, pd.Index) and known.dtype == object else pd.Index(
@@ -100,7 +112,7 @@ def restrict_codes(frame: pd.DataFrame, column: str, known: pd.Index, *, source:
         if mine.any():
             pos = int(others[np.flatnonzero(mine)[0]])
             raise GSSCodeError(
-                f"{source}: row {file_row(frame, pos)}: {codes[pos]} is not a {what} code in the store "
+                f"{source}: row {file_row(frame, pos)}: {codes[pos]} is not {article(what)} {what} code in the store "
                 f"({int(mine.sum())} unknown code(s)); is the file for the right geography and vintage?")
     out = frame[keep].copy()
     out[column] = codes[keep]

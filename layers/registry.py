@@ -142,6 +142,9 @@ def build_indicator(ind_id: str, spec: dict, groups: dict | None = None, *, sour
     for key in ("caveat", "label", "numerator", "denominator", "universe", "dataset", "period", "attribution", "flag_rule"):
         if key in merged:
             merged[key] = _text(merged[key])
+    absent = [k for k in ("label", "topic", "publisher", "dataset", "period") if k not in merged]
+    if absent:
+        raise RegistryError(f"{source}: {ind_id}: missing field(s) {', '.join(absent)}")
     merged["levels"] = list(merged.get("levels", []))
     merged["sources"] = tuple(merged.get("sources", ()))
     ind = Indicator(id=ind_id, **merged)
