@@ -138,6 +138,7 @@ class OnlineSource:
     def __init__(self, cache_dir: Path | None = None):
         self.cache = Path(cache_dir) if cache_dir else data_dir() / "cache"
         self._fetched: dict[str, Path] = {}
+        self._downloaded: list[tuple[str, Path]] = []
 
     def describe(self) -> str:
         return "the official publishers online (ONS Open Geography Portal, Nomis, GOV.UK)"
@@ -170,8 +171,19 @@ class OnlineSource:
         dest.parent.mkdir(parents=True, exist_ok=True)
         if kind in VOLATILE_KINDS or not dest.is_file():
             FETCHERS[kind](ds, dest)
+            self._downloaded.append((dataset_id, dest))
         self._fetched[dataset_id] = dest
         return dest
+
+    def discard_downloads(self) -> None:
+        """Remove what this source downloaded (called when an install fails, so a bad file is not reused)."""
+        for dataset_id, path in self._downloaded:
+            path.unlink(missing_ok=True)
+            spec = dataset(dataset_id).online
+            if spec.get("kind") == "nomis_bulk":
+                (self.cache / "nomis_bulk" / f"census2021-{spec['table'].lower()}.zip").unlink(missing_ok=True)
+        self._downloaded.clear()
+        self._fetched.clear()
 
     def origin(self, dataset_id: str) -> str:
         ds = dataset(dataset_id)
@@ -213,3 +225,8 @@ class OverlaySource:
 
     def origin(self, dataset_id: str) -> str:
         return self._pick(dataset_id).origin(dataset_id)
+
+    def discard_downloads(self) -> None:
+        for source in (self.primary, self.secondary):
+            if hasattr(source, "discard_downloads"):
+                source.discard_downloads()

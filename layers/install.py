@@ -181,4 +181,9 @@ def install(from_dir: Path | None = None, *, root: Path | None = None, progress:
         from geo.online import OnlineSource, OverlaySource
 
         source = OverlaySource(source, OnlineSource(), NOMIS_DATASETS)
-    return run_install(source, install_steps(), root=root, progress=progress)
+    try:
+        return run_install(source, install_steps(), root=root, progress=progress)
+    except BaseException:
+        if hasattr(source, "discard_downloads"):  # a download that failed its checks must not be reused
+            source.discard_downloads()
+        raise
