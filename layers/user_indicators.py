@@ -28,6 +28,7 @@ from geo import atomic
 from geo.config import user_dir
 from geo.errors import SourceFileError, WardscopeError
 from geo.gss import GSS_PATTERN, LEVEL_NAMES
+from layers.checks import article
 from layers.registry import ID_PATTERN, Indicator, RegistryError, build_indicator, builtin_registry
 
 PREFIX_LEVEL = {"E01": "lsoa", "E05": "ward", "E06": "lad", "E07": "lad", "E08": "lad", "E09": "lad"}
@@ -131,11 +132,11 @@ def check_user_rows(frame: pd.DataFrame, store, *, source: str, allow_negative: 
             problems.append(RowProblem(row, code, "not an LSOA 2021, ward or district code of England"))
             continue
         if lv != level:
-            problems.append(RowProblem(row, code, f"is a {LEVEL_NAMES[lv]} code, but most rows are {LEVEL_NAMES[level]} "
+            problems.append(RowProblem(row, code, f"is {article(LEVEL_NAMES[lv])} {LEVEL_NAMES[lv]} code, but most rows are {LEVEL_NAMES[level]} "
                                                   f"codes; a file holds one level"))
             continue
         if code not in known:
-            problems.append(RowProblem(row, code, f"not a {LEVEL_NAMES[level]} code in the store"))
+            problems.append(RowProblem(row, code, f"not {article(LEVEL_NAMES[level])} {LEVEL_NAMES[level]} code in the store"))
             continue
         if code in seen:
             problems.append(RowProblem(row, code, f"appears again (first at row {seen[code]})"))
