@@ -51,10 +51,12 @@ def _masked(rows: pd.DataFrame, inds: list[Indicator]) -> pd.DataFrame:
     """Sum columns with each denominator blanked where its numerator is missing."""
     cols = list(dict.fromkeys(c for ind in inds for c in sum_columns(ind)))
     data = rows[cols].astype("float64")
-    for ind in inds:
-        if ind.kind in ("rate", "score"):
-            num, den = f"{ind.id}__num", f"{ind.id}__den"
-            data[den] = data[den].where(data[num].notna())
+    pairs = [(f"{i.id}__num", f"{i.id}__den") for i in inds if i.kind in ("rate", "score")]
+    if pairs:
+        nums, dens = [p[0] for p in pairs], [p[1] for p in pairs]
+        values = data[dens].to_numpy(copy=True)
+        values[np.isnan(data[nums].to_numpy())] = np.nan
+        data[dens] = values
     return data
 
 

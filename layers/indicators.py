@@ -23,11 +23,21 @@ NO_LSOA_NOTE = ("no LSOA is assigned to this ward by the ONS best-fit lookup (it
                 "centroids fall in neighbouring wards), so LSOA-based figures are not available")
 
 
+#: Filtered reads kept per store (an app session asks for the same area at several levels).
+MEMO_ENTRIES = 64
+
+
 def _load(store: Store, name: str, lad_codes) -> pd.DataFrame:
-    """An indicators table, whole (cached on the store) or for some districts (row-group filtered)."""
+    """An indicators table, whole (cached on the store) or for some districts (row-group filtered, memoised)."""
     if lad_codes is None:
         return store.load("indicators", name)
-    return store.table("indicators", name, lad_codes)
+    memo = store.__dict__.setdefault("_indicator_memo", {})
+    key = (name, tuple(sorted(set(lad_codes))))
+    if key not in memo:
+        if len(memo) >= MEMO_ENTRIES:
+            memo.pop(next(iter(memo)))
+        memo[key] = store.table("indicators", name, key[1])
+    return memo[key]
 
 
 def installed_catalogue(store: Store) -> pd.DataFrame:
