@@ -45,9 +45,19 @@ def register_fetcher(kind: str, fetcher: Fetcher) -> None:
 
 
 def fetch_arcgis(ds: Dataset, dest: Path) -> Path:
-    """Boundary and lookup datasets from the ONS Open Geography Portal (implemented in geo.arcgis)."""
-    from geo.arcgis import fetch_arcgis as fetch  # the lead engineer's module; imported only when needed
+    """Boundary and lookup datasets from the ONS Open Geography Portal: ``geo.arcgis.fetch_arcgis(dataset, dest)``.
 
+    The paged ArcGIS REST client lives in ``geo.arcgis`` (imported only when
+    an online install needs it).
+    """
+    try:
+        from geo.arcgis import fetch_arcgis as fetch
+    except ModuleNotFoundError as exc:
+        if exc.name != "geo.arcgis":
+            raise
+        raise MissingSourceFile(
+            f"{ds.title}: downloading from the ONS Open Geography Portal is not available in this version; "
+            f"install from a mirror: python cli.py install --from DIR") from None
     return fetch(ds, dest)
 
 

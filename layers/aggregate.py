@@ -41,7 +41,7 @@ def sum_columns(ind: Indicator) -> list[str]:
 def value_columns(ind: Indicator) -> list[str]:
     """Base-table columns holding ``ind`` at its base level."""
     if ind.kind == "rate":
-        return [ind.id, f"{ind.id}__num", f"{ind.id}__den"]
+        return [ind.id, f"{ind.id}__num", f"{ind.id}__den"] + ([f"{ind.id}__ci"] if ind.rag == "ci" else [])
     if ind.kind == "flag":
         return []
     return [ind.id]

@@ -23,7 +23,7 @@ import pandas as pd
 from geo.areas import Area, resolve_area
 from geo.store import Store, open_store
 from layers import aggregate
-from layers.indicators import BASE_COLUMNS, _load, base_rows, indicator_table, resolve_ids
+from layers.indicators import BASE_COLUMNS, base_rows, indicator_table, resolve_ids
 from layers.iod import LSOA11_ENGLAND, LSOA21_ENGLAND
 from layers.registry import Indicator, load_registry
 
@@ -108,9 +108,6 @@ def comparators(level: str, area, ids: Iterable[str] | None = None, store: Store
     area_values = _summary(inds, store, list(area.lad_codes), registry)
     england = _summary(inds, store, None, registry)
     notes = national.attrs.get("notes", {})
-    ci_table = None
-    if any(i.table == "aps" for i in inds) and level == "lad":
-        ci_table = _load(store, "aps_lad", None).set_index("code")
     parts = []
     for ind in inds:
         vals = national[ind.id]
@@ -122,9 +119,7 @@ def comparators(level: str, area, ids: Iterable[str] | None = None, store: Store
         den = national[f"{ind.id}__den"] if ind.kind == "rate" else pd.Series(np.nan, index=national.index)
         frame["numerator"] = num[in_area].to_numpy()
         frame["denominator"] = den[in_area].to_numpy()
-        ci = None
-        if ci_table is not None and ind.table == "aps":
-            ci = ci_table[f"{ind.id}__ci"].reindex(frame["code"]).to_numpy()
+        ci = national[f"{ind.id}__ci"][in_area].to_numpy() if f"{ind.id}__ci" in national.columns else None
         frame["ci"] = ci if ci is not None else np.nan
         if ind.id in district_of.columns:
             frame["district_value"] = district_of[ind.id].reindex(frame["lad_code"]).to_numpy()

@@ -75,6 +75,28 @@ def status(store: Store | None = None) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def metadata(ids: Iterable[str] | None = None, store: Store | None = None) -> pd.DataFrame:
+    """Registry metadata of ``ids`` (default: all) with how the installed figures were made.
+
+    One row per indicator: the registry fields (``Indicator.meta()``), then
+    ``installed``, ``method``, ``installed_period``, ``installed_estimate``,
+    ``datasets`` and ``install_note`` from the store (empty when not installed).
+    """
+    store = store or open_store()
+    registry = load_registry()
+    cat = installed_catalogue(store).set_index("id")
+    rows = []
+    for ind in (registry.values() if ids is None else [get_indicator(i, registry) for i in ids]):
+        row = ind.meta()
+        here = ind.id in cat.index
+        row.update({"installed": here or ind.user, "method": cat.at[ind.id, "method"] if here else "",
+                    "installed_period": cat.at[ind.id, "period"] if here else "",
+                    "installed_estimate": bool(cat.at[ind.id, "estimate"]) if here else ind.estimate,
+                    "datasets": cat.at[ind.id, "datasets"] if here else "", "install_note": cat.at[ind.id, "note"] if here else ""})
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
 def _check_level(level: str) -> None:
     if level not in LEVELS:
         raise WardscopeError(f"unknown level {level!r}; choose one of {', '.join(LEVELS)}")
@@ -155,8 +177,10 @@ def values_at(level: str, inds: list[Indicator], store: Store, lad_codes=None) -
 
 
 def output_columns(inds: list[Indicator]) -> list[str]:
-    """Value columns in the order asked for, then ``__num``/``__den`` of each rate."""
-    return [i.id for i in inds] + [c for i in inds if i.kind == "rate" for c in (f"{i.id}__num", f"{i.id}__den")]
+    """Value columns in the order asked for, then ``__num``/``__den`` of each rate (and ``__ci`` for survey rates)."""
+    extra = [c for i in inds if i.kind == "rate" for c in
+             (f"{i.id}__num", f"{i.id}__den", *([f"{i.id}__ci"] if i.rag == "ci" else []))]
+    return [i.id for i in inds] + extra
 
 
 def indicator_table(level: str, lad_codes: Iterable[str] | None = None, ids: Iterable[str] | None = None,
@@ -174,7 +198,8 @@ def indicator_table(level: str, lad_codes: Iterable[str] | None = None, ids: Ite
     DataFrame with ``code``, ``name``, ``lad_code``, ``lad_name``, one column
     per indicator (the value in its registry unit) and, for rates,
     ``<id>__num`` and ``<id>__den`` (estimated counts where the source is
-    percentages). Areas without data are NaN, never 0. ``attrs['notes']``
+    percentages), and ``<id>__ci`` (the 95% confidence interval, +/-) for
+    APS rates. Areas without data are NaN, never 0. ``attrs['notes']``
     maps codes to the reason they have no data (wards with no LSOA).
 
     Raises :class:`~layers.registry.UnknownIndicatorError`,

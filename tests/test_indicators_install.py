@@ -9,7 +9,7 @@ import pytest
 
 from geo.errors import GSSCodeError, MissingSourceFile, SourceFileError
 from geo.store import Store
-from layers.indicators import available, indicator_table, installed_catalogue, status
+from layers.indicators import available, indicator_table, installed_catalogue, metadata, status
 from layers.install import install
 
 MINI = ["E06000032", "E07000237", "E06000018"]
@@ -47,6 +47,10 @@ def test_claimant_and_aps_show_as_not_installed_offline(installed):
     assert rows.at["aps_inactivity_rate", "installed"].startswith("not installed")
     assert rows.at["census21_inactive_pct", "installed"] == "yes"
     assert not [i for i in available("lad", store) if i.startswith(("claimant", "aps"))]
+    meta = metadata(["census21_inactive_pct", "claimant_rate"], store).set_index("id")
+    assert meta.at["census21_inactive_pct", "installed"] and meta.at["census21_inactive_pct", "installed_estimate"]
+    assert "output-area percentages" in meta.at["census21_inactive_pct", "method"]
+    assert not meta.at["claimant_rate", "installed"] and "rounded" in meta.at["claimant_rate", "caveat"]
 
 
 def _edit_line(path, line_no, fn):

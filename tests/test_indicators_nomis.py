@@ -100,6 +100,7 @@ def test_aps_is_district_only_with_intervals(nomis, recorded, mini_mirror, tmp_e
     aps = recorded["aps"]
     assert lad.at["E06000032", "aps_employment_rate"] == aps[("E06000032", 45, 20599)]
     assert lad.at["E06000032", "aps_employment_rate__num"] == aps[("E06000032", 45, 21001)]
+    assert lad.at["E06000032", "aps_employment_rate__ci"] == aps[("E06000032", 45, 21003)]
     assert np.isnan(lad.at["E07000237", "aps_inactive_long_term_sick_pct"])  # suppressed, not 0
     with pytest.raises(IndicatorLevelError, match="aps_employment_rate .* not available at ward level"):
         indicator_table("ward", ids=["aps_employment_rate"], store=store)

@@ -189,3 +189,27 @@ def test_unreachable_publisher_is_an_offline_error(online, monkeypatch):
     monkeypatch.setenv("WARDSCOPE_NOMIS", "http://127.0.0.1:9")
     with pytest.raises(OfflineError, match="unreachable.*install --from DIR"):
         install(source=source, root=root)
+
+
+def test_online_source_hooks(tmp_path, monkeypatch):
+    import sys
+    import types
+
+    from geo.errors import MissingSourceFile
+
+    calls = []
+
+    def fake_fetch(ds, dest):
+        calls.append((ds.id, dest))
+        dest.write_text('{"type": "FeatureCollection", "features": []}')
+        return dest
+
+    monkeypatch.setitem(sys.modules, "geo.arcgis", types.SimpleNamespace(fetch_arcgis=fake_fetch))
+    source = OnlineSource(tmp_path / "cache")
+    assert source.has("lad_boundaries")
+    path = source.path("lad_boundaries")
+    assert calls == [("lad_boundaries", path)] and path.parent == tmp_path / "cache" / "lad_boundaries"
+    assert source.path("lad_boundaries") == path and len(calls) == 1  # fetched once per install
+    assert not source.has("imd2025_indicators")
+    with pytest.raises(MissingSourceFile, match="cannot be downloaded automatically.*install --from DIR"):
+        source.path("imd2025_indicators")
