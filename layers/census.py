@@ -163,7 +163,7 @@ def read_bulk(path: Path, member: str, wanted: list[str], *, source: str) -> pd.
 def counts_from_bulk(source, lsoa_codes: pd.Index) -> tuple[pd.DataFrame, dict]:
     """LSOA counts (``<id>__num``/``__den``, ``census21_pop_16_64``, ``pop_total``) from the Nomis bulk tables."""
     out = pd.DataFrame(index=lsoa_codes)
-    tables: dict[str, pd.DataFrame] = {}
+    tables: dict[str, tuple[pd.DataFrame, str]] = {}
     needed: dict[str, list[str]] = {}
     for ds, nums, den in BULK_RATES.values():
         needed.setdefault(ds, []).extend(nums + [den])
