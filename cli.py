@@ -1,7 +1,9 @@
 """Wardscope on the command line. Every subcommand calls the same core as the app.
 
-    python cli.py install [--from DIR]
+    python cli.py install [--from DIR] [--nomis]
     python cli.py areas
+    python cli.py indicators --list
+    python cli.py indicators --level ward --area Worcestershire --ids census21_inactive_pct,imd2025_score --format csv
     python cli.py boundaries --level ward --area "South Midlands" --format csv
     python cli.py access --sites sites.csv --mode bus --engine estimate --level lsoa --area Luton --format csv
 
@@ -34,7 +36,7 @@ def cmd_install(args) -> int:
 
     progress, close = tqdm_progress("install")
     try:
-        manifest = install(Path(args.from_dir) if args.from_dir else None, progress=progress)
+        manifest = install(Path(args.from_dir) if args.from_dir else None, progress=progress, nomis=args.nomis)
     finally:
         close()
     counts = ", ".join(f"{k.split('/')[-1]} {v:,}" for k, v in manifest["counts"].items())
@@ -116,6 +118,20 @@ def cmd_check(args) -> int:
     return 0
 
 
+def cmd_indicators(args) -> int:
+    from geo.textout import render
+    from layers.indicators import area_indicator_table, status
+
+    if args.list:
+        _output(render(status(), args.format), args.out)
+        return 0
+    if not args.level or not args.area:
+        raise WardscopeError("give --list, or --level and --area (e.g. --level ward --area Worcestershire)")
+    ids = [i.strip() for i in args.ids.split(",") if i.strip()] if args.ids else None
+    _output(render(area_indicator_table(args.level, args.area, ids), args.format), args.out)
+    return 0
+
+
 def cmd_bench(args) -> int:
     from bench.__main__ import main as bench_main
 
@@ -129,6 +145,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("install", help="build the local store from a mirror directory or the publishers")
     p.add_argument("--from", dest="from_dir", metavar="DIR",
                    help="local mirror directory (default: $WARDSCOPE_MIRROR, else ../shared/data, else download)")
+    p.add_argument("--nomis", action="store_true",
+                   help="also fetch the claimant count and Annual Population Survey from the Nomis API (needs internet)")
     p.set_defaults(func=cmd_install)
 
     p = sub.add_parser("areas", help="list areas of interest and districts")
@@ -174,6 +192,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--repair", action="store_true", help="repair invalid geometries instead of refusing them")
     p.add_argument("--layer", help="GeoPackage layer to read")
     p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("indicators", help="list indicators, or print indicator values for an area of interest")
+    p.add_argument("--list", action="store_true", help="one line per indicator: id, label, levels, period, source, installed")
+    p.add_argument("--level", choices=["lsoa", "lsoa11", "ward", "lad"])
+    p.add_argument("--area", metavar="NAME_OR_CODE", help='e.g. Worcestershire, Luton or E06000032')
+    p.add_argument("--ids", metavar="ID,ID,...", help="indicator ids (default: every indicator installed at the level)")
+    p.add_argument("--format", choices=["csv", "json"], default="csv")
+    p.add_argument("--out", metavar="PATH", help="write to a file instead of stdout")
+    p.set_defaults(func=cmd_indicators)
 
     p = sub.add_parser("bench", help="run the benchmarks; prints `name value unit` and writes bench/results.json")
     p.add_argument("only", nargs="*", help="run only benchmarks whose name starts with these")

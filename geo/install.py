@@ -164,6 +164,7 @@ def step_lsoa11(source, writer: StoreWriter, ctx: dict) -> None:
     table["lad_code"] = lad_of21["lad_code"].reindex(table["lsoa21_code"]).to_numpy()
     writer.write("boundaries", "lsoa11_lsoa21", table)
     ctx["lsoa11"] = lsoa11
+    ctx["lsoa11_lsoa21"] = table
     _record(writer, source, "lsoa11_boundaries", len(lsoa11))
     _record(writer, source, "lsoa11_lsoa21_lad22", len(change))
 

@@ -65,3 +65,40 @@ def build_subset(src: Path, dst: Path, lad_codes: list[str]) -> dict[str, set[st
     for extra in EXTRA_FILTERS:
         extra(src, dst, codes)
     return codes
+
+
+# --- indicator files (layers/sources.yaml) -----------------------------------------------------------
+
+def _filter_lines(src: Path, dst: Path, keep: set[str], start: int = 0) -> None:
+    """Copy the header and the lines whose 9-character code at ``start`` is in ``keep``, byte for byte."""
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    with open(src, "rb") as fin, open(dst, "wb") as fout:
+        fout.write(fin.readline())
+        for line in fin:
+            if line[start:start + 9].decode("ascii", "replace") in keep:
+                fout.write(line)
+
+
+def _indicator_files(src: Path, dst: Path, codes: dict[str, set[str]]) -> None:
+    ind = "indicators"
+    lookup = pd.read_csv(src / ind / "oa21_lsoa21_lookup.csv", dtype=str, usecols=["OA21CD", "LSOA21CD"])
+    oas = set(lookup.loc[lookup["LSOA21CD"].isin(codes["lsoa"]), "OA21CD"])
+    codes["oa"] = oas
+    _filter_lines(src / ind / "oa21_lsoa21_lookup.csv", dst / ind / "oa21_lsoa21_lookup.csv", codes["lsoa"], start=10)
+    folder = src / ind / "census2021_oa_percentages"
+    for path in folder.glob("census2021_oa_*.csv"):
+        out = dst / ind / "census2021_oa_percentages" / path.name
+        if path.name == "census2021_oa_topics.csv":
+            out.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(path, out)
+        else:
+            _filter_lines(path, out, oas)
+    for name in ("census2021_disability_lsoa21.csv", "census2021_household_deprivation_lsoa21.csv",
+                 "census2021_population_age_lsoa21.csv", "imd2025_lsoa21.csv", "imd2025_lsoa21_indicators.csv"):
+        _filter_lines(src / ind / name, dst / ind / name, codes["lsoa"])
+    for name in ("imd2019_lsoa11_file1.csv", "imd2019_lsoa11_file2.csv", "imd2019_lsoa11_file6_population_denominators.csv"):
+        # these start with a UTF-8 BOM (3 bytes) only on the header line, so data lines start at 0
+        _filter_lines(src / ind / name, dst / ind / name, codes["lsoa11"])
+
+
+EXTRA_FILTERS.append(_indicator_files)

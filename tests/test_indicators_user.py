@@ -1,0 +1,102 @@
+"""User indicators: bad rows reported row by row with nothing loaded; good files aggregate like built-in rates."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from geo.errors import SourceFileError
+from layers.comparators import comparators
+from layers.indicators import indicator_table
+from layers.registry import IndicatorLevelError, RegistryError, load_registry
+from layers.user_indicators import UserIndicatorError, indicators_dir, load_user_indicator, remove_user_indicator
+
+LUTON = "E06000032"
+
+
+@pytest.fixture()
+def luton(store, tmp_env):
+    lsoa = store.table("indicators", "index_lsoa", [LUTON])
+    wards = store.table("indicators", "index_ward", [LUTON])
+    return lsoa, wards
+
+
+def _write(tmp_path, lines, name="upload.csv"):
+    path = tmp_path / name
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_every_bad_row_is_reported_and_nothing_is_loaded(store, luton, tmp_path):
+    lsoa, wards = luton
+    a, b, c = lsoa["code"].iloc[:3]
+    path = _write(tmp_path, [
+        "code,numerator,denominator",
+        f"{a},10,100",
+        "E01999999,5,50",             # row 3: unknown code
+        f"{b},abc,100",               # row 4: not a number
+        f"{a},3,30",                  # row 5: duplicate
+        f"{c},-2,40",                 # row 6: negative
+        f"{lsoa['code'].iloc[3]},60,50",  # row 7: numerator above denominator
+        f"{wards['code'].iloc[0]},1,10",  # row 8: another level
+        "not-a-code,1,2",             # row 9: malformed
+        f"{lsoa['code'].iloc[4]},1,0",    # row 10: zero denominator
+    ])
+    with pytest.raises(UserIndicatorError) as err:
+        load_user_indicator(path, id="uc_households_pct", label="UC households", store=store)
+    problems = {p.row: p.message for p in err.value.problems}
+    assert set(problems) == {3, 4, 5, 6, 7, 8, 9, 10}
+    assert "not an LSOA 2021 code in the store" in problems[3]
+    assert "'abc' is not a number" in problems[4]
+    assert "appears again (first at row 2)" in problems[5]
+    assert "negative" in problems[6]
+    assert "above the denominator" in problems[7]
+    assert "electoral ward code" in problems[8] and "one level" in problems[8]
+    assert "not a GSS code" in problems[9]
+    assert "denominator is 0" in problems[10]
+    message = str(err.value)
+    assert "\n" not in message and message.startswith(f"{path}: 8 problem(s), nothing was loaded: row 3")
+    assert not indicators_dir().exists() or not list(indicators_dir().iterdir())
+    assert "uc_households_pct" not in load_registry()
+
+
+def test_numerator_denominator_indicator_aggregates_by_summing(store, luton, tmp_path):
+    lsoa, _ = luton
+    rng = np.random.default_rng(6)
+    den = rng.integers(100, 900, len(lsoa))
+    num = (den * rng.uniform(0, 0.4, len(lsoa))).astype(int)
+    lines = ["code,numerator,denominator"] + [f"{c},{n},{d}" for c, n, d in zip(lsoa["code"], num, den)]
+    ind = load_user_indicator(_write(tmp_path, lines), id="uc_households_pct", label="Households on Universal Credit",
+                              store=store, denominator="households", caveat="DWP Stat-Xplore, May 2025")
+    assert ind.kind == "rate" and ind.levels == ["lsoa", "ward", "lad"] and ind.user
+    assert load_registry()["uc_households_pct"].caveat.startswith("DWP Stat-Xplore")
+    ward = indicator_table("ward", [LUTON], ["uc_households_pct"], store=store).set_index("code")
+    by_ward = lsoa.assign(num=num, den=den).groupby("ward_code")[["num", "den"]].sum()
+    assert np.allclose(ward.loc[by_ward.index, "uc_households_pct"], 100 * by_ward["num"] / by_ward["den"])
+    lad = indicator_table("lad", [LUTON], ["uc_households_pct"], store=store).iloc[0]
+    assert lad["uc_households_pct"] == pytest.approx(100 * num.sum() / den.sum())
+    comp = comparators("ward", "Luton", ["uc_households_pct"], store=store)
+    assert np.allclose(comp["area_value"], lad["uc_households_pct"])
+    remove_user_indicator("uc_households_pct")
+    assert "uc_households_pct" not in load_registry()
+
+
+def test_value_only_indicator_stays_at_its_level(store, luton, tmp_path):
+    _, wards = luton
+    lines = ["code,value"] + [f"{c},{i * 1.5}" for i, c in enumerate(wards["code"])]
+    load_user_indicator(_write(tmp_path, lines), id="hub_visits", label="Hub visits per 1,000", store=store, unit="rate")
+    table = indicator_table("ward", [LUTON], ["hub_visits"], store=store).set_index("code")
+    assert table.loc[wards["code"], "hub_visits"].tolist() == [i * 1.5 for i in range(len(wards))]
+    with pytest.raises(IndicatorLevelError, match="hub_visits .* not available at lad level"):
+        indicator_table("lad", [LUTON], ["hub_visits"], store=store)
+
+
+def test_file_level_problems(store, tmp_env, tmp_path):
+    with pytest.raises(SourceFileError, match="either a 'value' column or 'numerator' and 'denominator'"):
+        load_user_indicator(_write(tmp_path, ["code,amount", "E06000032,3"]), id="x_amount", label="x", store=store)
+    with pytest.raises(SourceFileError, match="needs a 'code' column"):
+        load_user_indicator(_write(tmp_path, ["area,value", "E06000032,3"]), id="x_amount", label="x", store=store)
+    with pytest.raises(RegistryError, match="built-in indicator id"):
+        load_user_indicator(_write(tmp_path, ["code,value", "E06000032,3"]), id="imd2025_score", label="x", store=store)
+    with pytest.raises(RegistryError, match="snake_case"):
+        load_user_indicator(_write(tmp_path, ["code,value", "E06000032,3"]), id="My Score", label="x", store=store)
