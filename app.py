@@ -9,6 +9,10 @@ st.set_page_config(page_title="Wardscope", page_icon=":material/map:", layout="w
 
 from app_pages import common  # noqa: E402  (set_page_config must come first)
 
+# Less empty space above the title, so the map fits a 1366x768 screen.
+st.markdown("<style>[data-testid=\"stMainBlockContainer\"],.block-container{padding-top:2.2rem;padding-bottom:1rem}</style>",
+            unsafe_allow_html=True)
+
 store = common.get_store()
 if store is None:
     common.install_page()
@@ -16,6 +20,8 @@ if store is None:
 
 pages = [
     st.Page("app_pages/explorer.py", title="Map explorer", icon=":material/map:", default=True),
+    st.Page("app_pages/scoring.py", title="Priority scoring", icon=":material/tune:"),
+    st.Page("app_pages/ward_profile.py", title="Ward profile", icon=":material/description:"),
     st.Page("app_pages/about.py", title="About and sources", icon=":material/info:"),
 ]
 st.navigation(pages).run()

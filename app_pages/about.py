@@ -15,7 +15,7 @@ for key, ds in sorted(store.manifest.get("datasets", {}).items()):
     rows.append({"dataset": ds.get("title", key), "publisher": ds.get("publisher"), "vintage": ds.get("vintage"),
                  "licence": ds.get("licence"), "rows": ds.get("rows"), "attribution": ds.get("attribution")})
 st.subheader("Sources in this installation")
-st.dataframe(rows, hide_index=True, use_container_width=True)
+st.dataframe(rows, hide_index=True, width="stretch")
 st.caption(f"Store generation {store.generation}, installed {store.manifest.get('installed_at')} from {store.manifest.get('source')}.")
 for note in store.manifest.get("notes", []):
     st.info(note)

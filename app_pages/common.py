@@ -1,16 +1,26 @@
-"""Shared pieces for the app's pages: the store, the area picker, credits.
+"""Shared pieces for the app's pages: the store, caches, pickers, legend, map and credits.
 
-Streamlit caches live here (never in geo/ or layers/): the store is loaded
-once per process and shared read-only between sessions.
+Streamlit caches live here (never in geo/ or layers/). The store and the
+national indicator tables are loaded once per process and shared read-only
+by every session (st.cache_resource); per-session results (scores, map
+payloads) are cached by their inputs (st.cache_data), so one session never
+sees another's data.
 """
 
 from __future__ import annotations
 
+import html
+
+import pandas as pd
 import streamlit as st
+from streamlit_folium import st_folium
 
 from geo.areas import Area, list_areas
-from geo.errors import StoreNotInstalled
+from geo.errors import StoreNotInstalled, WardscopeError
 from geo.store import INSTALL_HINT, Store
+
+LEVELS = {"ward": "Wards (2024)", "lsoa": "LSOAs (2021)"}
+MAP_HEIGHT = 540
 
 
 @st.cache_resource(show_spinner="Loading the boundary store…")
@@ -25,6 +35,26 @@ def get_store() -> Store | None:
     except StoreNotInstalled:
         return None
     return _load_store(generation)
+
+
+@st.cache_resource(show_spinner=False)
+def registry() -> dict:
+    from layers.registry import load_registry
+
+    return load_registry()
+
+
+@st.cache_resource(show_spinner="Computing indicators for England…")
+def national_table(generation_key: str, level: str) -> pd.DataFrame:
+    """Every installed indicator for every area of ``level`` in England (shared, read-only)."""
+    from layers.indicators import available, indicator_table
+
+    store = get_store()
+    return indicator_table(level, None, available(level, store=store), store=store)
+
+
+def table_for(store: Store, level: str) -> pd.DataFrame:
+    return national_table(store.generation, level)
 
 
 def install_page() -> None:
@@ -47,7 +77,7 @@ def install_page() -> None:
 
         try:
             manifest = install(progress=progress)
-        except Exception as exc:  # shown to the user; the previous store is untouched
+        except WardscopeError as exc:  # shown to the user; the previous store is untouched
             st.error(f"Install failed: {exc}")
         else:
             st.success(f"Installed store {manifest['generation']}. Reloading…")
@@ -55,18 +85,151 @@ def install_page() -> None:
 
 
 def area_picker(store: Store, *, key: str = "area") -> Area:
-    """Sidebar choice of an area of interest (presets first, then every district)."""
+    """Sidebar choice of an area of interest (presets first, then every district); shared by all pages."""
     areas = list_areas(store.districts())
     labels = [a.name if a.kind != "district" else f"{a.name} (district)" for a in areas]
-    default = labels.index("South Midlands") if "South Midlands" in labels else 0
-    choice = st.sidebar.selectbox("Area of interest", labels, index=default, key=key,
+    if key not in st.session_state:
+        st.session_state[key] = "South Midlands" if "South Midlands" in labels else labels[0]
+    choice = st.sidebar.selectbox("Area of interest", labels, key=key,
                                   help="Presets group several districts; every district is also listed by itself.")
     return areas[labels.index(choice)]
 
 
+def level_picker(*, key: str = "level") -> str:
+    if key not in st.session_state:
+        st.session_state[key] = "ward"
+    return st.sidebar.radio("Level", list(LEVELS), format_func=LEVELS.get, horizontal=True, key=key)
+
+
+def legend(md) -> None:
+    """Colour key with units, and the layer's caveat right beside it."""
+    rows = "".join(
+        f'<div style="display:flex;align-items:center;margin:2px 0">'
+        f'<span style="width:18px;height:14px;background:{c};border:1px solid #777;display:inline-block;margin-right:8px"></span>'
+        f'<span style="font-size:0.85rem">{html.escape(text)}</span></div>'
+        for c, text in md.classes.legend)
+    st.markdown(f'<div style="font-weight:600;font-size:0.9rem;margin-bottom:4px">{html.escape(md.title)}</div>{rows}',
+                unsafe_allow_html=True)
+    if md.caveat:
+        st.warning(md.caveat, icon=":material/info:")
+    for note in md.notes:
+        st.caption(note)
+
+
+def show_map(fmap, *, key: str) -> str | None:
+    """Draw a Leaflet map; returns the GSS code of the area the user clicked, if any.
+
+    Only clicks come back to Python (not pans or zooms), so moving the map
+    does not rerun the page.
+    """
+    out = st_folium(fmap, height=MAP_HEIGHT, use_container_width=True, returned_objects=["last_active_drawing"], key=key)
+    drawing = (out or {}).get("last_active_drawing") or {}
+    code = (drawing.get("properties") or {}).get("code")
+    return code
+
+
 ONS_CREDIT = ("Source: Office for National Statistics licensed under the Open Government Licence v3.0. "
               "Contains OS data © Crown copyright and database right 2024.")
+MHCLG_CREDIT = ("Contains public sector information licensed under the Open Government Licence v3.0 "
+                "(MHCLG, English Indices of Deprivation 2019 and 2025).")
 
 
 def credits() -> None:
-    st.caption(ONS_CREDIT + " Base map © OpenStreetMap contributors © CARTO. See *About and sources*.")
+    st.caption(f"{ONS_CREDIT} {MHCLG_CREDIT} Base map © OpenStreetMap contributors © CARTO. "
+               "Railway stations © uk-railway-stations and Trainline EU, ODbL 1.0. See *About and sources*.")
+
+
+# -- priority scoring shared by pages ---------------------------------------------------------
+
+PROFILE_NAMES = {"neighbourhood": "Neighbourhood-level priority", "multi-agency": "Multi-agency priority"}
+
+
+def current_profile():
+    """The profile chosen in this session, with the session's weights and method applied."""
+    from dataclasses import replace
+
+    from layers.profiles import load_profile
+
+    name = st.session_state.get("profile_name", "neighbourhood")
+    custom = st.session_state.get("custom_profiles", {})
+    profile = custom[name] if name in custom else load_profile(name)
+    weights = st.session_state.get(f"weights::{profile.id}")
+    if weights:
+        profile = profile.with_weights(weights)
+    method = st.session_state.get(f"method::{profile.id}")
+    if method:
+        profile = replace(profile, normalisation=method)
+    return profile
+
+
+def profile_picker(*, key: str = "profile_name") -> None:
+    custom = st.session_state.get("custom_profiles", {})
+    options = list(PROFILE_NAMES) + [k for k in custom if k not in PROFILE_NAMES]
+    if key not in st.session_state:
+        st.session_state[key] = "neighbourhood"
+    st.sidebar.selectbox("Priority profile", options, key=key,
+                         format_func=lambda k: PROFILE_NAMES.get(k, custom[k].name if k in custom else k))
+
+
+@st.cache_data(max_entries=64, show_spinner="Scoring areas…")
+def cached_score(generation: str, profile_yaml: str, level: str, area_name: str, lad_codes: tuple, sensitivity: int,
+                 seed: int = 20251127):
+    """Score an area with a profile (keyed by the profile's YAML text, so any weight change re-scores)."""
+    from layers.indicators import available
+    from layers.profiles import parse_profile_text
+    from layers.scoring import score_table
+
+    profile = parse_profile_text(profile_yaml, "profile")
+    store = get_store()
+    table = table_for(store, level)
+    return score_table(table, profile, Area(area_name, lad_codes, "preset"), level, registry(),
+                       set(available(level, store=store)), sensitivity=sensitivity, seed=seed)
+
+
+def score_current(store: Store, area: Area, level: str, sensitivity: int = 200):
+    from layers.profiles import profile_yaml
+
+    return cached_score(store.generation, profile_yaml(current_profile()), level, area.name, tuple(area.lad_codes),
+                        sensitivity)
+
+
+@st.cache_data(max_entries=32, show_spinner="Finding priority neighbourhoods…")
+def cached_clusters(generation: str, profile_yaml: str, level: str, area_name: str, lad_codes: tuple, sensitivity: int):
+    """(cluster id per code, cluster table) for the scored area, with Gi* hot spots."""
+    import numpy as np
+
+    from layers.hotspots import contiguity, hotspots, priority_clusters
+
+    scored = cached_score(generation, profile_yaml, level, area_name, lad_codes, sensitivity)
+    store = get_store()
+    gdf = store.boundaries(level, lad_codes).set_index("code").reindex(scored.areas["code"]).reset_index()
+    w = contiguity(gdf)
+    score = scored.areas["score"].to_numpy(dtype=float)
+    hs = hotspots(gdf, score, w=w)
+    priority = scored.areas["band"].isin(["top 10%", "top 20%", "priority"]).to_numpy()
+    pop = population_for(store, level, scored.areas["code"])
+    labels, clusters = priority_clusters(gdf, priority, pop, score, hot=hs["hotspot"].to_numpy(), w=w)
+    return pd.Series(labels.to_numpy(), index=scored.areas["code"]), clusters, int(np.sum(hs["hotspot"]))
+
+
+def population_for(store: Store, level: str, codes: pd.Series):
+    """Census 2021 usual residents for ``codes`` (NaN where unknown)."""
+    from layers.scoring import population_of
+
+    return population_of(table_for(store, level), codes)
+
+
+def profile_yaml_text() -> str:
+    from layers.profiles import profile_yaml
+
+    return profile_yaml(current_profile())
+
+
+@st.cache_data(max_entries=32, show_spinner="Comparing with the district and England…")
+def cached_comparators(generation: str, level: str, area_name: str, lad_codes: tuple) -> pd.DataFrame:
+    from layers.comparators import comparators
+
+    store = get_store()
+    from layers.indicators import available
+
+    return comparators(level, Area(area_name, lad_codes, "preset"), available(level, store=store), store=store)

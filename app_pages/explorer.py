@@ -1,26 +1,63 @@
-"""Map explorer: an area of interest's wards and LSOAs on a map."""
+"""Map explorer: any indicator or priority layer for an area of interest, by ward or LSOA."""
 
+import pandas as pd
 import streamlit as st
-from streamlit_folium import st_folium
 
-from app_pages import common
-from geo.layers import area_layers
-from geo.webmap import PolygonLayer, PolygonStyle, add_polygons, base_map
+from app_pages import common, details
+from layers.mapclasses import SCHEMES
+from layers.mapview import SCORE_LAYERS, folium_map, indicator_map, score_map
 
 store = common.get_store()
 area = common.area_picker(store)
-level = st.sidebar.radio("Level", ["ward", "lsoa"], format_func={"ward": "Wards", "lsoa": "LSOAs (2021)"}.get,
-                         horizontal=True, key="level")
+level = common.level_picker()
+reg = common.registry()
+table = common.table_for(store, level)
 
-st.title(f"{area.name}")
-layers = area_layers(area, store)
-n = len(layers[level])
-st.caption(f"{len(area.lad_codes)} district(s), {len(layers['ward'])} wards, {len(layers['lsoa'])} LSOAs.")
+show = st.sidebar.radio("Show", ["Priority", "Indicator"], horizontal=True, key="explorer_show")
+if show == "Indicator":
+    ids = [c for c in table.columns if c in reg and reg[c].direction != 0 or (c in reg and reg[c].kind == "count")]
+    ids = [i for i in ids if i in reg]
+    labels = {i: f"{reg[i].topic} · {reg[i].label}" for i in ids}
+    default = "census21_inactive_pct" if "census21_inactive_pct" in ids else ids[0]
+    if st.session_state.get("explorer_indicator") not in ids:
+        st.session_state["explorer_indicator"] = default
+    ind_id = st.sidebar.selectbox("Indicator", ids, format_func=labels.get, key="explorer_indicator")
+else:
+    common.profile_picker()
+    what = st.sidebar.selectbox("Layer", list(SCORE_LAYERS), format_func=SCORE_LAYERS.get, key="explorer_layer")
+scheme = st.sidebar.selectbox("Classes", list(SCHEMES), format_func=SCHEMES.get, key="explorer_scheme")
 
-fmap = base_map(tuple(layers["lad"].total_bounds))
-add_polygons(fmap, PolygonLayer(layers[level], level, tooltip=[("", "name"), ("Code", "code"), ("District", "lad_name")],
-                                properties=["code"], style=PolygonStyle(color="#1f5f8b", weight=0.8, fill_opacity=0.05)))
+areas = store.boundaries(level, area.lad_codes)
 outline = store.table("boundaries", "lad_outline", area.lad_codes)
-add_polygons(fmap, PolygonLayer(outline, "lad", properties=[], style=PolygonStyle(color="#111111", weight=2.2, interactive=False)))
-st_folium(fmap, height=560, use_container_width=True, returned_objects=["last_active_drawing"], key=f"map-{area.key}-{level}")
+in_area = table[table["lad_code"].isin(area.lad_codes)]
+
+if show == "Indicator":
+    ind = reg[ind_id]
+    reasons = pd.Series(table.attrs.get("notes", {}), dtype=object)
+    md = indicator_map(areas, in_area, ind, scheme=scheme, area_name=area.name, no_data_reasons=reasons)
+    heading = ind.label
+else:
+    scored = common.score_current(store, area, level)
+    clusters = None
+    if what == "cluster":
+        clusters, _, _ = common.cached_clusters(store.generation, common.profile_yaml_text(), level, area.name,
+                                                tuple(area.lad_codes), 200)
+    md = score_map(areas, scored, what, scheme=scheme, clusters=clusters)
+    heading = md.title
+
+st.title(area.name)
+st.caption(f"{heading} · {common.LEVELS[level]} · {len(areas)} areas in {len(area.lad_codes)} district(s)")
+col_map, col_side = st.columns([2.3, 1])
+with col_map:
+    if md.no_data_reason:
+        st.info(f"No data: {md.no_data_reason} Areas are shown grey.")
+    clicked = common.show_map(folium_map(md, outline), key=f"explorer-{area.key}-{level}")
+    if clicked:
+        st.session_state["selected_code"] = clicked
+with col_side:
+    common.legend(md)
+    details.selected_area(store, area, level, table, st.session_state.get("selected_code"))
+
+if show == "Priority":
+    details.ranking_table(scored, reg, area, level, key="explorer")
 common.credits()

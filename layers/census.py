@@ -93,7 +93,7 @@ AGE_BANDS = ["Aged 15 years and under", "Aged 16 to 24 years", "Aged 25 to 34 ye
 UNDER5_OF_0_15 = 5 / 16
 UNDER3_OF_0_15 = 3 / 16
 RATE_IDS = list(BULK_RATES)
-COUNT_IDS = ["census21_pop_16_64"]
+COUNT_IDS = ["census21_pop_16_64", "census21_population"]
 BULK_DATASETS = sorted({spec[0] for spec in BULK_RATES.values()} | {BULK_AGE[0]})
 OA_DATASETS = sorted({spec[0] for spec in OA_RATES.values()})
 MIRROR_COUNT_DATASETS = ["oa21_lsoa21", "census21_age_lsoa", "census21_disability_lsoa", "census21_hh_deprivation_lsoa"]
@@ -187,7 +187,9 @@ def counts_from_bulk(source, lsoa_codes: pd.Index) -> tuple[pd.DataFrame, dict]:
     age, _ = tables[BULK_AGE[0]]
     out["census21_pop_16_64"] = age.set_index("code")[[normalise_header(c) for c in BULK_AGE[1]]].sum(axis=1).reindex(lsoa_codes)
     out["pop_total"] = out["census21_disabled_pct__den"]
+    out["census21_population"] = out["pop_total"]
     method = {ind: f"ONS counts, Nomis bulk table {BULK_RATES[ind][0].rsplit('_', 1)[-1].upper()}" for ind in RATE_IDS}
+    method["census21_population"] = "ONS counts, Nomis bulk table TS038 (all usual residents)"
     method["census21_pop_16_64"] = "ONS counts, Nomis bulk table TS007"
     return out, method
 
@@ -304,9 +306,11 @@ def counts_from_mirror(source, lsoa_codes: pd.Index) -> tuple[pd.DataFrame, dict
         den = universes[universe]
         out[f"{ind}__num"] = pct / 100.0 * den
         out[f"{ind}__den"] = den
+    out["census21_population"] = dis_total
     out = out[[f"{i}__{p}" for i in RATE_IDS for p in ("num", "den")] + COUNT_IDS]
     out["pop_total"] = dis_total
     method = {ind: "estimate from output-area percentages weighted by OA usual residents" for ind in OA_RATES}
+    method["census21_population"] = "ONS counts, TS038 all usual residents (LSOA)"
     method["census21_disabled_pct"] = "ONS counts, TS038 (LSOA)"
     method["census21_hh_deprived_3plus_pct"] = "ONS counts, TS011 (LSOA)"
     method["census21_pop_16_64"] = "ONS counts, usual residents by age (LSOA)"

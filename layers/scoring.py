@@ -286,3 +286,15 @@ def score_output(scored: Scored) -> pd.DataFrame:
     robust = [c for c in ("robust", "band_share", "median_rank", "rank_p05", "rank_p95") if c in scored.areas]
     rest = scored.contribution_columns + ["overlap_ids", "missing_ids"]
     return scored.areas[first + robust + rest].sort_values(["rank", "code"], key=lambda s: s.replace(0, 10**9) if s.name == "rank" else s)
+
+
+#: Columns that hold Census 2021 usual residents, best first.
+POPULATION_COLUMNS = ("census21_population", "census21_disabled_pct__den")
+
+
+def population_of(table: pd.DataFrame, codes: pd.Series) -> np.ndarray:
+    """Census 2021 usual residents for ``codes`` from an indicator table (NaN where unknown)."""
+    for col in POPULATION_COLUMNS:
+        if col in table:
+            return table.set_index("code")[col].reindex(codes).to_numpy(dtype=float)
+    return np.full(len(codes), np.nan)

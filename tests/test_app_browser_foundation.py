@@ -15,7 +15,7 @@ def test_luton_wards_on_the_map(app_server, page, store):
     wait_ready(page)
     choose(page, "Area of interest", "Luton (district)")
     wait_ready(page)
-    page.get_by_text("Wards", exact=True).first.click()
+    page.get_by_text("Wards (2024)", exact=True).first.click()
     wait_ready(page)
     expected = set(store.boundaries("ward", ["E06000032"])["code"])
     deadline_codes = map_codes(page)

@@ -60,3 +60,65 @@ def error_texts(page: Page) -> list[str]:
     """Visible Streamlit exceptions and error boxes."""
     texts = page.locator("[data-testid='stException'], [data-testid='stAlertContentError']").all_inner_texts()
     return [t for t in texts if t.strip()]
+
+
+def map_fills(page: Page, index: int = 0) -> dict[str, str]:
+    """code -> fill colour of every feature on the map."""
+    frame = map_frame(page, index)
+    return dict(frame.evaluate(
+        "() => Object.values(window.map._layers).filter(l => l.feature && l.feature.properties.code)"
+        ".map(l => [l.feature.properties.code, l.options.fillColor])"))
+
+
+def wait_for_map_change(page: Page, before: dict, timeout_s: float = 20, index: int = 0) -> dict:
+    """Wait until the map's fills differ from ``before``; returns the new fills."""
+    deadline = time.time() + timeout_s
+    now = before
+    while time.time() < deadline:
+        try:
+            now = map_fills(page, index)
+        except Exception:
+            now = {}
+        if now and now != before:
+            return now
+        time.sleep(0.2)
+    return now
+
+
+def click_feature(page: Page, code: str, index: int = 0) -> None:
+    """Click the map where the feature ``code`` is (a real mouse click in the map's iframe)."""
+    frame = map_frame(page, index)
+    xy = frame.evaluate(
+        """(code) => { const l = Object.values(window.map._layers).find(l => l.feature && l.feature.properties.code === code);
+            const p = window.map.latLngToContainerPoint(l.getCenter ? l.getCenter() : l.getBounds().getCenter());
+            const r = window.map.getContainer().getBoundingClientRect(); return [p.x + r.left, p.y + r.top]; }""", code)
+    box = page.locator(MAP_FRAME).nth(index).bounding_box()
+    page.mouse.click(box["x"] + xy[0], box["y"] + xy[1])
+
+
+def slider(page: Page, label: str):
+    """The thumb of the slider labelled ``label``."""
+    return page.locator("[data-testid='stSlider']").filter(has_text=label).first.get_by_role("slider")
+
+
+def table_cells(page: Page, index: int = 0, timeout_s: float = 20) -> list[str]:
+    """Text of the cells Streamlit's data grid keeps in its accessible table (waits for some)."""
+    deadline = time.time() + timeout_s
+    cells: list[str] = []
+    while time.time() < deadline:
+        cells = page.locator("[data-testid='stDataFrame']").nth(index).locator("td").all_text_contents()
+        if cells:
+            return cells
+        time.sleep(0.2)
+    return cells
+
+
+def wait_for_table_change(page: Page, before: list[str], timeout_s: float = 20, index: int = 0) -> list[str]:
+    deadline = time.time() + timeout_s
+    now = before
+    while time.time() < deadline:
+        now = table_cells(page, index)
+        if now and now != before:
+            return now
+        time.sleep(0.2)
+    return now

@@ -1,0 +1,74 @@
+"""Priority scoring: choose a profile, tune its weights and method, see the map and ranking update."""
+
+import streamlit as st
+
+from app_pages import common, details
+from layers.mapclasses import SCHEMES
+from layers.mapview import SCORE_LAYERS, folium_map, score_map
+from layers.normalise import METHODS
+from layers.profiles import profile_yaml
+
+METHOD_LABELS = {"rank_exponential": "Rank, exponential transform (as the IoD)", "zscore": "z-score",
+                 "minmax": "Min-max (0-100)"}
+
+store = common.get_store()
+area = common.area_picker(store)
+level = common.level_picker()
+common.profile_picker()
+reg = common.registry()
+profile = common.current_profile()
+installed = set(common.table_for(store, level).columns)
+
+with st.sidebar.expander("Weights", expanded=True):
+    weights = {}
+    for item in profile.indicators:
+        ind = reg.get(item.id)
+        label = ind.label if ind else item.id
+        if item.id not in installed:
+            st.caption(f"{label}: not installed (python cli.py install --nomis), left out")
+            weights[item.id] = item.weight
+            continue
+        weights[item.id] = st.slider(label, 0.0, 5.0, float(item.weight), 0.5, key=f"w::{profile.id}::{item.id}",
+                                     help=(ind.caveat if ind else None))
+    st.session_state[f"weights::{profile.id}"] = weights
+method = st.sidebar.selectbox("Normalisation", list(METHODS), index=list(METHODS).index(profile.normalisation),
+                              format_func=METHOD_LABELS.get, key=f"m::{profile.id}")
+st.session_state[f"method::{profile.id}"] = method
+draws = st.sidebar.select_slider("Robustness draws", [0, 100, 200, 500, 1000], value=200, key="draws",
+                                 help="How many times the weights are shaken to test the ranking (0 = skip).")
+profile = common.current_profile()
+layer_options = [k for k in SCORE_LAYERS if k != "robust" or draws]
+what = st.sidebar.selectbox("Layer", layer_options, format_func=SCORE_LAYERS.get, key="scoring_layer")
+scheme = st.sidebar.selectbox("Classes", list(SCHEMES), format_func=SCHEMES.get, key="scoring_scheme")
+
+scored = common.cached_score(store.generation, profile_yaml(profile), level, area.name, tuple(area.lad_codes), draws)
+st.title(area.name)
+weights_text = ", ".join(f"{reg[i.id].label.split(' (')[0] if i.id in reg else i.id} {i.weight:g}"
+                         for i in profile.indicators if i.id in scored.indicators)
+st.caption(f"{profile.name} · {common.LEVELS[level]} · {METHOD_LABELS[profile.normalisation]} · weights: {weights_text}")
+
+areas = store.boundaries(level, area.lad_codes)
+outline = store.table("boundaries", "lad_outline", area.lad_codes)
+clusters_by_code, cluster_table, n_hot = (None, None, 0)
+if what == "cluster":
+    clusters_by_code, cluster_table, n_hot = common.cached_clusters(store.generation, profile_yaml(profile), level,
+                                                                   area.name, tuple(area.lad_codes), draws)
+md = score_map(areas, scored, what, scheme=scheme, clusters=clusters_by_code)
+col_map, col_side = st.columns([2.3, 1])
+with col_map:
+    clicked = common.show_map(folium_map(md, outline), key=f"scoring-{area.key}-{level}")
+    if clicked:
+        st.session_state["selected_code"] = clicked
+with col_side:
+    common.legend(md)
+    details.selected_area(store, area, level, common.table_for(store, level), st.session_state.get("selected_code"))
+
+details.ranking_table(scored, reg, area, level, key="scoring")
+if what == "cluster" and cluster_table is not None:
+    st.subheader("Priority neighbourhoods")
+    st.caption(f"Touching priority areas joined into neighbourhoods; {n_hot} area(s) are significant hot spots "
+               "(Getis-Ord Gi*, 999 permutations, false discovery rate 5%).")
+    st.dataframe(cluster_table.drop(columns=["codes"]), hide_index=True, width="stretch")
+st.download_button("Save this profile (YAML)", profile_yaml(profile).encode("utf-8"), file_name=f"{profile.id}.yaml",
+                   mime="application/x-yaml")
+common.credits()

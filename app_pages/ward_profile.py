@@ -1,0 +1,75 @@
+"""Ward profile for councillors: one ward against its district, the area and England, printable."""
+
+import streamlit as st
+
+from app_pages import common
+from layers.ward_report import build_ward_report, chart_png, map_png, report_html, report_pdf, trend_png
+
+store = common.get_store()
+area = common.area_picker(store)
+reg = common.registry()
+wards = store.boundaries("ward", area.lad_codes).sort_values(["name", "lad_name"])
+labels = {r.code: f"{r.name} ({r.lad_name})" for r in wards.itertuples()}
+codes = list(labels)
+wanted = st.session_state.get("profile_ward")
+if wanted in labels:
+    st.session_state["ward_pick"] = wanted
+elif st.session_state.get("ward_pick") not in labels:
+    st.session_state["ward_pick"] = codes[0]
+code = st.sidebar.selectbox("Ward (type to search)", codes, format_func=labels.get, key="ward_pick")
+st.session_state["profile_ward"] = code
+
+
+
+@st.cache_data(max_entries=64, show_spinner="Building the ward profile…")
+def ward_report(generation: str, area_name: str, lad_codes: tuple, ward_code: str):
+    """The report and its two images, cached per ward (shared profiles, default weights)."""
+    from geo.areas import Area
+    from layers.profiles import load_profile, profile_yaml
+
+    comp = common.cached_comparators(generation, "ward", area_name, lad_codes)
+    scored = [common.cached_score(generation, profile_yaml(load_profile(name)), "ward", area_name, lad_codes, 200)
+              for name in ("neighbourhood", "multi-agency")]
+    notes = common.table_for(store, "ward").attrs.get("notes", {})
+    report = build_ward_report(ward_code=ward_code, area=Area(area_name, lad_codes, "preset"), store=store,
+                               comparators=comp, registry=reg, scored=scored, notes=notes)
+    return report, map_png(report), chart_png(report), trend_png(report)
+
+
+report, map_image, chart_image, trend = ward_report(store.generation, area.name, tuple(area.lad_codes), code)
+
+st.title(f"{report.name} ward profile")
+st.caption(f"{report.code} · {report.lad_name} · {report.ward_note}")
+c1, c2 = st.columns([1, 1.4])
+with c1:
+    st.image(map_image, width="stretch")
+with c2:
+    st.subheader("Priority")
+    for s in report.scores:
+        robust = "" if s["robust"] is None else (" · **robust priority**" if s["robust"] else " · not robust")
+        st.markdown(f"**{s['profile']}**: ranked **{s['rank']} of {s['n']}** wards in {area.name} "
+                    f"({s['band']}){robust}. Main reasons: {', '.join(s['reasons']) or '-'}. "
+                    f"Needs that overlap: {s['overlap']} of {s['k']}.")
+    pdf_name = f"ward-profile-{report.code}.pdf"
+    # generated when clicked (in Streamlit's download thread), not on every rerun
+    st.download_button("Download profile (PDF)", lambda: report_pdf(report), file_name=pdf_name, mime="application/pdf",
+                       type="primary", key="pdf")
+    st.download_button("Download profile (HTML)", lambda: report_html(report).encode("utf-8"),
+                       file_name=f"ward-profile-{report.code}.html", mime="text/html", key="html")
+
+st.subheader("Indicators against the district, the area and England")
+st.image(chart_image, width="stretch")
+table = report.figures[["label", "shown", "district_shown", "area_shown", "england_shown", "rank_in_district", "rag"]]
+st.dataframe(table.rename(columns={"label": "Indicator", "shown": "Ward", "district_shown": "District",
+                                   "area_shown": area.name, "england_shown": "England",
+                                   "rank_in_district": "Rank in district (1 = most need)", "rag": "vs England"}),
+             hide_index=True, width="stretch")
+if report.gaps:
+    st.warning("No figures for: " + "; ".join(report.gaps))
+if trend:
+    st.image(trend)
+with st.expander("Caveats"):
+    for r in report.figures.drop_duplicates("caveat").itertuples():
+        if r.caveat:
+            st.markdown(f"- **{r.label}**: {r.caveat}")
+common.credits()

@@ -1,0 +1,79 @@
+"""The app as a new user sees it, in headless Chromium: South Midlands, layers, weights, a Luton ward profile."""
+
+from __future__ import annotations
+
+import pytest
+
+from layers.profiles import load_profile
+from layers.scoring import score_area
+from tests.conftest import ARTIFACTS
+from tests.ui import (choose, click_feature, error_texts, map_codes, map_fills, slider, table_cells,
+                      wait_for_map_change, wait_for_table_change, wait_ready)
+
+pytestmark = pytest.mark.browser
+SOUTH_MIDLANDS = {"E06000055", "E06000056", "E06000032", "E06000042", "E06000061", "E06000062"}
+
+
+def test_explorer_shows_south_midlands_wards_and_switches_layer(app_server, page, store):
+    page.goto(app_server.url)
+    wait_ready(page)
+    expected = set(store.boundaries("ward", SOUTH_MIDLANDS)["code"])
+    assert set(map_codes(page)) == expected
+    assert page.get_by_text("Neighbourhood-level priority: score").first.is_visible()
+    before = map_fills(page)
+    assert len(set(before.values())) >= 4  # a real choropleth, not one colour
+    page.screenshot(path=str(ARTIFACTS / "explorer_south_midlands_priority.png"))
+    page.get_by_text("Indicator", exact=True).first.click()
+    wait_ready(page)
+    choose(page, "Indicator", "Economic activity · Economically inactive (% of residents aged 16+)")
+    wait_ready(page)
+    after = wait_for_map_change(page, before)
+    assert set(after) == expected and after != before
+    # the caveat sits next to the legend: 16+ inactivity includes retired people
+    assert page.get_by_text("retired", exact=False).first.is_visible()
+    assert error_texts(page) == []
+    page.screenshot(path=str(ARTIFACTS / "explorer_inactivity.png"))
+
+
+def test_weight_slider_updates_map_and_ranking(app_server, page):
+    page.goto(app_server.url + "/scoring")
+    wait_ready(page)
+    before = map_fills(page)
+    table_before = table_cells(page)
+    top = score_area(load_profile("neighbourhood"), "South Midlands", level="ward").areas.sort_values("rank").iloc[0]
+    assert table_before[:2] == ["1", top["name"]]
+    thumb = slider(page, "Unemployed")
+    thumb.focus()
+    page.keyboard.press("End")  # weight 5: unemployment dominates
+    wait_ready(page)
+    after = wait_for_map_change(page, before)
+    assert after != before
+    assert wait_for_table_change(page, table_before) != table_before
+    assert page.get_by_text("Unemployed 5").first.is_visible()  # the caption states the weights used
+    assert error_texts(page) == []
+    page.screenshot(path=str(ARTIFACTS / "scoring_after_slider.png"))
+
+
+def test_click_a_luton_ward_open_its_profile_and_download_pdf(app_server, page, store):
+    page.goto(app_server.url)
+    wait_ready(page)
+    codes = map_codes(page)
+    biscot = store.boundaries("ward", ["E06000032"]).set_index("name").loc["Biscot", "code"]
+    assert biscot in codes
+    click_feature(page, biscot)
+    page.get_by_role("button", name="Open ward profile").wait_for(timeout=20000)
+    assert page.get_by_text("Biscot").first.is_visible()
+    page.get_by_role("button", name="Open ward profile").click()
+    wait_ready(page)
+    page.get_by_role("heading", name="Biscot ward profile").wait_for(timeout=30000)
+    page.get_by_role("button", name="Download profile (PDF)").wait_for(timeout=30000)
+    wait_ready(page)
+    page.screenshot(path=str(ARTIFACTS / "ward_profile_biscot.png"))
+    assert page.get_by_text("Neighbourhood-level priority", exact=False).count() >= 1
+    with page.expect_download(timeout=30000) as info:
+        page.get_by_role("button", name="Download profile (PDF)").click()
+    path = info.value.path()
+    data = open(path, "rb").read()
+    assert data[:5] == b"%PDF-" and len(data) > 20000
+    assert info.value.suggested_filename == f"ward-profile-{biscot}.pdf"
+    assert error_texts(page) == []
