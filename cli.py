@@ -132,6 +132,30 @@ def cmd_indicators(args) -> int:
     return 0
 
 
+def cmd_export(args) -> int:
+    from geo.export import export_areas, parse_selection
+    from geo.store import open_store
+    from layers.indicators import indicator_table
+    from layers.priority_export import export_layer, provenance
+    from layers.profiles import load_profile
+    from layers.registry import load_registry
+    from layers.scoring import POPULATION_COLUMNS, score_area
+
+    selection = parse_selection(args.select)  # refuse a bad spec before any work
+    store = open_store()
+    profile = load_profile(args.profile)
+    scored = score_area(profile, args.area, level=args.level, store=store, sensitivity=args.sensitivity, seed=args.seed)
+    registry = load_registry()
+    ids = list(scored.indicators) + [c for c in POPULATION_COLUMNS[:1] if c in registry]
+    table = indicator_table(scored.level, scored.area.lad_codes, ids, store=store)
+    areas, columns = export_layer(scored, store, table, registry)
+    result = export_areas(areas, columns, selection, args.format, args.out, overwrite=args.overwrite,
+                          dissolve=args.dissolve, provenance=provenance(scored, registry, store,
+                                                                      sensitivity=args.sensitivity, seed=args.seed))
+    print(f"wrote {', '.join(str(p) for p in result.files)} ({result.feature_count} areas)", file=sys.stderr)
+    return 0
+
+
 def cmd_bench(args) -> int:
     from bench.__main__ import main as bench_main
 
@@ -201,6 +225,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=["csv", "json"], default="csv")
     p.add_argument("--out", metavar="PATH", help="write to a file instead of stdout")
     p.set_defaults(func=cmd_indicators)
+
+    p = sub.add_parser("export", help="export priority areas for QGIS, ArcGIS or Excel (gpkg, shp, geojson, csv)")
+    p.add_argument("--profile", required=True, metavar="{neighbourhood,multi-agency,PATH.yaml}")
+    p.add_argument("--level", choices=["lsoa", "ward"], help="default: the profile's level")
+    p.add_argument("--area", required=True, metavar="NAME_OR_CODE")
+    p.add_argument("--select", required=True, metavar="SPEC",
+                   help="comma-separated filters, all must hold: top:N, band:NAME (repeat for several, e.g. "
+                        "'band:top 10%%,band:top 20%%' for the top fifth), robust, codes:FILE, threshold:COLUMN>=X, or all")
+    p.add_argument("--dissolve", action="store_true", help="merge touching selected areas into priority neighbourhoods")
+    p.add_argument("--format", choices=["gpkg", "shp", "geojson", "csv"], required=True)
+    p.add_argument("--out", required=True, metavar="PATH")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing file")
+    p.add_argument("--sensitivity", type=int, default=200, metavar="N", help="weight draws for the robust flag (default 200)")
+    p.add_argument("--seed", type=int, default=20251127)
+    p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("bench", help="run the benchmarks; prints `name value unit` and writes bench/results.json")
     p.add_argument("only", nargs="*", help="run only benchmarks whose name starts with these")

@@ -1,0 +1,96 @@
+"""Priority areas ready to export: the scored layer, its columns with labels, and its provenance.
+
+Used by ``cli.py export`` and every download button in the app, so an export
+from either carries the same columns and the same methodology.json.
+Geometry EPSG:27700 (the writers convert GeoJSON to EPSG:4326).
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import pandas as pd
+
+from geo.export import ColumnSpec
+from layers.scoring import Scored, population_of
+
+
+def _scored_columns(scored: Scored, registry: dict) -> list[ColumnSpec]:
+    cols = [
+        ColumnSpec("score", f"{scored.profile.name}: score (weighted average of normalised indicators)", "score"),
+        ColumnSpec("rank", f"Rank within {scored.area.name} (1 = highest priority)", "rank"),
+        ColumnSpec("rank_national", f"Rank in England at {scored.level} level (1 = highest priority)", "rank"),
+        ColumnSpec("band", "Priority band (top 10% / top 20% of the area of interest, or other)", ""),
+        ColumnSpec("overlap_count", "Needs that overlap: indicators in the worst fifth of England", "indicators"),
+    ]
+    if "robust" in scored.areas:
+        cols += [ColumnSpec("robust", "Robust priority: in the priority band in at least "
+                                      f"{scored.profile.robust_share:.0%} of weight draws", ""),
+                 ColumnSpec("band_share", "Share of weight draws in which the area is in the priority band", "share 0-1"),
+                 ColumnSpec("rank_p05", "Rank, 5th percentile over weight draws", "rank"),
+                 ColumnSpec("rank_p95", "Rank, 95th percentile over weight draws", "rank")]
+    cols.append(ColumnSpec("population", "Usual residents (Census 2021)", "people", dissolve="sum"))
+    for i in scored.indicators:
+        ind = registry.get(i)
+        if ind is not None:
+            cols.append(ColumnSpec(i, ind.label, ind.unit))
+    for i in scored.indicators:
+        label = registry[i].label if i in registry else i
+        cols.append(ColumnSpec(f"contrib__{i}", f"Contribution of {label} to the score", "score points"))
+    return cols
+
+
+def export_layer(scored: Scored, store, table: pd.DataFrame, registry: dict, *,
+                 extra: pd.DataFrame | None = None, extra_columns: list[ColumnSpec] = ()) -> tuple[gpd.GeoDataFrame, list[ColumnSpec]]:
+    """The scored areas with geometry (EPSG:27700) and the columns to export.
+
+    ``table`` is the national indicator table at the scored level (for the
+    indicator values and population); ``extra`` adds columns keyed by
+    ``code`` (access figures, hub coverage) described by ``extra_columns``.
+    """
+    areas = scored.areas
+    geo = store.boundaries(scored.level, scored.area.lad_codes).set_index("code")["geometry"]
+    frame = areas.copy()
+    frame["population"] = population_of(table, frame["code"])
+    values = table.set_index("code").reindex(frame["code"])
+    for i in scored.indicators:
+        # three decimals is finer than any source publishes; longer tails only clutter spreadsheets
+        frame[i] = values[i].round(3).to_numpy()
+    columns = _scored_columns(scored, registry)
+    if extra is not None:
+        add = extra.set_index("code").reindex(frame["code"])
+        for spec in extra_columns:
+            frame[spec.name] = add[spec.name].to_numpy()
+        columns += list(extra_columns)
+    gdf = gpd.GeoDataFrame(frame, geometry=geo.reindex(frame["code"]).to_numpy(), crs=27700)
+    return gdf, columns
+
+
+def provenance(scored: Scored, registry: dict, store, *, sensitivity: int, seed: int) -> dict:
+    """What methodology.json records about how these areas were chosen."""
+    profile = scored.profile
+    used = [i for i in profile.indicators if i.id in scored.indicators]
+    sources = []
+    for i in scored.indicators:
+        ind = registry.get(i)
+        if ind is not None:
+            sources.append({"indicator": i, "label": ind.label, "dataset": ind.dataset, "publisher": ind.publisher,
+                            "period": ind.period, "licence": ind.licence, "attribution": ind.attribution})
+    boundary = store.manifest.get("datasets", {})
+    for key in ("lsoa21_boundaries", "ward_boundaries", "lsoa21_ward24_lad24"):
+        if key in boundary:
+            d = boundary[key]
+            sources.append({"dataset": d.get("title"), "publisher": d.get("publisher"), "period": d.get("vintage"),
+                            "licence": d.get("licence"), "attribution": d.get("attribution")})
+    return {
+        "profile": {"name": profile.name, "id": profile.id,
+                    "method": f"{profile.normalisation} normalisation over England, weighted average; "
+                              f"missing values: {profile.missing}; bands {list(profile.band_shares)} ({profile.band_scope})",
+                    "indicators": [i.id for i in used], "weights": {i.id: i.weight for i in used},
+                    "definition": profile.to_dict()},
+        "area_of_interest": {"name": scored.area.name, "lad_codes": list(scored.area.lad_codes)},
+        "level": scored.level,
+        "robustness": {"draws": sensitivity, "seed": seed, "concentration": profile.sensitivity_concentration},
+        "notes": list(scored.notes),
+        "store_generation": store.generation,
+        "sources": sources,
+    }
