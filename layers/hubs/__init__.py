@@ -1,0 +1,27 @@
+"""Hub planning: where employment-support hubs reach priority residents, and where new ones should go.
+
+CRS: every layer is EPSG:27700 (metres). Units: minutes for travel, people (or the demand table's unit)
+for weights.
+
+Public surface::
+
+    demand_points(table, ...)                   a demand layer from code, weight, priority (+ x/y)
+    read_demand_file(path, area=...)            the same from a CSV
+    priority_demand(area, profile, ...)         from scoring bands and Census counts (needs layers.indicators)
+    read_hub_sites(path, role)                  existing hubs or candidates from a sites file
+    station_candidates(area, store)             railway stations inside the area (England)
+    priority_centroid_candidates(demand)        centroids of priority areas as candidates
+"""
+
+from layers.hubs.candidates import priority_centroid_candidates, station_candidates
+from layers.hubs.demand import demand_points, priority_demand, read_demand_file
+from layers.hubs.errors import (DemandError, HubError, IndicatorsMissing, InfeasibleCoverageError, ModelTooLargeError,
+                                NoCandidatesError, SitesOutsideAreaError, SolverError, TooFewCandidatesError)
+from layers.hubs.sites import HUB_TYPES, hub_sites, read_hub_sites, site_pool
+
+__all__ = [
+    "DemandError", "HUB_TYPES", "HubError", "IndicatorsMissing", "InfeasibleCoverageError", "ModelTooLargeError",
+    "NoCandidatesError", "SitesOutsideAreaError", "SolverError", "TooFewCandidatesError", "demand_points",
+    "hub_sites", "priority_centroid_candidates", "priority_demand", "read_demand_file", "read_hub_sites",
+    "site_pool", "station_candidates",
+]
