@@ -11,16 +11,18 @@ Public surface::
     read_hub_sites(path, role)                  existing hubs or candidates from a sites file
     station_candidates(area, store)             railway stations inside the area (England)
     priority_centroid_candidates(demand)        centroids of priority areas as candidates
+    HubCoverage.from_matrix / from_geodataframe coverage, cold spots, duplication, per district
 """
 
 from layers.hubs.candidates import priority_centroid_candidates, station_candidates
+from layers.hubs.coverage import HubCoverage
 from layers.hubs.demand import demand_points, priority_demand, read_demand_file
 from layers.hubs.errors import (DemandError, HubError, IndicatorsMissing, InfeasibleCoverageError, ModelTooLargeError,
                                 NoCandidatesError, SitesOutsideAreaError, SolverError, TooFewCandidatesError)
 from layers.hubs.sites import HUB_TYPES, hub_sites, read_hub_sites, site_pool
 
 __all__ = [
-    "DemandError", "HUB_TYPES", "HubError", "IndicatorsMissing", "InfeasibleCoverageError", "ModelTooLargeError",
+    "DemandError", "HUB_TYPES", "HubCoverage", "HubError", "IndicatorsMissing", "InfeasibleCoverageError", "ModelTooLargeError",
     "NoCandidatesError", "SitesOutsideAreaError", "SolverError", "TooFewCandidatesError", "demand_points",
     "hub_sites", "priority_centroid_candidates", "priority_demand", "read_demand_file", "read_hub_sites",
     "site_pool", "station_candidates",
