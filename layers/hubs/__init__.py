@@ -1,7 +1,7 @@
 """Hub planning: where employment-support hubs reach priority residents, and where new ones should go.
 
 CRS: every layer is EPSG:27700 (metres). Units: minutes for travel, people (or the demand table's unit)
-for weights.
+for weights, seconds for solver time limits.
 
 Public surface::
 
@@ -12,18 +12,24 @@ Public surface::
     station_candidates(area, store)             railway stations inside the area (England)
     priority_centroid_candidates(demand)        centroids of priority areas as candidates
     HubCoverage.from_matrix / from_geodataframe coverage, cold spots, duplication, per district
+    HubMCLP, HubPMedian, HubLSCP                optimisation (spopt + CBC); from_matrix, from_geodataframe, solve()
+
 """
 
 from layers.hubs.candidates import priority_centroid_candidates, station_candidates
+from layers.hubs.cbc import DEFAULT_TIME_LIMIT_S, SolveInfo, solve_cbc
 from layers.hubs.coverage import HubCoverage
 from layers.hubs.demand import demand_points, priority_demand, read_demand_file
 from layers.hubs.errors import (DemandError, HubError, IndicatorsMissing, InfeasibleCoverageError, ModelTooLargeError,
                                 NoCandidatesError, SitesOutsideAreaError, SolverError, TooFewCandidatesError)
+from layers.hubs.models import MODELS, HubLSCP, HubMCLP, HubPMedian
+
 from layers.hubs.sites import HUB_TYPES, hub_sites, read_hub_sites, site_pool
 
 __all__ = [
-    "DemandError", "HUB_TYPES", "HubCoverage", "HubError", "IndicatorsMissing", "InfeasibleCoverageError", "ModelTooLargeError",
-    "NoCandidatesError", "SitesOutsideAreaError", "SolverError", "TooFewCandidatesError", "demand_points",
-    "hub_sites", "priority_centroid_candidates", "priority_demand", "read_demand_file", "read_hub_sites",
-    "site_pool", "station_candidates",
+    "DEFAULT_TIME_LIMIT_S", "DemandError", "HUB_TYPES", "HubCoverage", "HubError", "HubLSCP", "HubMCLP",
+    "HubPMedian", "IndicatorsMissing", "InfeasibleCoverageError", "MODELS", "ModelTooLargeError",
+    "NoCandidatesError", "SitesOutsideAreaError", "SolveInfo", "SolverError", "TooFewCandidatesError",
+    "demand_points", "hub_sites", "priority_centroid_candidates",
+    "priority_demand", "read_demand_file", "read_hub_sites", "site_pool", "solve_cbc", "station_candidates",
 ]
