@@ -13,7 +13,7 @@ Public surface::
     priority_centroid_candidates(demand)        centroids of priority areas as candidates
     HubCoverage.from_matrix / from_geodataframe coverage, cold spots, duplication, per district
     HubMCLP, HubPMedian, HubLSCP                optimisation (spopt + CBC); from_matrix, from_geodataframe, solve()
-
+    plan_hubs(...), plan_from_files(...)        what the CLI and the app call
 """
 
 from layers.hubs.candidates import priority_centroid_candidates, station_candidates
@@ -22,14 +22,27 @@ from layers.hubs.coverage import HubCoverage
 from layers.hubs.demand import demand_points, priority_demand, read_demand_file
 from layers.hubs.errors import (DemandError, HubError, IndicatorsMissing, InfeasibleCoverageError, ModelTooLargeError,
                                 NoCandidatesError, SitesOutsideAreaError, SolverError, TooFewCandidatesError)
-from layers.hubs.models import MODELS, HubLSCP, HubMCLP, HubPMedian
-
+from layers.hubs.plan import HubPlan, plan_from_files, plan_hubs
 from layers.hubs.sites import HUB_TYPES, hub_sites, read_hub_sites, site_pool
+
+#: Imported on first use: spopt (and its dependencies) take about two seconds to import, and coverage
+#: alone does not need them.
+_LAZY = {"MODELS": "layers.hubs.models", "HubLSCP": "layers.hubs.models", "HubMCLP": "layers.hubs.models",
+         "HubPMedian": "layers.hubs.models"}
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'layers.hubs' has no attribute {name!r}")
+
 
 __all__ = [
     "DEFAULT_TIME_LIMIT_S", "DemandError", "HUB_TYPES", "HubCoverage", "HubError", "HubLSCP", "HubMCLP",
-    "HubPMedian", "IndicatorsMissing", "InfeasibleCoverageError", "MODELS", "ModelTooLargeError",
+    "HubPMedian", "HubPlan", "IndicatorsMissing", "InfeasibleCoverageError", "MODELS", "ModelTooLargeError",
     "NoCandidatesError", "SitesOutsideAreaError", "SolveInfo", "SolverError", "TooFewCandidatesError",
-    "demand_points", "hub_sites", "priority_centroid_candidates",
+    "demand_points", "hub_sites", "plan_from_files", "plan_hubs", "priority_centroid_candidates",
     "priority_demand", "read_demand_file", "read_hub_sites", "site_pool", "solve_cbc", "station_candidates",
 ]

@@ -59,6 +59,9 @@ MAX_PMEDIAN_PAIRS = 250_000
 #: MCLP/LSCP: largest (merged demand rows x sites) the model builder is asked to handle.
 MAX_COVER_PAIRS = 3_000_000
 
+#: Sentences list at most this many chosen sites one by one.
+STEPS_SHOWN = 10
+
 DECISIONS = ("fixed", "kept", "closed", "new", "not chosen")
 
 
@@ -351,15 +354,21 @@ class HubModel:
         out = out.sort_values(["_r", "order", "site_id"], na_position="last").drop(columns="_r")
         return out.reset_index(drop=True)
 
-    def chosen_names(self) -> list[str]:
-        return [str(n) for n in self.marginal["name"].iloc[1:]]
+    def chosen_names(self, limit: int | None = STEPS_SHOWN) -> str:
+        """Names of the chosen sites in greedy order, at most ``limit`` then "and N more"."""
+        names = [str(n) for n in self.marginal["name"].iloc[1:]]
+        if limit is not None and len(names) > limit:
+            return ", ".join(names[:limit]) + f" and {len(names) - limit} more"
+        return ", ".join(names) or "none"
 
     def statements(self) -> list[str]:
         """Sentences ready to quote: what the plan does, the solver status, closures, capacity."""
         out = self._headline()
         table = self.marginal.iloc[1:]
         if len(table):
-            out.append(f"in greedy order of the chosen set: {'; '.join(self._step(r) for r in table.itertuples(index=False))}")
+            steps = "; ".join(self._step(r) for r in table.iloc[:STEPS_SHOWN].itertuples(index=False))
+            more = f"; and {len(table) - STEPS_SHOWN} more (see the marginal table)" if len(table) > STEPS_SHOWN else ""
+            out.append(f"in greedy order of the chosen set: {steps}{more}")
         closed = self.sites["name"][self.decisions() == "closed"].tolist()
         if closed:
             out.append(f"closes {len(closed)} removable hub(s): {', '.join(map(str, closed))}")
@@ -432,7 +441,7 @@ class HubMCLP(HubModel):
 
     def _headline(self) -> list[str]:
         b, a = self.before.summary, self.after.summary
-        names = ", ".join(self.chosen_names())
+        names = self.chosen_names()
         out = [f"the best {self.k} site(s) to add ({names}) raise coverage of {self.label}{self._where()} "
                f"{self._phrase()} of a hub from {b['covered_pct']:.1f}% to {a['covered_pct']:.1f}% "
                f"({b['covered_weight']:,.0f} to {a['covered_weight']:,.0f})"]
@@ -519,7 +528,7 @@ class HubPMedian(HubModel):
         return f"{_ordinal(int(r.order))} {r.name} {saved}, +{r.added_pct_points:.1f} points covered"
 
     def _headline(self) -> list[str]:
-        names = ", ".join(self.chosen_names())
+        names = self.chosen_names()
         before, after = self._mean_minutes(self.existing), self._mean_minutes(self.open)
         how = f" {mode_phrase(self.mode)}" if self.mode else ""
         was = f"from {before:.1f} to {after:.1f} minutes" if np.isfinite(before) else f"to {after:.1f} minutes"
@@ -608,7 +617,7 @@ class HubLSCP(HubModel):
 
     def _headline(self) -> list[str]:
         n_new = int((self.open & ~self.fixed).sum())
-        names = ", ".join(self.chosen_names()) or "none"
+        names = self.chosen_names()
         fixed = f" besides the {int(self.fixed.sum())} fixed hub(s)" if self.fixed.any() else ""
         b = self.before.summary
         return [f"{n_new} site(s){fixed} ({names}) put every priority area{self._where()} {self._phrase()} of a hub "
