@@ -205,3 +205,22 @@ def test_priority_centroid_candidates(store, luton):
     assert not cands["fixed"].any()
     with pytest.raises(DemandError, match="no priority areas"):
         priority_centroid_candidates(demand.assign(priority=False))
+
+
+def test_demand_codes_keep_their_spelling_and_lsoa_codes_are_matched_in_any_case(store, luton):
+    code = lsoa_centroids(store, luton.lad_codes)["code"].iloc[0]
+    lsoa = demand_points(pd.DataFrame({"code": [code.lower()], "weight": ["1,500"]}), store=store)
+    assert lsoa["code"].tolist() == [code] and lsoa["weight"].tolist() == [1500.0] and lsoa["priority"].all()
+    own = demand_points(pd.DataFrame({"code": ["site-a"], "weight": [3], "x": [509000], "y": [221500], "name": ["A"],
+                                      "lad_code": [LUTON], "lad_name": ["Luton"]}))
+    assert own["code"].tolist() == ["site-a"] and own.geometry.x.iloc[0] == 509000
+
+
+def test_models_refuse_a_demand_table_that_is_not_a_demand_layer():
+    from layers.hubs.coverage import HubCoverage
+
+    with pytest.raises(DemandError, match="demand must be a GeoDataFrame of points in EPSG:27700"):
+        HubCoverage.from_geodataframe(pd.DataFrame({"code": ["a"], "weight": [1]}), None, "bus", 30)
+    points = gpd.GeoDataFrame({"code": ["a"]}, geometry=gpd.points_from_xy([509000], [221500]), crs=27700)
+    with pytest.raises(DemandError, match="demand has no weight column"):
+        HubCoverage.from_geodataframe(points, None, "bus", 30)

@@ -21,7 +21,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from layers.hubs.demand import WEIGHT_LABEL, WEIGHT_VERB
+from layers.hubs.demand import WEIGHT_LABEL, WEIGHT_VERB, check_demand_layer
 from layers.hubs.errors import DemandError, HubError
 from layers.hubs.matrix import mode_phrase, travel_minutes
 
@@ -144,6 +144,7 @@ class HubCoverage:
                           engine: str | None = None, area_name: str | None = None, **params) -> "HubCoverage":
         """Coverage of a demand layer (:mod:`layers.hubs.demand`) by hubs (points with ``site_id``), both
         EPSG:27700, with minutes from :func:`geo.travel.travel_time_matrix` (``engine``, ``**params``)."""
+        check_demand_layer(demand)
         minutes, info = travel_minutes(demand, hubs, mode, engine=engine, **params)
         out = cls.from_matrix(minutes, demand["weight"].to_numpy(dtype=float), threshold_min,
                               priority=demand["priority"].to_numpy(dtype=bool) if "priority" in demand else None,

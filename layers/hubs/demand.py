@@ -74,6 +74,16 @@ def band_set(band: str | Iterable[str] | None) -> set[str]:
     return {_text(b) for b in band}
 
 
+def _number(value: object) -> float:
+    """A count as a float ("1,500" accepted); NaN when missing or not a number."""
+    if _text(value) == "":
+        return float("nan")
+    try:
+        return float(str(value).replace(",", "").strip())
+    except ValueError:
+        return float("nan")
+
+
 def _parse_priority(values: np.ndarray, bands: set[str], rows: list[str], codes: list[str]) -> tuple[np.ndarray, list[str]]:
     out = np.zeros(len(values), dtype=bool)
     problems = []
@@ -128,7 +138,7 @@ def demand_points(table: pd.DataFrame, *, store=None, source: str = "demand", la
                           f"(found: {', '.join(map(str, list(table.columns)[:10]))})")
     n = len(table)
     rows = [f"{row_label} {i + first_row}" for i in range(n)]
-    codes = [_text(v).upper() for v in table[cols["code"]]]
+    codes = ["" if _text(v) == "" else str(v).strip() for v in table[cols["code"]]]
     problems: list[str] = []
     for i, code in enumerate(codes):
         if not code:
@@ -138,9 +148,7 @@ def demand_points(table: pd.DataFrame, *, store=None, source: str = "demand", la
         if code and code in seen:
             problems.append(f"{rows[i]} {code}: duplicate code (also {rows[seen[code]]})")
         seen.setdefault(code, i)
-    weights = pd.to_numeric(pd.Series(table[cols["weight"]].to_numpy(dtype=object)).astype(str)
-                            .str.replace(",", "", regex=False).str.strip().replace({"": None, "nan": None, "None": None}),
-                            errors="coerce").to_numpy(dtype=float)
+    weights = np.array([_number(v) for v in table[cols["weight"]].to_numpy(dtype=object)])
     for i in np.flatnonzero(~np.isfinite(weights) | (weights < 0)):
         problems.append(f"{rows[i]} {codes[i]}: weight {table[cols['weight']].iloc[i]!r} is not a number 0 or more")
     bands = band_set(band)
@@ -180,6 +188,7 @@ def demand_points(table: pd.DataFrame, *, store=None, source: str = "demand", la
 
         store = store or open_store()
         lookup = _all_centroids(store)
+        codes = [c.upper() if c.upper() in lookup.index else c for c in codes]  # GSS codes are upper case
         known = np.array([c in lookup.index for c in codes])
         if x is None:
             for i in np.flatnonzero(~known):
@@ -215,6 +224,16 @@ def demand_points(table: pd.DataFrame, *, store=None, source: str = "demand", la
     }, geometry=gpd.points_from_xy(x, y), crs=BNG)
     out.attrs.update(kind=kind, label=label, verb=verb, source=source)
     return out
+
+
+def check_demand_layer(demand: gpd.GeoDataFrame) -> None:
+    """Refuse anything but a demand layer: points in EPSG:27700 with ``code`` and ``weight``."""
+    if not isinstance(demand, gpd.GeoDataFrame):
+        raise DemandError("demand must be a GeoDataFrame of points in EPSG:27700 (see layers.hubs.demand_points)")
+    require_bng(demand, what="demand")
+    missing = [c for c in ("code", "weight") if c not in demand.columns]
+    if missing:
+        raise DemandError(f"demand has no {' or '.join(missing)} column; build it with layers.hubs.demand_points")
 
 
 def read_demand_file(path: str | Path, *, store=None, area=None, band=None) -> gpd.GeoDataFrame:

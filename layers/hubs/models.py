@@ -45,7 +45,7 @@ from spopt.locate import LSCP, MCLP, PMedian
 
 from layers.hubs.cbc import SolveInfo, check_time_limit, solve_cbc
 from layers.hubs.coverage import HubCoverage
-from layers.hubs.demand import WEIGHT_LABEL, WEIGHT_VERB
+from layers.hubs.demand import WEIGHT_LABEL, WEIGHT_VERB, check_demand_layer
 from layers.hubs.errors import (DemandError, HubError, InfeasibleCoverageError, ModelTooLargeError,
                                 NoCandidatesError, SolverError, TooFewCandidatesError)
 from layers.hubs.matrix import mode_phrase, travel_minutes
@@ -197,6 +197,7 @@ class HubModel:
         """Build the model from a demand layer (:mod:`layers.hubs.demand`) and existing hubs and candidate
         sites (:mod:`layers.hubs.sites`), all points in EPSG:27700; minutes by ``mode`` from
         :func:`geo.travel.travel_time_matrix` (``engine``, ``**params``)."""
+        check_demand_layer(demand)
         pool = site_pool(existing, candidates)
         if len(pool) == 0:
             raise NoCandidatesError("no existing hubs and no candidate sites: add candidates "

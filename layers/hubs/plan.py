@@ -19,7 +19,7 @@ import pandas as pd
 from geo.crs import BNG
 from geo.errors import WardscopeError
 from layers.hubs.coverage import HubCoverage
-from layers.hubs.demand import WEIGHT_LABEL, WEIGHT_VERB
+from layers.hubs.demand import WEIGHT_LABEL, WEIGHT_VERB, check_demand_layer
 from layers.hubs.errors import DemandError, HubError
 from layers.hubs.matrix import travel_minutes
 from layers.hubs.sites import EXISTING, site_pool
@@ -151,6 +151,7 @@ def plan_hubs(demand: gpd.GeoDataFrame, existing: gpd.GeoDataFrame | None, candi
         raise HubError(f"unknown model {model!r}; choose one of {', '.join(PLAN_MODELS)}")
     if curve and model != "mclp":
         raise HubError("--curve re-solves MCLP for k = 1..K; use it with --model mclp")
+    check_demand_layer(demand)
     notes = list(demand.attrs.get("notes", []))
     if model == "coverage":
         if candidates is not None and len(candidates):
