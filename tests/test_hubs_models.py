@@ -97,6 +97,21 @@ def test_pmedian_matches_exhaustive_search(seed, fixed_count):
     assert model.open[fixed].all() and int((model.open & ~fixed).sum()) == 3
 
 
+def test_pmedian_with_unreachable_pairs():
+    minutes, weights, _ = instance(4)
+    minutes[0, :] = np.nan           # area 0 can reach no site: left out, and said so
+    minutes[1, :-1] = np.nan         # area 1 reaches only the last site
+    minutes[2:6, 3] = np.nan
+    model = HubPMedian.from_matrix(minutes, weights, 30, 3).solve()
+    assert "1 priority area(s) cannot reach any site and are left out of the p-median" in model.notes
+    rows = np.arange(len(weights)) > 0
+    penalty = 10 * np.nanmax(minutes[rows])
+    cost = np.where(np.isnan(minutes[rows]), penalty, minutes[rows])
+    total = (weights[rows] * cost[:, model.open].min(axis=1)).sum()
+    assert total == pytest.approx(best_median(cost, weights[rows], 3, np.zeros(minutes.shape[1], dtype=bool)))
+    assert model.open[-1]  # the only site area 1 can reach is worth a penalty of ten times the longest journey
+
+
 @pytest.mark.parametrize("seed", SEEDS)
 @pytest.mark.parametrize("fixed_count", [0, 2])
 def test_lscp_matches_exhaustive_search(seed, fixed_count):

@@ -279,10 +279,11 @@ class HubModel:
         w = self.weights[ok]
         return float((w * best[ok]).sum() / w.sum()) if w.sum() > 0 else float("nan")
 
-    def _greedy_key(self, state: np.ndarray, j: int) -> float:
-        """Gain of opening site j given the open set ``state`` (subclasses choose the criterion)."""
-        pw = self.priority_weight
-        return float(pw[self.reach[:, j] & ~self.reach[:, state].any(axis=1)].sum())
+    def _gains(self, state: np.ndarray, candidates: np.ndarray) -> np.ndarray:
+        """Gain of opening each of ``candidates`` given the open set ``state``: priority demand newly within
+        reach (p-median overrides it with journey minutes)."""
+        uncovered = self.priority_weight * ~self.reach[:, state].any(axis=1)
+        return uncovered @ self.reach[:, candidates]
 
     def _results(self) -> None:
         self.before = self._coverage(self.existing)
@@ -291,7 +292,7 @@ class HubModel:
         remaining = [int(j) for j in np.flatnonzero(self.open & ~self.fixed)]
         rows = [self._marginal_row(0, None, state, None)]
         while remaining:
-            gains = [self._greedy_key(state, j) for j in remaining]
+            gains = self._gains(state, np.array(remaining))
             j = remaining.pop(int(np.argmax(gains)))
             previous = state.copy()
             state[j] = True
@@ -496,7 +497,8 @@ class HubPMedian(HubModel):
                                      f"use fewer candidates, or mclp")
         cost = self.minutes[use]
         penalty = UNREACHABLE_PENALTY_FACTOR * max(float(np.nanmax(cost)), 1.0)
-        cost = np.where(np.isnan(cost), penalty, cost)
+        self._penalised = np.where(np.isnan(self.minutes), penalty, self.minutes)
+        cost = self._penalised[use]
         w = self.weights[use]
         start = self.fixed.copy()
         best = cost[:, start].min(axis=1) if start.any() else np.full(len(cost), np.inf)
@@ -518,11 +520,12 @@ class HubPMedian(HubModel):
         for i, j in enumerate(nearest):
             self.spopt.cli_assgn_vars[i, j].setInitialValue(1)
 
-    def _greedy_key(self, state: np.ndarray, j: int) -> float:
-        trial = state.copy()
-        trial[j] = True
-        before = self._mean_minutes(state) if state.any() else float("inf")
-        return before - self._mean_minutes(trial) if np.isfinite(before) else -self._mean_minutes(trial)
+    def _gains(self, state: np.ndarray, candidates: np.ndarray) -> np.ndarray:
+        """Minus the demand-weighted journey minutes (the p-median objective, unreachable pairs at the
+        penalty) after opening each candidate: the largest is the biggest saving."""
+        cost = self._penalised
+        best = cost[:, state].min(axis=1) if state.any() else np.full(len(cost), np.inf)
+        return -(self.priority_weight[:, None] * np.minimum(best[:, None], cost[:, candidates])).sum(axis=0)
 
     def _step(self, r) -> str:
         saved = f"-{r.minutes_saved:.1f} min" if np.isfinite(r.minutes_saved) else f"average {r.mean_min:.1f} min"
