@@ -69,7 +69,7 @@ def test_mclp_json_has_the_plan_the_solver_status_and_the_marginal_gains(files):
     assert decisions["Luton Jobcentre Plus"] == "fixed" and (decisions == "new").sum() + (decisions == "kept").sum() == 2
     assert data["coverage_after"]["covered_pct"] > data["coverage"]["covered_pct"]
     assert [r["order"] for r in data["marginal"]] == [0, 1, 2]
-    assert any(s.startswith("the best 2 site(s) to add (") for s in data["statements"])
+    assert any(s.startswith("the best 2 site(s) besides the fixed hubs (") for s in data["statements"])
     assert any("solver: optimal" in s for s in data["statements"])
 
 

@@ -148,6 +148,13 @@ def test_a_badly_placed_removable_hub_is_closed():
     assert model.decisions().tolist() == ["closed", "new", "not chosen"]
     assert model.before.summary["covered_pct"] == 0 and model.after.summary["covered_pct"] == 100
     assert "closes 1 removable hub(s): Old" in model.statements()
+    # with one more site the old hub earns its place: it is kept, and the sentence says so
+    minutes[:2, 0] = 10.0
+    minutes[:2, 1] = 45.0
+    two = HubMCLP.from_matrix(minutes, weights, 30, 2, fixed=[False, False, False], existing=[True, False, False],
+                              sites=pd.DataFrame({"site_id": ["old", "new", "other"], "name": ["Old", "New", "Other"]})).solve()
+    assert two.decisions().tolist() == ["kept", "new", "not chosen"]
+    assert two.statements()[0].startswith("the best 2 site(s) (new: New; kept: Old) raise coverage of priority demand")
 
 
 # -- bad input ------------------------------------------------------------------------------------------------
@@ -272,7 +279,7 @@ def test_real_luton_mclp_is_optimal_by_exhaustive_search(luton_inputs):
     assert model.before.summary == before.summary
     table = model.site_table()
     assert table["decision"].tolist()[:3] == ["fixed", "new", "new"] and table["order"].tolist()[1:3] == [1, 2]
-    assert model.statements()[0].startswith("the best 2 site(s) to add (")
+    assert model.statements()[0].startswith("the best 2 site(s) besides the fixed hubs (new: ")
     assert f"from {before.summary['covered_pct']:.1f}% to {model.after.summary['covered_pct']:.1f}%" in model.statements()[0]
 
 

@@ -357,11 +357,21 @@ class HubModel:
         return out.reset_index(drop=True)
 
     def chosen_names(self, limit: int | None = STEPS_SHOWN) -> str:
-        """Names of the chosen sites in greedy order, at most ``limit`` then "and N more"."""
-        names = [str(n) for n in self.marginal["name"].iloc[1:]]
-        if limit is not None and len(names) > limit:
-            return ", ".join(names[:limit]) + f" and {len(names) - limit} more"
-        return ", ".join(names) or "none"
+        """The chosen sites in greedy order, new ones and kept removable hubs named apart:
+        "new: A, B; kept: C" (at most ``limit`` names each, then "and N more")."""
+        chosen = self.marginal.iloc[1:]
+        parts = []
+        for decision in ("new", "kept"):
+            names = [str(n) for n in chosen.loc[chosen["decision"] == decision, "name"]]
+            if limit is not None and len(names) > limit:
+                names = names[:limit] + [f"and {len(names) - limit} more"]
+            if names:
+                parts.append(f"{decision}: {', '.join(names)}")
+        return "; ".join(parts) or "none"
+
+    def _sites_phrase(self, n: int) -> str:
+        besides = " besides the fixed hubs" if self.fixed.any() else ""
+        return f"the best {n} site(s){besides} ({self.chosen_names()})"
 
     def statements(self) -> list[str]:
         """Sentences ready to quote: what the plan does, the solver status, closures, capacity."""
@@ -443,8 +453,7 @@ class HubMCLP(HubModel):
 
     def _headline(self) -> list[str]:
         b, a = self.before.summary, self.after.summary
-        names = self.chosen_names()
-        out = [f"the best {self.k} site(s) to add ({names}) raise coverage of {self.label}{self._where()} "
+        out = [f"{self._sites_phrase(self.k)} raise coverage of {self.label}{self._where()} "
                f"{self._phrase()} of a hub from {b['covered_pct']:.1f}% to {a['covered_pct']:.1f}% "
                f"({b['covered_weight']:,.0f} to {a['covered_weight']:,.0f})"]
         if not self.solver.optimal and self.best_possible_pct() is not None:
@@ -532,12 +541,11 @@ class HubPMedian(HubModel):
         return f"{_ordinal(int(r.order))} {r.name} {saved}, +{r.added_pct_points:.1f} points covered"
 
     def _headline(self) -> list[str]:
-        names = self.chosen_names()
         before, after = self._mean_minutes(self.existing), self._mean_minutes(self.open)
         how = f" {mode_phrase(self.mode)}" if self.mode else ""
         was = f"from {before:.1f} to {after:.1f} minutes" if np.isfinite(before) else f"to {after:.1f} minutes"
         b, a = self.before.summary, self.after.summary
-        return [f"the best {self.k} site(s) to add ({names}) bring the average journey of {self.label}{self._where()} "
+        return [f"{self._sites_phrase(self.k)} bring the average journey of {self.label}{self._where()} "
                 f"to their nearest hub{how} {was}",
                 f"coverage {self._phrase()}: {b['covered_pct']:.1f}% before, {a['covered_pct']:.1f}% after"]
 
