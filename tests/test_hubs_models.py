@@ -173,6 +173,16 @@ def test_lscp_infeasible_is_detected_before_solving_and_says_what_would_solve_it
     assert solved.after.summary["covered_pct"] == 100
 
 
+def test_mclp_with_a_threshold_nobody_can_meet():
+    minutes = np.array([[50.0, 41.2], [45.0, 60.0]])
+    with pytest.raises(InfeasibleCoverageError, match=r"^no priority area is within 30 minutes on foot of any hub or "
+                                                      r"candidate, so no choice of sites covers anyone; raise --minutes "
+                                                      r"to 42 or more \(the closest pair\), add candidates nearer the "
+                                                      r"priority areas or use a faster mode \(e.g. car\)$"):
+        HubMCLP.from_matrix(minutes, np.ones(2), 30, 1, mode="walk")
+    assert HubMCLP.from_matrix(minutes, np.ones(2), 42, 1, mode="walk").solve().after.summary["covered_weight"] == 1
+
+
 def test_k_larger_than_the_candidates():
     minutes, weights, _ = instance(1, m=5)
     fixed = np.array([True, True, False, False, False])

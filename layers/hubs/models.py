@@ -409,6 +409,18 @@ class HubMCLP(HubModel):
     def title(self) -> str:
         return f"MCLP (best {self.k} site(s) for coverage)"
 
+    def _check(self) -> None:
+        super()._check()
+        if not (self.rows & self.reach.any(axis=1)).any():
+            filled = np.where(np.isnan(self.minutes), np.inf, self.minutes)[self.rows]
+            closest = filled.min() if filled.size else np.inf
+            how = f" {mode_phrase(self.mode)}" if self.mode else ""
+            need = f"raise --minutes to {math.ceil(closest)} or more (the closest pair), " if np.isfinite(closest) else ""
+            faster = " or use a faster mode (e.g. car)" if self.mode not in ("car", None) else ""
+            raise InfeasibleCoverageError(f"no priority area is within {self.threshold_min:g} minutes{how} of any hub or "
+                                          f"candidate, so no choice of sites covers anyone; {need}add candidates nearer "
+                                          f"the priority areas{faster}")
+
     def _build(self) -> None:
         reach, rows = self.reach, self.rows
         fixed_cov = reach[:, self.fixed].any(axis=1)
