@@ -155,6 +155,13 @@ def test_a_badly_placed_removable_hub_is_closed():
                               sites=pd.DataFrame({"site_id": ["old", "new", "other"], "name": ["Old", "New", "Other"]})).solve()
     assert two.decisions().tolist() == ["kept", "new", "not chosen"]
     assert two.statements()[0].startswith("the best 2 site(s) (new: New; kept: Old) raise coverage of priority demand")
+    # load against capacity: New is the nearest open hub for areas 2-4 (30 people), Old for areas 0-1 (20)
+    sites = pd.DataFrame({"site_id": ["old", "new", "other"], "name": ["Old", "New", "Other"], "capacity": [50, 25, np.nan]})
+    loaded = HubMCLP.from_matrix(minutes, weights, 30, 2, existing=[True, False, False], sites=sites).solve()
+    table = loaded.site_table().set_index("site_id")
+    assert table.loc["new", "assigned_weight"] == 30 and table.loc["old", "assigned_weight"] == 20
+    assert table["over_capacity"].tolist() == [False, True, False]
+    assert "1 hub(s) would be the nearest for more priority demand than their capacity: New (30 for a capacity of 25)" in loaded.statements()
 
 
 # -- bad input ------------------------------------------------------------------------------------------------

@@ -384,6 +384,12 @@ class HubModel:
         closed = self.sites["name"][self.decisions() == "closed"].tolist()
         if closed:
             out.append(f"closes {len(closed)} removable hub(s): {', '.join(map(str, closed))}")
+        sites = self.site_table()
+        if "over_capacity" in sites and sites["over_capacity"].any():
+            over = sites[sites["over_capacity"]]
+            shown = ", ".join(f"{r.name} ({r.assigned_weight:,.0f} for a capacity of {r.capacity:,.0f})"
+                              for r in over.itertuples(index=False))
+            out.append(f"{len(over)} hub(s) would be the nearest for more priority demand than their capacity: {shown}")
         out.append(f"solver: {self.solver.text()}")
         return out
 
