@@ -8,6 +8,8 @@
     python cli.py access --sites sites.csv --mode bus --engine estimate --level lsoa --area Luton --format csv
 
     python cli.py check sites.zip [--assume-crs 27700] [--repair]
+
+    python cli.py hubs --demand neighbourhood --area Luton --sites hubs.csv --candidates stations --model mclp --k 3
     python cli.py bench
 """
 
@@ -156,6 +158,24 @@ def cmd_export(args) -> int:
     return 0
 
 
+def cmd_hubs(args) -> int:
+    from geo.textout import render
+    from layers.hubs import plan_from_files
+
+    plan = plan_from_files(args.area, args.sites, candidates=args.candidates or (), demand_profile=args.demand,
+                           demand_file=args.demand_file, demand_kind=args.weight, band=args.band, mode=args.mode,
+                           minutes=args.minutes, model=args.model, k=args.k, engine=args.engine, network=args.network,
+                           time_limit_s=args.time_limit, sites_outside=args.sites_outside, curve=args.curve)
+    table = args.table or ("districts" if args.model == "coverage" else "sites")
+    text = plan.to_json_text() if args.format == "json" else render(plan.table(table), "csv")
+    for line in plan.statements():
+        print(line, file=sys.stderr)
+    for note in plan.notes:
+        print(f"note: {note}", file=sys.stderr)
+    _output(text, args.out)
+    return 0
+
+
 def cmd_bench(args) -> int:
     from bench.__main__ import main as bench_main
 
@@ -240,6 +260,38 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sensitivity", type=int, default=200, metavar="N", help="weight draws for the robust flag (default 200)")
     p.add_argument("--seed", type=int, default=20251127)
     p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("hubs", help="coverage of priority areas by hubs; best places for new hubs (MCLP, p-median, LSCP)")
+    demand = p.add_mutually_exclusive_group(required=True)
+    demand.add_argument("--demand", metavar="PROFILE", help="priority areas from a scoring profile (neighbourhood, "
+                        "multi-agency or PATH.yaml); needs the indicator layers")
+    demand.add_argument("--demand-file", metavar="CSV", help="demand table: code (LSOA 2021), weight (people), "
+                        "priority (true/false or a band); optional x,y (BNG metres)")
+    p.add_argument("--weight", choices=["population", "inactive", "claimants"], default="population",
+                   help="with --demand: weight areas by residents, economically inactive residents 16+ or claimants")
+    p.add_argument("--band", metavar="BAND", help="bands that count as priority, e.g. 'top 10%%' (default: top 20%% "
+                   "and threshold 'priority')")
+    p.add_argument("--area", required=True, metavar="NAME_OR_CODE", help='e.g. "South Midlands", Luton or E06000032')
+    p.add_argument("--sites", metavar="FILE", help="existing hubs .csv/.geojson (name, location; optional type, "
+                   "capacity, fixed)")
+    p.add_argument("--candidates", action="append", metavar="FILE|stations|priority-centroids",
+                   help="candidate sites for new hubs; repeat to combine")
+    p.add_argument("--sites-outside", choices=["error", "drop", "keep"], default="error",
+                   help="sites outside the area: refuse (default), leave out, or keep (hubs over the border)")
+    p.add_argument("--mode", choices=["walk", "cycle", "bus", "car"], default="bus")
+    p.add_argument("--minutes", type=float, default=30.0, metavar="N", help="reach of a hub, minutes (default 30)")
+    p.add_argument("--model", choices=["coverage", "mclp", "pmedian", "lscp"], default="coverage")
+    p.add_argument("--k", type=int, metavar="N", help="sites to choose besides the fixed hubs (mclp, pmedian)")
+    p.add_argument("--curve", action="store_true", help="with mclp: re-solve for k = 1..N (best coverage per number of hubs)")
+    p.add_argument("--time-limit", type=float, default=60.0, metavar="SECONDS", help="solver time limit per solve (default 60)")
+    p.add_argument("--engine", choices=["estimate", "network"], default=None,
+                   help="default: $WARDSCOPE_TRAVEL_ENGINE, else estimate")
+    p.add_argument("--network", metavar="FILE.osm.pbf", help="OpenStreetMap extract covering the area (network engine)")
+    p.add_argument("--table", choices=["districts", "areas", "sites", "marginal", "curve"],
+                   help="CSV table to print (default: districts for coverage, sites for a model)")
+    p.add_argument("--format", choices=["csv", "json"], default="csv", help="json prints every table and the figures")
+    p.add_argument("--out", metavar="PATH", help="write to a file instead of stdout")
+    p.set_defaults(func=cmd_hubs)
 
     p = sub.add_parser("bench", help="run the benchmarks; prints `name value unit` and writes bench/results.json")
     p.add_argument("only", nargs="*", help="run only benchmarks whose name starts with these")

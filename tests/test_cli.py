@@ -20,7 +20,7 @@ def run(*args, env=None):
 def test_help_lists_subcommands():
     out = run("--help")
     assert out.returncode == 0
-    for cmd in ("install", "areas", "boundaries", "access", "bench"):
+    for cmd in ("install", "areas", "boundaries", "access", "hubs", "bench"):
         assert cmd in out.stdout
 
 

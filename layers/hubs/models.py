@@ -1,0 +1,657 @@
+"""Where to put hubs: MCLP, p-median and LSCP on a travel-time matrix (spopt models, CBC solver).
+
+Every model sees the same inputs: an (n_demand x n_sites) array of minutes (NaN = unreachable),
+demand weights (e.g. people) with priority flags, a threshold in minutes, and per site whether it is an
+existing hub and whether it is **fixed** (kept in every plan). Sites that are not fixed (candidates and
+removable existing hubs) are the ones a model chooses between; ``k`` counts them:
+
+* :class:`HubMCLP` (maximal covering): the ``k`` sites, besides the fixed hubs, that put the most priority
+  demand within the threshold of a hub. spopt ``MCLP`` with ``predefined_facilities_arr`` = fixed hubs
+  and ``p_facilities`` = fixed + k.
+* :class:`HubPMedian`: the ``k`` sites, besides the fixed hubs, that make the demand-weighted average
+  journey to the nearest hub shortest. spopt ``PMedian`` likewise.
+* :class:`HubLSCP` (location set covering): the fewest sites, besides the fixed hubs, that put *all*
+  priority demand within the threshold. Checked for feasibility before solving.
+
+Only priority demand with a weight above 0 enters the models. The spopt model is built on a reduced
+problem that has the same optimum: for MCLP and LSCP, priority areas already within reach of a fixed hub
+and areas no site can reach are left out (their coverage cannot change) and areas reached by exactly
+the same set of sites are merged (weights added); for p-median, areas no site can reach are left out.
+Results are always computed on the full inputs.
+
+Each model class: ``from_matrix`` (plain arrays) builds it, ``from_geodataframe`` (demand points and
+sites in EPSG:27700) computes the minutes with :mod:`geo.travel` and delegates, ``solve()`` solves with
+CBC under a time limit (:mod:`layers.hubs.cbc`, with a greedy plan as MIP start) and returns self.
+After solving: ``open`` (bool per site), ``solver`` (status, gap), ``before``/``after``
+(:class:`~layers.hubs.coverage.HubCoverage` with the existing hubs / with the plan), ``marginal``
+(the chosen sites in greedy order with the gain of each) and :meth:`site_table`.
+
+**Marginal gains** are the *greedy order of the optimal set*: starting from the fixed hubs, the chosen
+site that adds most is listed first, then the one adding most given the first, and so on; the gains add
+up to the plan's total. :meth:`HubMCLP.curve` instead re-solves MCLP for k = 1..K, which shows the
+best possible coverage for each number of new hubs (where another hub stops paying).
+
+Units: minutes; weights in the demand's unit (people).
+"""
+
+from __future__ import annotations
+
+import math
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from spopt.locate import LSCP, MCLP, PMedian
+
+from layers.hubs.cbc import SolveInfo, check_time_limit, solve_cbc
+from layers.hubs.coverage import HubCoverage
+from layers.hubs.demand import WEIGHT_LABEL, WEIGHT_VERB, check_demand_layer
+from layers.hubs.errors import (DemandError, HubError, InfeasibleCoverageError, ModelTooLargeError,
+                                NoCandidatesError, SolverError, TooFewCandidatesError)
+from layers.hubs.matrix import mode_phrase, travel_minutes
+from layers.hubs.sites import EXISTING, site_pool
+
+#: p-median: an unreachable (NaN) pair costs this many times the longest reachable journey, so a demand
+#: point is assigned to an unreachable hub only when no open hub is reachable from it.
+UNREACHABLE_PENALTY_FACTOR = 10.0
+#: p-median has one assignment variable per (demand point, site) pair; above this it is refused.
+MAX_PMEDIAN_PAIRS = 250_000
+#: MCLP/LSCP: largest (merged demand rows x sites) the model builder is asked to handle.
+MAX_COVER_PAIRS = 3_000_000
+
+#: Sentences list at most this many chosen sites one by one.
+STEPS_SHOWN = 10
+
+DECISIONS = ("fixed", "kept", "closed", "new", "not chosen")
+
+
+def _ordinal(n: int) -> str:
+    return f"{n}{'th' if 10 <= n % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"
+
+
+def _merge_patterns(pattern: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Unique rows of a bool matrix: ``(unique, first_index, merged_weights)``."""
+    if len(pattern) == 0:
+        return pattern, np.zeros(0, dtype=int), np.zeros(0)
+    unique, first, inverse = np.unique(pattern, axis=0, return_index=True, return_inverse=True)
+    merged = np.bincount(inverse.reshape(-1), weights=weights, minlength=len(unique))
+    return unique, first, merged
+
+
+class HubModel:
+    """Shared inputs, checks and results; subclasses build and read one spopt model."""
+
+    kind = "model"
+    uses_k = True
+
+    def __init__(self, minutes, weights, threshold_min, k, *, priority, fixed, existing, demand, sites,
+                 time_limit_s, mode, area_name, label, verb):
+        self.minutes = minutes
+        self.weights = weights
+        self.threshold_min = float(threshold_min)
+        #: (n x m) bool: site within the threshold (an unreachable NaN pair never is).
+        self.reach = minutes <= self.threshold_min
+        self.k = k
+        self.priority = priority
+        self.fixed = fixed
+        self.existing = existing
+        self.demand = demand
+        self.sites = sites
+        self.time_limit_s = time_limit_s
+        self.mode = mode
+        self.area_name = area_name
+        self.label = label
+        self.verb = verb
+        self.notes: list[str] = []
+        self.site_layer: gpd.GeoDataFrame | None = None
+        self.spopt = None
+        self.problem = None
+        self.solver: SolveInfo | None = None
+        self.open: np.ndarray | None = None
+        self.before: HubCoverage | None = None
+        self.after: HubCoverage | None = None
+        self.marginal: pd.DataFrame | None = None
+        self._start: np.ndarray | None = None  # greedy plan (MIP start, or the answer when nothing is left to solve)
+
+    # -- derived arrays -------------------------------------------------------------------------------
+    @property
+    def rows(self) -> np.ndarray:
+        """Demand points the models plan for: priority with weight above 0."""
+        return self.priority & (self.weights > 0)
+
+    @property
+    def choosable(self) -> np.ndarray:
+        return ~self.fixed
+
+    @property
+    def priority_weight(self) -> np.ndarray:
+        return np.where(self.priority, self.weights, 0.0)
+
+    # -- constructors ---------------------------------------------------------------------------------
+    @classmethod
+    def from_matrix(cls, minutes, weights, threshold_min: float, k: int | None = None, *, priority=None, fixed=None,
+                    existing=None, demand: pd.DataFrame | None = None, sites: pd.DataFrame | None = None,
+                    time_limit_s: float | None = None, mode: str | None = None, area_name: str | None = None,
+                    label: str = WEIGHT_LABEL, verb: str = WEIGHT_VERB):
+        """Build the model from plain arrays.
+
+        Parameters
+        ----------
+        minutes : (n_demand x n_sites) minutes; NaN = unreachable.
+        weights : (n_demand,) demand, 0 or more (e.g. people).
+        threshold_min : reach in minutes (MCLP, LSCP, and the coverage figures of every model).
+        k : number of sites to choose besides the fixed hubs (MCLP, p-median; LSCP ignores it).
+        priority : (n_demand,) bool; default all priority.
+        fixed : (n_sites,) bool, hubs kept in every plan; default none.
+        existing : (n_sites,) bool, existing hubs (fixed or removable); default = ``fixed``.
+        demand, sites : rows describing the demand points (``code``, ``name``, ``lad_code``, ``lad_name``)
+            and the sites (``site_id``, ``name``, ``type``, ``capacity``...); default numbered.
+        time_limit_s : solver time limit, seconds (default :data:`layers.hubs.cbc.DEFAULT_TIME_LIMIT_S`).
+        mode, area_name, label, verb : for sentences.
+        """
+        minutes = np.asarray(minutes, dtype=float)
+        if minutes.ndim != 2:
+            raise HubError("travel minutes must be a 2-D array (demand x sites)")
+        n, m = minutes.shape
+        weights = np.asarray(weights, dtype=float).reshape(-1)
+        if len(weights) != n:
+            raise DemandError(f"{len(weights)} weights for {n} demand points")
+        if not np.isfinite(weights).all() or (weights < 0).any():
+            raise DemandError("demand weights must be numbers 0 or more")
+        if threshold_min is None or not np.isfinite(threshold_min) or threshold_min <= 0:
+            raise HubError(f"the travel-time threshold must be a positive number of minutes, got {threshold_min}")
+        priority = np.ones(n, dtype=bool) if priority is None else np.asarray(priority, dtype=bool).reshape(-1)
+        fixed = np.zeros(m, dtype=bool) if fixed is None else np.asarray(fixed, dtype=bool).reshape(-1)
+        existing = fixed.copy() if existing is None else np.asarray(existing, dtype=bool).reshape(-1)
+        if len(priority) != n or len(fixed) != m or len(existing) != m:
+            raise HubError("priority flags must match the demand points, fixed/existing flags the sites")
+        if (fixed & ~existing).any():
+            raise HubError("only existing hubs can be fixed; candidates are never fixed")
+        demand = (pd.DataFrame({"code": [f"d{i}" for i in range(n)]}) if demand is None
+                  else pd.DataFrame(demand).reset_index(drop=True))
+        sites = (pd.DataFrame({"site_id": [f"s{j}" for j in range(m)], "name": [f"site {j}" for j in range(m)]})
+                 if sites is None else pd.DataFrame(sites).reset_index(drop=True))
+        if len(demand) != n or len(sites) != m:
+            raise HubError(f"the minutes array is {n} x {m} but there are {len(demand)} demand rows and {len(sites)} sites")
+        if "name" not in sites.columns:
+            sites["name"] = sites["site_id"]
+        if k is not None:
+            if isinstance(k, float) and not k.is_integer():
+                raise HubError(f"k must be a whole number of sites, got {k}")
+            k = int(k)
+        obj = cls(minutes, weights, threshold_min, k, priority=priority, fixed=fixed, existing=existing, demand=demand,
+                  sites=sites, time_limit_s=check_time_limit(time_limit_s), mode=mode, area_name=area_name, label=label,
+                  verb=verb)
+        if not obj.rows.any():
+            raise DemandError("there is no priority demand to plan for: no area with a weight above 0 is flagged "
+                              "priority (check the priority band or the demand table)")
+        obj._check()
+        obj._build()
+        return obj
+
+    @classmethod
+    def from_geodataframe(cls, demand: gpd.GeoDataFrame, existing: gpd.GeoDataFrame | None,
+                          candidates: gpd.GeoDataFrame | None, mode: str, threshold_min: float, k: int | None = None, *,
+                          engine: str | None = None, time_limit_s: float | None = None, area_name: str | None = None,
+                          **params):
+        """Build the model from a demand layer (:mod:`layers.hubs.demand`) and existing hubs and candidate
+        sites (:mod:`layers.hubs.sites`), all points in EPSG:27700; minutes by ``mode`` from
+        :func:`geo.travel.travel_time_matrix` (``engine``, ``**params``)."""
+        check_demand_layer(demand)
+        pool = site_pool(existing, candidates)
+        if len(pool) == 0:
+            raise NoCandidatesError("no existing hubs and no candidate sites: add candidates "
+                                    "(--candidates FILE, stations or priority-centroids)")
+        minutes, info = travel_minutes(demand, pool, mode, engine=engine, **params)
+        obj = cls.from_matrix(minutes, demand["weight"].to_numpy(dtype=float), threshold_min, k,
+                              priority=demand["priority"].to_numpy(dtype=bool) if "priority" in demand else None,
+                              fixed=pool["fixed"].to_numpy(dtype=bool), existing=(pool["role"] == EXISTING).to_numpy(),
+                              demand=pd.DataFrame(demand.drop(columns=demand.geometry.name)),
+                              sites=pd.DataFrame(pool.drop(columns="geometry")), time_limit_s=time_limit_s, mode=mode,
+                              area_name=area_name, label=demand.attrs.get("label", WEIGHT_LABEL),
+                              verb=demand.attrs.get("verb", WEIGHT_VERB))
+        obj.site_layer = pool
+        if info.get("label"):
+            obj.notes.append(f"travel times: {info['label']}")
+        return obj
+
+    # -- checks shared by the k-models ------------------------------------------------------------------
+    def _check(self) -> None:
+        n_choose = int(self.choosable.sum())
+        if n_choose == 0:
+            besides = " besides the fixed hubs" if self.fixed.any() else ""
+            raise NoCandidatesError(f"no candidate sites to choose from{besides}: add candidates (--candidates FILE, "
+                                    f"stations or priority-centroids) or mark existing hubs removable (fixed = false)")
+        if self.k is None or self.k < 1:
+            raise HubError(f"{self.kind} needs k, the number of sites to choose (1 or more), got {self.k}")
+        if self.k > n_choose:
+            removable = int((self.existing & ~self.fixed).sum())
+            what = f"{n_choose - removable} candidate site(s)" + (f" and {removable} removable hub(s)" if removable else "")
+            raise TooFewCandidatesError(f"k = {self.k} but there are only {what} to choose from; "
+                                        f"lower --k to {n_choose} or add candidates")
+
+    def _build(self) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    # -- solving --------------------------------------------------------------------------------------
+    def solve(self, time_limit_s: float | None = None):
+        """Solve with CBC under the time limit (this call's, else the model's); results on self; returns self.
+
+        Raises :class:`SolverError` when CBC fails or has no solution at the limit (the greedy MIP start
+        makes that rare).
+        """
+        limit = check_time_limit(time_limit_s if time_limit_s is not None else self.time_limit_s)
+        if self.problem is None:  # nothing left to decide: the greedy plan is optimal (see _build)
+            self.open = self._start.copy()
+            self.solver = SolveInfo("optimal", "not needed", "not needed", "no solve needed", 0.0, 0.0, 0.0,
+                                    "no solve needed", 0.0, limit)
+        else:
+            self.solver = solve_cbc(self.problem, time_limit_s=limit, warm_start=True, what=self.title())
+            self.open = self._read_open()
+        self._check_open()
+        self._results()
+        return self
+
+    def _read_open(self) -> np.ndarray:
+        return np.array([(v.value() or 0.0) > 0.5 for v in self.spopt.fac_vars], dtype=bool)
+
+    def _check_open(self) -> None:
+        if not self.open[self.fixed].all():
+            raise SolverError(f"{self.title()}: the solver closed a fixed hub; the plan cannot be trusted")
+        if self.uses_k and int((self.open & ~self.fixed).sum()) != self.k:
+            raise SolverError(f"{self.title()}: the solver opened {int((self.open & ~self.fixed).sum())} sites, not {self.k}")
+
+    def title(self) -> str:
+        return self.kind
+
+    # -- results --------------------------------------------------------------------------------------
+    def _coverage(self, open_sites: np.ndarray) -> HubCoverage:
+        return HubCoverage.from_matrix(self.minutes, self.weights, self.threshold_min, priority=self.priority,
+                                       open_sites=open_sites, demand=self.demand, sites=self.sites, mode=self.mode,
+                                       area_name=self.area_name, label=self.label, verb=self.verb)
+
+    def _mean_minutes(self, open_sites: np.ndarray) -> float:
+        """Weighted mean minutes from priority demand to its nearest open site (demand that reaches one)."""
+        if not open_sites.any():
+            return float("nan")
+        best = np.nanmin(np.where(np.isnan(self.minutes[:, open_sites]), np.inf, self.minutes[:, open_sites]), axis=1)
+        ok = self.rows & np.isfinite(best)
+        w = self.weights[ok]
+        return float((w * best[ok]).sum() / w.sum()) if w.sum() > 0 else float("nan")
+
+    def _gains(self, state: np.ndarray, candidates: np.ndarray) -> np.ndarray:
+        """Gain of opening each of ``candidates`` given the open set ``state``: priority demand newly within
+        reach (p-median overrides it with journey minutes)."""
+        uncovered = self.priority_weight * ~self.reach[:, state].any(axis=1)
+        return uncovered @ self.reach[:, candidates]
+
+    def _results(self) -> None:
+        self.before = self._coverage(self.existing)
+        self.after = self._coverage(self.open)
+        state = self.fixed.copy()
+        remaining = [int(j) for j in np.flatnonzero(self.open & ~self.fixed)]
+        rows = [self._marginal_row(0, None, state, None)]
+        while remaining:
+            gains = self._gains(state, np.array(remaining))
+            j = remaining.pop(int(np.argmax(gains)))
+            previous = state.copy()
+            state[j] = True
+            rows.append(self._marginal_row(len(rows), j, state, previous))
+        self.marginal = pd.DataFrame(rows)
+
+    def _marginal_row(self, order: int, j: int | None, state: np.ndarray, previous: np.ndarray | None) -> dict:
+        cov = self._coverage_figures(state)
+        row = {"order": order, "site_id": None if j is None else self.sites["site_id"].iloc[j],
+               "name": "fixed hubs" if j is None else self.sites["name"].iloc[j],
+               "decision": None if j is None else ("kept" if self.existing[j] else "new"),
+               "covered_weight": cov[0], "covered_pct": cov[1], "mean_min": self._mean_minutes(state)}
+        if previous is not None:
+            before = self._coverage_figures(previous)
+            row["added_weight"] = cov[0] - before[0]
+            row["added_pct_points"] = cov[1] - before[1]
+            row["minutes_saved"] = (self._mean_minutes(previous) - row["mean_min"]
+                                    if previous.any() else float("nan"))
+        else:
+            row["added_weight"] = row["added_pct_points"] = row["minutes_saved"] = float("nan")
+        return row
+
+    def _coverage_figures(self, state: np.ndarray) -> tuple[float, float]:
+        pw = self.priority_weight
+        covered = self.reach[:, state].any(axis=1)
+        total = pw.sum()
+        return float(pw[covered].sum()), float(100 * pw[covered].sum() / total) if total > 0 else float("nan")
+
+    def decisions(self) -> np.ndarray:
+        """Per site: fixed, kept (removable hub kept), closed (removable hub not kept), new, not chosen."""
+        out = np.where(self.fixed, "fixed", np.where(self.existing, np.where(self.open, "kept", "closed"),
+                                                     np.where(self.open, "new", "not chosen")))
+        return out.astype(object)
+
+    def site_table(self) -> pd.DataFrame:
+        """Every site with its decision, greedy order and gain, load (priority demand whose nearest open hub it
+        is) against capacity, and priority demand within reach."""
+        if self.open is None:
+            raise HubError("solve the model first")
+        keep = [c for c in ("site_id", "name", "type", "role", "fixed", "capacity", "lad_name") if c in self.sites]
+        out = self.sites[keep].copy()
+        out["decision"] = self.decisions()
+        order = dict(zip(self.marginal["site_id"].iloc[1:], self.marginal["order"].iloc[1:]))
+        gain = dict(zip(self.marginal["site_id"].iloc[1:], self.marginal["added_weight"].iloc[1:]))
+        out["order"] = out["site_id"].map(order).astype("Int64")
+        out["added_weight"] = out["site_id"].map(gain)
+        sub = np.where(np.isnan(self.minutes[:, self.open]), np.inf, self.minutes[:, self.open])
+        load = np.zeros(len(self.sites))
+        if self.open.any():
+            nearest = sub.argmin(axis=1)
+            ok = self.rows & np.isfinite(sub[np.arange(len(sub)), nearest])
+            load[np.flatnonzero(self.open)] = np.bincount(nearest[ok], weights=self.weights[ok],
+                                                          minlength=int(self.open.sum()))
+        out["assigned_weight"] = np.where(self.open, load, np.nan)
+        if "capacity" in out.columns:
+            cap = pd.to_numeric(out["capacity"], errors="coerce")
+            out["over_capacity"] = (cap.notna() & self.open & (out["assigned_weight"] > cap)).to_numpy()
+        out["priority_weight_within"] = np.where(self.priority, self.weights, 0.0) @ self.reach
+        rank = {d: i for i, d in enumerate(DECISIONS)}
+        out["_r"] = out["decision"].map(rank)
+        out = out.sort_values(["_r", "order", "site_id"], na_position="last").drop(columns="_r")
+        return out.reset_index(drop=True)
+
+    def chosen_names(self, limit: int | None = STEPS_SHOWN) -> str:
+        """The chosen sites in greedy order, new ones and kept removable hubs named apart:
+        "new: A, B; kept: C" (at most ``limit`` names each, then "and N more")."""
+        chosen = self.marginal.iloc[1:]
+        parts = []
+        for decision in ("new", "kept"):
+            names = [str(n) for n in chosen.loc[chosen["decision"] == decision, "name"]]
+            if limit is not None and len(names) > limit:
+                names = names[:limit] + [f"and {len(names) - limit} more"]
+            if names:
+                parts.append(f"{decision}: {', '.join(names)}")
+        return "; ".join(parts) or "none"
+
+    def _sites_phrase(self, n: int) -> str:
+        besides = " besides the fixed hubs" if self.fixed.any() else ""
+        return f"the best {n} site(s){besides} ({self.chosen_names()})"
+
+    def statements(self) -> list[str]:
+        """Sentences ready to quote: what the plan does, the solver status, closures, capacity."""
+        out = self._headline()
+        table = self.marginal.iloc[1:]
+        if len(table):
+            steps = "; ".join(self._step(r) for r in table.iloc[:STEPS_SHOWN].itertuples(index=False))
+            more = f"; and {len(table) - STEPS_SHOWN} more (see the marginal table)" if len(table) > STEPS_SHOWN else ""
+            out.append(f"in greedy order of the chosen set: {steps}{more}")
+        closed = self.sites["name"][self.decisions() == "closed"].tolist()
+        if closed:
+            out.append(f"closes {len(closed)} removable hub(s): {', '.join(map(str, closed))}")
+        sites = self.site_table()
+        if "over_capacity" in sites and sites["over_capacity"].any():
+            over = sites[sites["over_capacity"]]
+            shown = ", ".join(f"{r.name} ({r.assigned_weight:,.0f} for a capacity of {r.capacity:,.0f})"
+                              for r in over.itertuples(index=False))
+            out.append(f"{len(over)} hub(s) would be the nearest for more priority demand than their capacity: {shown}")
+        out.append(f"solver: {self.solver.text()}")
+        return out
+
+    def _step(self, r) -> str:
+        return f"{_ordinal(int(r.order))} {r.name} +{r.added_pct_points:.1f} points ({r.added_weight:,.0f})"
+
+    def _headline(self) -> list[str]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _phrase(self) -> str:
+        how = f" {mode_phrase(self.mode)}" if self.mode else ""
+        return f"within {self.threshold_min:g} minutes{how}"
+
+    def _where(self) -> str:
+        return f" in {self.area_name}" if self.area_name else ""
+
+
+class HubMCLP(HubModel):
+    """Maximal covering: the ``k`` sites, besides the fixed hubs, covering the most priority demand."""
+
+    kind = "mclp"
+
+    def title(self) -> str:
+        return f"MCLP (best {self.k} site(s) for coverage)"
+
+    def _check(self) -> None:
+        super()._check()
+        if not (self.rows & self.reach.any(axis=1)).any():
+            filled = np.where(np.isnan(self.minutes), np.inf, self.minutes)[self.rows]
+            closest = filled.min() if filled.size else np.inf
+            how = f" {mode_phrase(self.mode)}" if self.mode else ""
+            need = f"raise --minutes to {math.ceil(closest)} or more (the closest pair), " if np.isfinite(closest) else ""
+            faster = " or use a faster mode (e.g. car)" if self.mode not in ("car", None) else ""
+            raise InfeasibleCoverageError(f"no priority area is within {self.threshold_min:g} minutes{how} of any hub or "
+                                          f"candidate, so no choice of sites covers anyone; {need}add candidates nearer "
+                                          f"the priority areas{faster}")
+
+    def _build(self) -> None:
+        reach, rows = self.reach, self.rows
+        fixed_cov = reach[:, self.fixed].any(axis=1)
+        free = rows & ~fixed_cov & reach.any(axis=1)
+        pattern, first, merged = _merge_patterns(reach[free], self.priority_weight[free])
+        self.offset_weight = float(self.priority_weight[rows & fixed_cov].sum())
+        self.notes.append(f"MCLP model: {len(pattern):,} demand group(s) from {int(rows.sum()):,} priority areas "
+                          f"({int((rows & fixed_cov).sum()):,} already reach a fixed hub, "
+                          f"{int((rows & ~reach.any(axis=1)).sum()):,} reach no site, the rest merged when the same "
+                          f"sites reach them) x {reach.shape[1]:,} sites")
+        if len(pattern) * reach.shape[1] > MAX_COVER_PAIRS:
+            raise ModelTooLargeError(f"MCLP would need {len(pattern):,} demand groups x {reach.shape[1]:,} sites; "
+                                     f"use fewer candidates or a shorter threshold")
+        start = self.fixed.copy()
+        for _ in range(self.k):
+            uncovered = ~pattern[:, start].any(axis=1) if len(pattern) else np.zeros(0, dtype=bool)
+            gains = (merged * uncovered) @ pattern if len(pattern) else np.zeros(len(start))
+            gains = np.where(start, -1.0, gains)
+            start[int(np.argmax(gains))] = True
+        self._start = start
+        if len(pattern) == 0:
+            self.notes.append("every priority area that any site can reach is already within reach of a fixed hub: "
+                              "new sites add no priority coverage")
+            return
+        cost = self.minutes[free][first]
+        predefined = self.fixed.astype(int) if self.fixed.any() else None
+        self.spopt = MCLP.from_cost_matrix(cost, merged, self.threshold_min, int(self.fixed.sum()) + self.k,
+                                           predefined_facilities_arr=predefined, name="wardscope_mclp")
+        self.problem = self.spopt.problem
+        for j, var in enumerate(self.spopt.fac_vars):
+            var.setInitialValue(int(start[j]))
+        covered = pattern[:, start].any(axis=1)
+        for i, var in enumerate(self.spopt.cli_vars):
+            var.setInitialValue(int(covered[i]))
+
+    def best_possible_pct(self) -> float | None:
+        """Upper bound on the coverage share (%) any plan could reach, from the solver's bound."""
+        if self.solver is None or self.solver.bound is None:
+            return None
+        total = self.priority_weight[self.rows].sum()
+        return 100 * (self.offset_weight + self.solver.bound) / total if self.problem is not None else None
+
+    def _headline(self) -> list[str]:
+        b, a = self.before.summary, self.after.summary
+        out = [f"{self._sites_phrase(self.k)} raise coverage of {self.label}{self._where()} "
+               f"{self._phrase()} of a hub from {b['covered_pct']:.1f}% to {a['covered_pct']:.1f}% "
+               f"({b['covered_weight']:,.0f} to {a['covered_weight']:,.0f})"]
+        if not self.solver.optimal and self.best_possible_pct() is not None:
+            out.append(f"no plan with {self.k} site(s) can reach more than {self.best_possible_pct():.1f}%")
+        return out
+
+    def curve(self, k_max: int | None = None) -> pd.DataFrame:
+        """Best coverage for k = 0..k_max new sites, each re-solved to optimality (or the time limit).
+
+        k = 0 is the fixed hubs alone (removable hubs take a slot when kept). ``gain_weight`` is what the
+        k-th extra site adds to the best plan with k - 1; the sites can differ from one k to the next.
+        """
+        k_max = int(k_max or self.k)
+        start = self._coverage_figures(self.fixed)
+        rows = [{"k": 0, "covered_weight": start[0], "covered_pct": start[1], "gain_weight": np.nan,
+                 "gain_pct_points": np.nan, "status": "fixed hubs only", "gap": 0.0, "sites": ""}]
+        for k in range(1, k_max + 1):
+            model = HubMCLP.from_matrix(self.minutes, self.weights, self.threshold_min, k, priority=self.priority,
+                                        fixed=self.fixed, existing=self.existing, demand=self.demand, sites=self.sites,
+                                        time_limit_s=self.time_limit_s, mode=self.mode, area_name=self.area_name,
+                                        label=self.label, verb=self.verb).solve()
+            cov = model._coverage_figures(model.open)
+            rows.append({"k": k, "covered_weight": cov[0], "covered_pct": cov[1],
+                         "gain_weight": cov[0] - rows[-1]["covered_weight"],
+                         "gain_pct_points": cov[1] - rows[-1]["covered_pct"], "status": model.solver.status,
+                         "gap": model.solver.gap, "sites": ";".join(model.sites["site_id"][model.open & ~model.fixed])})
+        return pd.DataFrame(rows)
+
+
+class HubPMedian(HubModel):
+    """p-median: the ``k`` sites, besides the fixed hubs, with the shortest demand-weighted journeys."""
+
+    kind = "pmedian"
+
+    def title(self) -> str:
+        return f"p-median (best {self.k} site(s) for journey times)"
+
+    def _build(self) -> None:
+        reach_any = np.isfinite(self.minutes).any(axis=1)
+        use = self.rows & reach_any
+        lost = int((self.rows & ~reach_any).sum())
+        if lost:
+            self.notes.append(f"{lost} priority area(s) cannot reach any site and are left out of the p-median")
+        if not use.any():
+            raise DemandError("no priority area can reach any site; check the sites and the travel-time engine")
+        m = self.minutes.shape[1]
+        if int(use.sum()) * m > MAX_PMEDIAN_PAIRS:
+            raise ModelTooLargeError(f"p-median on {int(use.sum()):,} priority areas x {m:,} sites needs "
+                                     f"{int(use.sum()) * m:,} assignment variables (limit {MAX_PMEDIAN_PAIRS:,}); "
+                                     f"use fewer candidates, or mclp")
+        cost = self.minutes[use]
+        penalty = UNREACHABLE_PENALTY_FACTOR * max(float(np.nanmax(cost)), 1.0)
+        self._penalised = np.where(np.isnan(self.minutes), penalty, self.minutes)
+        cost = self._penalised[use]
+        w = self.weights[use]
+        start = self.fixed.copy()
+        best = cost[:, start].min(axis=1) if start.any() else np.full(len(cost), np.inf)
+        for _ in range(self.k):
+            totals = (w[:, None] * np.minimum(best[:, None], cost)).sum(axis=0)
+            totals = np.where(start, np.inf, totals)
+            j = int(np.argmin(totals))
+            start[j] = True
+            best = np.minimum(best, cost[:, j])
+        self._start = start
+        predefined = self.fixed.astype(int) if self.fixed.any() else None
+        self.spopt = PMedian.from_cost_matrix(cost, w, int(self.fixed.sum()) + self.k,
+                                              predefined_facilities_arr=predefined, name="wardscope_pmedian")
+        self.problem = self.spopt.problem
+        for j, var in enumerate(self.spopt.fac_vars):
+            var.setInitialValue(int(start[j]))
+        open_idx = np.flatnonzero(start)
+        nearest = open_idx[cost[:, open_idx].argmin(axis=1)]
+        for i, j in enumerate(nearest):
+            self.spopt.cli_assgn_vars[i, j].setInitialValue(1)
+
+    def _gains(self, state: np.ndarray, candidates: np.ndarray) -> np.ndarray:
+        """Minus the demand-weighted journey minutes (the p-median objective, unreachable pairs at the
+        penalty) after opening each candidate: the largest is the biggest saving."""
+        cost = self._penalised
+        best = cost[:, state].min(axis=1) if state.any() else np.full(len(cost), np.inf)
+        return -(self.priority_weight[:, None] * np.minimum(best[:, None], cost[:, candidates])).sum(axis=0)
+
+    def _step(self, r) -> str:
+        saved = f"-{r.minutes_saved:.1f} min" if np.isfinite(r.minutes_saved) else f"average {r.mean_min:.1f} min"
+        return f"{_ordinal(int(r.order))} {r.name} {saved}, +{r.added_pct_points:.1f} points covered"
+
+    def _headline(self) -> list[str]:
+        before, after = self._mean_minutes(self.existing), self._mean_minutes(self.open)
+        how = f" {mode_phrase(self.mode)}" if self.mode else ""
+        was = f"from {before:.1f} to {after:.1f} minutes" if np.isfinite(before) else f"to {after:.1f} minutes"
+        b, a = self.before.summary, self.after.summary
+        return [f"{self._sites_phrase(self.k)} bring the average journey of {self.label}{self._where()} "
+                f"to their nearest hub{how} {was}",
+                f"coverage {self._phrase()}: {b['covered_pct']:.1f}% before, {a['covered_pct']:.1f}% after"]
+
+
+class HubLSCP(HubModel):
+    """Location set covering: the fewest sites, besides the fixed hubs, putting all priority demand in reach."""
+
+    kind = "lscp"
+    uses_k = False
+
+    def title(self) -> str:
+        return "LSCP (fewest sites to reach every priority area)"
+
+    def _check(self) -> None:
+        reach, rows = self.reach, self.rows
+        fixed_cov = reach[:, self.fixed].any(axis=1)
+        if self.k is not None:
+            self.notes.append(f"LSCP finds the number of sites itself; k = {self.k} is not used")
+        if not self.choosable.any() and (rows & ~fixed_cov).any():
+            raise NoCandidatesError(f"{int((rows & ~fixed_cov).sum())} priority area(s) have no hub within reach and "
+                                    f"there are no candidate sites: add candidates (--candidates FILE, stations or "
+                                    f"priority-centroids)")
+        bad = rows & ~reach.any(axis=1)
+        if bad.any():
+            raise InfeasibleCoverageError(self._infeasible_message(bad))
+
+    def _infeasible_message(self, bad: np.ndarray) -> str:
+        filled = np.where(np.isnan(self.minutes), np.inf, self.minutes)
+        nearest = filled.min(axis=1) if filled.shape[1] else np.full(len(filled), np.inf)
+        idx = np.flatnonzero(bad)
+        names = self.demand["name"] if "name" in self.demand else pd.Series([None] * len(self.demand))
+
+        def show(i):
+            near = f"nearest site {nearest[i]:.0f} min" if np.isfinite(nearest[i]) else "no site reachable"
+            name = names.iloc[i]
+            label = self.demand["code"].iloc[i] + (f" {name}" if isinstance(name, str) and name else "")
+            return f"{label}: {near}"
+
+        shown = "; ".join(show(i) for i in idx[:3]) + (f"; and {len(idx) - 3} more" if len(idx) > 3 else "")
+        need = nearest[self.rows].max()
+        fixes = []
+        if np.isfinite(need):
+            fixes.append(f"--minutes {math.ceil(need)} or more")
+        fixes.append("candidate sites near those areas")
+        if self.mode not in ("car", None):
+            fixes.append("a faster mode (e.g. car)")
+        how = f" {mode_phrase(self.mode)}" if self.mode else ""
+        return (f"no plan can put every priority area within {self.threshold_min:g} minutes{how} of a hub: "
+                f"{len(idx)} priority area(s) have no existing hub or candidate within reach ({shown}); "
+                f"it becomes solvable with {', '.join(fixes[:-1])} or {fixes[-1]}")
+
+    def _build(self) -> None:
+        reach, rows = self.reach, self.rows
+        free = rows & ~reach[:, self.fixed].any(axis=1)
+        pattern, first, _ = _merge_patterns(reach[free], np.ones(int(free.sum())))
+        self.notes.append(f"LSCP model: {len(pattern):,} distinct group(s) of priority areas not yet within reach of a "
+                          f"fixed hub x {reach.shape[1]:,} sites")
+        if len(pattern) * reach.shape[1] > MAX_COVER_PAIRS:
+            raise ModelTooLargeError(f"LSCP would need {len(pattern):,} demand groups x {reach.shape[1]:,} sites; "
+                                     f"use fewer candidates or a shorter threshold")
+        start = self.fixed.copy()
+        uncovered = np.ones(len(pattern), dtype=bool)
+        while uncovered.any():
+            gains = np.where(start, -1, uncovered.astype(int) @ pattern)
+            j = int(np.argmax(gains))
+            if gains[j] <= 0:  # pragma: no cover - excluded by the feasibility check in _check
+                raise InfeasibleCoverageError("some priority areas cannot be reached by any site")
+            start[j] = True
+            uncovered &= ~pattern[:, j]
+        self._start = start
+        if len(pattern) == 0:
+            self.notes.append("the fixed hubs already reach every priority area: no new site is needed")
+            return
+        cost = self.minutes[free][first]
+        predefined = self.fixed.astype(int) if self.fixed.any() else None
+        self.spopt = LSCP.from_cost_matrix(cost, self.threshold_min, predefined_facilities_arr=predefined,
+                                           name="wardscope_lscp")
+        self.problem = self.spopt.problem
+        for j, var in enumerate(self.spopt.fac_vars):
+            var.setInitialValue(int(start[j]))
+
+    def _headline(self) -> list[str]:
+        n_new = int((self.open & ~self.fixed).sum())
+        names = self.chosen_names()
+        fixed = f" besides the {int(self.fixed.sum())} fixed hub(s)" if self.fixed.any() else ""
+        b = self.before.summary
+        return [f"{n_new} site(s){fixed} ({names}) put every priority area{self._where()} {self._phrase()} of a hub "
+                f"(coverage of {self.label} from {b['covered_pct']:.1f}% to {self.after.summary['covered_pct']:.1f}%)"]
+
+
+MODELS = {"mclp": HubMCLP, "pmedian": HubPMedian, "lscp": HubLSCP}

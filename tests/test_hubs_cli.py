@@ -1,0 +1,97 @@
+"""cli.py hubs: coverage, optimisation and one-line errors, with a hand-built demand table for Luton."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from layers.access import lsoa_centroids
+from layers.hubs import plan_from_files
+
+ROOT = Path(__file__).resolve().parent.parent
+LUTON = "E06000032"
+
+
+def run(*args):
+    return subprocess.run([sys.executable, str(ROOT / "cli.py"), "hubs", *args], capture_output=True, text=True, cwd=ROOT)
+
+
+@pytest.fixture(scope="module")
+def files(store, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("hubs_cli")
+    cent = lsoa_centroids(store, [LUTON])
+    n = len(cent)
+    demand = pd.DataFrame({"code": cent["code"], "weight": 1200 + (np.arange(n) * 53) % 800,
+                           "priority": np.where((np.arange(n) * 7) % 10 < 3, "top 20%", "other")})
+    demand.to_csv(tmp / "demand.csv", index=False)
+    (tmp / "hubs.csv").write_text("name,easting,northing,type,fixed\n"
+                                  "Luton Jobcentre Plus,509200,221300,Jobcentre Plus,yes\n"
+                                  "Marsh Farm library,506900,225400,library,no\n", encoding="utf-8")
+    (tmp / "leeds.csv").write_text("name,easting,northing\nLuton hub,509200,221300\nLeeds hub,429900,433500\n",
+                                   encoding="utf-8")
+    return tmp
+
+
+def one_line_error(out, start):
+    assert out.returncode == 2, out.stderr
+    assert out.stderr.count("\n") == 1 and out.stderr.startswith(f"error: {start}"), out.stderr
+
+
+def test_coverage_prints_district_figures_and_the_sentence(store, files):
+    out = run("--demand-file", str(files / "demand.csv"), "--area", "Luton", "--sites", str(files / "hubs.csv"),
+              "--mode", "bus", "--minutes", "30")
+    assert out.returncode == 0, out.stderr
+    table = pd.read_csv(io.StringIO(out.stdout))
+    assert table["level"].tolist() == ["district", "area of interest"] and table["lad_code"].iloc[0] == LUTON
+    plan = plan_from_files("Luton", str(files / "hubs.csv"), demand_file=str(files / "demand.csv"), mode="bus",
+                           minutes=30, store=store)
+    pct = plan.coverage.summary["covered_pct"]
+    assert table["covered_pct"].iloc[1] == pytest.approx(round(pct, 2))
+    assert out.stderr.splitlines()[0].startswith(f"{pct:.1f}% of priority demand in Luton is within 30 minutes by bus of a hub (")
+    assert "note: times are estimates" in out.stderr
+
+
+def test_mclp_json_has_the_plan_the_solver_status_and_the_marginal_gains(files):
+    out = run("--demand-file", str(files / "demand.csv"), "--area", "Luton", "--sites", str(files / "hubs.csv"),
+              "--candidates", "stations", "--candidates", "priority-centroids", "--model", "mclp", "--k", "2",
+              "--mode", "walk", "--minutes", "20", "--format", "json")
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert data["solver"]["status"] == "optimal" and data["solver"]["gap"] == 0
+    decisions = pd.DataFrame(data["sites"]).set_index("name")["decision"]
+    assert decisions["Luton Jobcentre Plus"] == "fixed" and (decisions == "new").sum() + (decisions == "kept").sum() == 2
+    assert data["coverage_after"]["covered_pct"] > data["coverage"]["covered_pct"]
+    assert [r["order"] for r in data["marginal"]] == [0, 1, 2]
+    assert any(s.startswith("the best 2 site(s) besides the fixed hubs (") for s in data["statements"])
+    assert any("solver: optimal" in s for s in data["statements"])
+
+
+def test_mclp_curve_table(files):
+    out = run("--demand-file", str(files / "demand.csv"), "--area", "Luton", "--sites", str(files / "hubs.csv"),
+              "--candidates", "priority-centroids", "--model", "mclp", "--k", "3", "--mode", "walk", "--minutes", "15",
+              "--curve", "--table", "curve")
+    assert out.returncode == 0, out.stderr
+    curve = pd.read_csv(io.StringIO(out.stdout))
+    assert curve["k"].tolist() == [0, 1, 2, 3] and (curve["covered_weight"].diff().iloc[1:] >= 0).all()
+    assert "best coverage for each number of new sites (re-solved): k=1 " in out.stderr
+
+
+def test_errors_are_one_line(files):
+    base = ["--demand-file", str(files / "demand.csv"), "--area", "Luton", "--sites", str(files / "hubs.csv")]
+    one_line_error(run(*base, "--candidates", "stations", "--model", "lscp", "--mode", "walk", "--minutes", "4"),
+                   "no plan can put every priority area within 4 minutes on foot of a hub")
+    out = run(*base, "--candidates", "stations", "--model", "mclp", "--k", "40")
+    one_line_error(out, "k = 40 but there are only 3 candidate site(s) and 1 removable hub(s) to choose from")
+    one_line_error(run("--demand-file", str(files / "demand.csv"), "--area", "Luton", "--sites", str(files / "leeds.csv")),
+                   "1 site(s) lie outside Luton: 'Leeds hub' (existing, ")
+    one_line_error(run("--demand", "neighbourhood", "--area", "Luton", "--sites", str(files / "hubs.csv")),
+                   "priority demand needs the indicator layers")
+    one_line_error(run(*base, "--table", "marginal"), "the marginal table comes from an optimisation")
+    one_line_error(run(*base, "--model", "pmedian", "--candidates", "stations", "--k", "1", "--curve"), "--curve re-solves MCLP")
