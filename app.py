@@ -21,6 +21,8 @@ if store is None:
 pages = [
     st.Page("app_pages/explorer.py", title="Map explorer", icon=":material/map:", default=True),
     st.Page("app_pages/scoring.py", title="Priority scoring", icon=":material/tune:"),
+    st.Page("app_pages/access.py", title="Transport access", icon=":material/directions_bus:"),
+    st.Page("app_pages/hubs.py", title="Hub planner", icon=":material/hub:"),
     st.Page("app_pages/ward_profile.py", title="Ward profile", icon=":material/description:"),
     st.Page("app_pages/about.py", title="About and sources", icon=":material/info:"),
 ]

@@ -65,3 +65,61 @@ def ranking_table(scored, reg: dict, area, level: str, *, key: str, top_n: int =
     csv = show.to_csv(index=False).encode("utf-8-sig")
     st.download_button("Download the ranking (CSV)", csv, file_name=f"wardscope-{scored.profile.id}-{level}-{area.key}.csv",
                        mime="text/csv", key=f"{key}-csv")
+    priority_exports(scored, common.get_store(), area, level, key)
+
+
+EXPORT_FORMATS = {"gpkg": "GeoPackage", "shp": "Shapefile (zip)", "geojson": "GeoJSON", "csv": "CSV (Excel)"}
+SELECTIONS = {"band:top 10%,band:top 20%": "Priority areas (top 20%)", "band:top 10%": "Top 10%",
+              "robust": "Robust priorities only", "all": "All areas"}
+
+
+def export_buttons(areas, columns, selection: str, *, stem: str, provenance: dict, key: str, layers=None) -> None:
+    """One download button per format; each file is made when its button is clicked (geo.export)."""
+    from geo.export import bytes_filename, export_bytes
+
+    cols = st.columns(len(EXPORT_FORMATS))
+    for col, (fmt, label) in zip(cols, EXPORT_FORMATS.items()):
+        def make(fmt=fmt):
+            return export_bytes(areas, columns, selection, fmt, stem=stem, provenance=provenance, layers=layers).data
+        name, mime = bytes_filename(stem, fmt)
+        col.download_button(label, make, file_name=name, mime=mime, key=f"{key}-export-{fmt}", width="stretch")
+
+
+def priority_exports(scored, store, area, level: str, key: str) -> None:
+    """Export the current ranking's selection in any format, with its methodology."""
+    from layers.priority_export import export_layer, provenance
+
+    st.markdown("**Export priority areas** (with methodology.json: the profile, weights, method and sources)")
+    choice = st.radio("Which areas", list(SELECTIONS), format_func=SELECTIONS.get, horizontal=True, key=f"{key}-sel")
+    if choice == "robust" and "robust" not in scored.areas:
+        st.caption("Robustness was not computed (0 draws), so there is no robust flag to select on.")
+        return
+    n = len(scored.areas) if choice == "all" else int(
+        scored.areas["robust"].sum() if choice == "robust" else
+        scored.areas["band"].isin([b.split(":", 1)[1] for b in choice.split(",")]).sum())
+    if n == 0:
+        st.caption("No area is in this selection, so there is nothing to export.")
+        return
+    reg = common.registry()
+    table = common.table_for(store, level)
+    areas, columns = export_layer(scored, store, table, reg)
+    draws = int(scored.notes and next((int(t.split()[1]) for t in scored.notes if t.startswith("robustness:")), 0) or 0)
+    prov = provenance(scored, reg, store, sensitivity=draws, seed=20251127)
+    stem = f"wardscope_{scored.profile.id}_{level}_{area.key}".replace(" ", "_").lower()
+    st.caption(f"{n} area(s) selected.")
+    export_buttons(areas, columns, choice, stem=stem, provenance=prov, key=key)
+
+
+def hub_exports(plan, store, area, profile) -> None:
+    """Export the priority LSOAs with their coverage and the hubs/sites layer."""
+    from layers.hub_view import export_frame
+
+    st.markdown("**Export** priority LSOAs with their coverage, and the hubs (GeoPackage and shapefile carry both layers)")
+    areas, columns, hubs = export_frame(plan, store, area)
+    prov = {"profile": {"name": profile.name, "id": profile.id, "weights": {i.id: i.weight for i in profile.indicators},
+                        "indicators": [i.id for i in profile.indicators], "definition": profile.to_dict()},
+            "area_of_interest": {"name": area.name, "lad_codes": list(area.lad_codes)}, "level": "lsoa",
+            "hub_plan": {"model": plan.model, "mode": plan.mode, "threshold_min": plan.threshold_min,
+                         "statements": plan.statements()}}
+    export_buttons(areas, columns, "all", stem=f"wardscope_hubs_{area.key}".replace(" ", "_").lower(), provenance=prov,
+                   key="hubs-export", layers={"hubs": hubs})

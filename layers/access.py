@@ -41,7 +41,7 @@ GAP_FAR_MIN = 45.0
 #: Access gap: modes that count as "by bus or on foot".
 GAP_MODES = ("bus", "walk")
 #: Access gap: priority bands that count as "high priority" (layers.scoring bands).
-GAP_PRIORITY_BANDS = ("top10", "top20")
+GAP_PRIORITY_BANDS = ("top 10%", "top 20%", "priority")
 #: LSOA columns carried into the layer (besides the access columns).
 LSOA_KEYS = ["code", "name", "lad_code", "lad_name", "ward_code", "ward_name"]
 
@@ -215,7 +215,7 @@ def access_gap(access: pd.DataFrame, priority: pd.DataFrame, no_car: pd.DataFram
     Parameters
     ----------
     access : access layer with ``code`` and ``access_<mode>_nearest_min`` for at least one of ``modes``.
-    priority : ``code`` and ``band`` (``top10``/``top20``/``other``, as layers.scoring gives); with only
+    priority : ``code`` and ``band`` (``top 10%``/``top 20%``/``other``, as layers.scoring gives); with only
         ``score``, bands are made here: the top 10% and next 10% of scores.
     no_car : ``code`` and ``value``: % of households with no car or van (Census 2021).
     far_min : "far" when the quickest of ``modes`` to the nearest site exceeds this (minutes) or no site is
@@ -247,7 +247,7 @@ def access_gap(access: pd.DataFrame, priority: pd.DataFrame, no_car: pd.DataFram
         bands = priority.set_index("code")["band"]
     elif "score" in priority.columns:
         pct = priority.set_index("code")["score"].rank(ascending=False, pct=True)
-        bands = pd.Series(np.select([pct <= 0.1, pct <= 0.2], ["top10", "top20"], "other"), index=pct.index)
+        bands = pd.Series(np.select([pct <= 0.1, pct <= 0.2], ["top 10%", "top 20%"], "other"), index=pct.index)
     else:
         raise WardscopeError("the priority table needs a band or a score column")
     out["priority_band"] = out["code"].map(bands)

@@ -98,7 +98,7 @@ def test_access_gap_needs_all_three_conditions():
     access = pd.DataFrame({"code": list("ABCDEF"),
                            "access_bus_nearest_min": [70.0, 20.0, 70.0, 70.0, np.nan, 70.0],
                            "access_walk_nearest_min": [90.0, 90.0, 90.0, 30.0, np.nan, 90.0]})
-    priority = pd.DataFrame({"code": list("ABCDE"), "band": ["top10", "top10", "other", "top20", "top20"], "score": 1.0})
+    priority = pd.DataFrame({"code": list("ABCDE"), "band": ["top 10%", "top 10%", "other", "top 20%", "top 20%"], "score": 1.0})
     no_car = pd.DataFrame({"code": list("ABCDEF"), "value": [40.0, 40.0, 40.0, 40.0, 35.0, 10.0]})
     out = access_gap(access, priority, no_car, no_car_pct_min=30).set_index("code")
     assert out.loc["A", "access_gap"] == True  # noqa: E712  far, top10, 40% no car
@@ -108,13 +108,13 @@ def test_access_gap_needs_all_three_conditions():
     assert out.loc["D", "access_gap_best_mode"] == "walk" and out.loc["D", "access_gap_best_min"] == 30
     assert out.loc["E", "access_gap"] == True  # noqa: E712  no site reachable counts as far
     assert pd.isna(out.loc["F", "access_gap"])  # no priority band: unknown, not "no gap"
-    assert out.loc["A", "access_gap_reason"].startswith("gap: priority top10, nearest site 70 min by bus")
+    assert out.loc["A", "access_gap_reason"].startswith("gap: priority top 10%, nearest site 70 min by bus")
     median = access_gap(access, priority, no_car)
     assert median.attrs["thresholds"]["no_car_pct_min"] == 40.0
     by_score = access_gap(access, priority.drop(columns="band").assign(score=[5, 4, 3, 2, 1]), no_car,
                           no_car_pct_min=30).set_index("code")
     # Highest of five scores is the top 20% (not the top 10%); the third is "other".
-    assert by_score.loc["A", "priority_band"] == "top20" and by_score.loc["C", "priority_band"] == "other"
+    assert by_score.loc["A", "priority_band"] == "top 20%" and by_score.loc["C", "priority_band"] == "other"
     assert by_score.loc["A", "access_gap"] == True  # noqa: E712
     with pytest.raises(WardscopeError, match="compute access by bus or walk"):
         access_gap(access[["code"]], priority, no_car)

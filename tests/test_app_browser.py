@@ -7,7 +7,7 @@ import pytest
 from layers.profiles import load_profile
 from layers.scoring import score_area
 from tests.conftest import ARTIFACTS
-from tests.ui import (choose, click_feature, error_texts, map_codes, map_fills, slider, table_cells,
+from tests.ui import (choose, click_until, error_texts, map_codes, map_fills, slider, table_cells,
                       wait_for_map_change, wait_for_table_change, wait_ready)
 
 pytestmark = pytest.mark.browser
@@ -60,8 +60,7 @@ def test_click_a_luton_ward_open_its_profile_and_download_pdf(app_server, page, 
     codes = map_codes(page)
     biscot = store.boundaries("ward", ["E06000032"]).set_index("name").loc["Biscot", "code"]
     assert biscot in codes
-    click_feature(page, biscot)
-    page.get_by_role("button", name="Open ward profile").wait_for(timeout=20000)
+    click_until(page, biscot, page.get_by_role("button", name="Open ward profile"))
     assert page.get_by_text("Biscot").first.is_visible()
     page.get_by_role("button", name="Open ward profile").click()
     wait_ready(page)

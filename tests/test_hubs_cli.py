@@ -91,7 +91,23 @@ def test_errors_are_one_line(files):
     one_line_error(out, "k = 40 but there are only 3 candidate site(s) and 1 removable hub(s) to choose from")
     one_line_error(run("--demand-file", str(files / "demand.csv"), "--area", "Luton", "--sites", str(files / "leeds.csv")),
                    "1 site(s) lie outside Luton: 'Leeds hub' (existing, ")
-    one_line_error(run("--demand", "neighbourhood", "--area", "Luton", "--sites", str(files / "hubs.csv")),
-                   "priority demand needs the indicator layers")
+    one_line_error(run("--demand", "neighbourhood", "--weight", "claimants", "--area", "Luton", "--sites",
+                       str(files / "hubs.csv")), "claimants demand needs the claimant_count indicator, which is not installed")
     one_line_error(run(*base, "--table", "marginal"), "the marginal table comes from an optimisation")
     one_line_error(run(*base, "--model", "pmedian", "--candidates", "stations", "--k", "1", "--curve"), "--curve re-solves MCLP")
+
+
+def test_demand_from_the_neighbourhood_profile(files, store):
+    """Priority demand straight from the shipped profile and the installed indicators."""
+    from layers.profiles import load_profile
+    from layers.scoring import score_area
+
+    out = run("--demand", "neighbourhood", "--area", "Luton", "--sites", str(files / "hubs.csv"), "--format", "json")
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    scored = score_area(load_profile("neighbourhood"), "Luton", level="lsoa", store=store)
+    n_priority = int(scored.areas["band"].isin(["top 10%", "top 20%"]).sum())
+    assert data["coverage"]["priority_areas"] == n_priority
+    pop = store.table("indicators", "census_lsoa", ["E06000032"]).set_index("code")["census21_population"]
+    priority_codes = scored.areas.loc[scored.areas["band"].isin(["top 10%", "top 20%"]), "code"]
+    assert data["coverage"]["priority_weight"] == pytest.approx(pop.reindex(priority_codes).sum())

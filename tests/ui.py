@@ -96,6 +96,18 @@ def click_feature(page: Page, code: str, index: int = 0) -> None:
     page.mouse.click(box["x"] + xy[0], box["y"] + xy[1])
 
 
+def click_until(page: Page, code: str, target, *, attempts: int = 4, wait_s: float = 8, index: int = 0) -> None:
+    """Click feature ``code`` until the locator ``target`` appears (the map may still be settling)."""
+    for _ in range(attempts):
+        click_feature(page, code, index)
+        try:
+            target.wait_for(timeout=wait_s * 1000)
+            return
+        except Exception:
+            time.sleep(0.5)
+    target.wait_for(timeout=wait_s * 1000)
+
+
 def slider(page: Page, label: str):
     """The thumb of the slider labelled ``label``."""
     return page.locator("[data-testid='stSlider']").filter(has_text=label).first.get_by_role("slider")

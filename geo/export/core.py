@@ -151,6 +151,14 @@ def export_areas(areas: gpd.GeoDataFrame, columns: Sequence[str | ColumnSpec | M
     return ExportResult(path, tuple(targets), methodology, len(prepared.main.frame))
 
 
+def bytes_filename(stem: str, fmt: str, *, bundle: bool = True) -> tuple[str, str]:
+    """(file name, MIME type) that :func:`export_bytes` gives for ``stem`` and ``fmt``."""
+    suffix, mime = FORMATS[fmt]
+    if fmt in ("gpkg", "shp") or not bundle:
+        return f"{stem}{suffix}", mime
+    return f"{stem}_{fmt}.zip", "application/zip"
+
+
 def export_bytes(areas: gpd.GeoDataFrame, columns: Sequence[str | ColumnSpec | Mapping],
                  selection: Selection | str | None, fmt: str, *, stem: str = "wardscope_priority_areas",
                  bundle: bool = True, **options) -> ExportFile:
@@ -165,14 +173,14 @@ def export_bytes(areas: gpd.GeoDataFrame, columns: Sequence[str | ColumnSpec | M
         raise ExportError(f"file name {stem!r} should be letters, digits, '.', '-' or '_'")
     with tempfile.TemporaryDirectory(prefix="wardscope-export-") as tmp:
         result = export_areas(areas, columns, selection, fmt, Path(tmp) / stem, **options)
-        suffix, mime = FORMATS[fmt]
+        name, mime = bytes_filename(stem, fmt, bundle=bundle)
         if fmt in ("gpkg", "shp") or not bundle:
-            return ExportFile(result.path.read_bytes(), result.path.name, mime)
-        target = Path(tmp) / f"{stem}_{fmt}.zip"
+            return ExportFile(result.path.read_bytes(), name, mime)
+        target = Path(tmp) / name
         with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as archive:
             for file in result.files:
                 writers.add_to_zip(archive, file.name, file.read_bytes())
-        return ExportFile(target.read_bytes(), target.name, "application/zip")
+        return ExportFile(target.read_bytes(), name, mime)
 
 
 # -- preparation (no files touched) ----------------------------------------------
