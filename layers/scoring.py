@@ -72,8 +72,9 @@ def weighted_scores(norm: np.ndarray, weights: np.ndarray, *, missing: str = "re
         with np.errstate(divide="ignore", invalid="ignore"):
             scale = np.where(missing_share <= max_missing_share + 1e-12, 1.0 / present, np.nan)
     contributions = filled * weights[None, :] * scale[:, None]
-    # a missing indicator contributes nothing (0), or NaN when the area gets no score at all
-    contributions[~avail] = np.broadcast_to(np.where(np.isnan(scale), np.nan, 0.0)[:, None], norm.shape)[~avail]
+    if not avail.all():
+        # a missing indicator contributes nothing (0), or NaN when the area gets no score at all
+        contributions[~avail] = np.broadcast_to(np.where(np.isnan(scale), np.nan, 0.0)[:, None], norm.shape)[~avail]
     score = contributions.sum(axis=1)
     score[np.isnan(scale)] = np.nan
     return score, contributions, missing_share
@@ -94,10 +95,26 @@ def score_matrix(values: np.ndarray, weights: np.ndarray, directions: np.ndarray
 def ranks_desc(score: np.ndarray) -> np.ndarray:
     """Rank 1 = highest score; ties share the best rank; NaN gets no rank (0)."""
     out = np.zeros(score.shape, dtype=np.int64)
-    ok = ~np.isnan(score)
-    s = pd.Series(score[ok])
-    out[ok] = s.rank(ascending=False, method="min").to_numpy(dtype=np.int64)
+    ok = np.flatnonzero(~np.isnan(score))
+    if len(ok):
+        values = -score[ok]
+        order = np.argsort(values)
+        xs = values[order]
+        first = np.concatenate(([True], xs[1:] != xs[:-1]))
+        start = np.flatnonzero(first)  # position where each run of equal scores starts
+        ranks_sorted = start[np.cumsum(first) - 1] + 1
+        out[ok[order]] = ranks_sorted
     return out
+
+
+def id_lists(mask: np.ndarray, ids: list[str]) -> np.ndarray:
+    """Per row, the ids whose column is True, joined with ';' (one string build per distinct pattern)."""
+    if mask.shape[1] == 0:
+        return np.full(mask.shape[0], "", dtype=object)
+    bits = mask.astype(np.int64) @ (1 << np.arange(mask.shape[1], dtype=np.int64))
+    patterns, inverse = np.unique(bits, return_inverse=True)
+    names = np.array([";".join(i for j, i in enumerate(ids) if p >> j & 1) for p in patterns.tolist()], dtype=object)
+    return names[inverse]
 
 
 def band_size(share: float, n_scored: int) -> int:
@@ -108,18 +125,16 @@ def band_size(share: float, n_scored: int) -> int:
 def bands(rank: np.ndarray, n_scored: int, shares: tuple[float, ...]) -> np.ndarray:
     """Band label per area from its rank among ``n_scored`` areas (rank 0 = no score)."""
     labels = band_labels(shares)
-    out = np.full(rank.shape, OTHER, dtype=object)
-    for share, label in sorted(zip(shares, labels), reverse=True):
-        out[(rank > 0) & (rank <= band_size(share, n_scored))] = label
-    out[rank == 0] = NO_DATA
-    return out
+    conditions = [rank == 0] + [rank <= band_size(share, n_scored) for share in sorted(shares)]
+    choices = [NO_DATA] + [label for _, label in sorted(zip(shares, labels))]
+    return np.select(conditions, choices, OTHER).astype(object)
 
 
 def overlap_counts(values: np.ndarray, directions: np.ndarray, worst_share: float) -> tuple[np.ndarray, np.ndarray]:
     """Per area: how many indicators are in the worst ``worst_share`` nationally, and which (bool matrix)."""
-    signed = values * directions[None, :]
-    cut = np.nanquantile(signed, 1.0 - worst_share, axis=0)
-    worst = np.where(np.isnan(signed), False, signed >= cut[None, :])
+    signed = np.ascontiguousarray((values * directions[None, :]).T)
+    cut = np.array([np.nanquantile(row, 1.0 - worst_share) if not np.all(np.isnan(row)) else np.inf for row in signed])
+    worst = (signed >= cut[:, None]).T  # NaN compares False: never "worst"
     return worst.sum(axis=1), worst
 
 
@@ -206,28 +221,26 @@ def score_table(table: pd.DataFrame, profile: Profile, area: Area, level: str, r
     area_rank = ranks_desc(area_score)
     overlap, worst = overlap_counts(values, directions, profile.overlap_worst_share)
 
-    out = table.loc[in_area, ["code", "name", "lad_code", "lad_name"]].reset_index(drop=True)
-    out["score"] = np.round(result.score[in_area], 3)
-    out["rank"] = area_rank[in_area]
-    out["rank_national"] = national_rank[in_area]
-    n_area = int((~np.isnan(result.score[in_area])).sum())
+    area_scores = result.score[in_area]
+    n_area = int((~np.isnan(area_scores)).sum())
     n_nat = int((~np.isnan(result.score)).sum())
-    out["n_ranked"] = n_area
-    out["n_ranked_national"] = n_nat
     if profile.threshold is not None:
-        band = np.where(np.isnan(result.score[in_area]), NO_DATA,
-                        np.where(result.score[in_area] >= profile.threshold, "priority", OTHER))
+        band = np.where(np.isnan(area_scores), NO_DATA, np.where(area_scores >= profile.threshold, "priority", OTHER))
     elif profile.band_scope == "national":
         band = bands(national_rank, n_nat, profile.band_shares)[in_area]
     else:
         band = bands(area_rank[in_area], n_area, profile.band_shares)
-    out["band"] = band
-    out["overlap_count"] = overlap[in_area]
-    out["overlap_ids"] = [";".join(np.array(ids)[row]) for row in worst[in_area]]
-    missing_ids = [";".join(np.array(ids)[np.isnan(row)]) for row in values[in_area]]
-    out["missing_ids"] = missing_ids
-    for j, i in enumerate(ids):
-        out[f"contrib__{i}"] = np.round(result.contributions[in_area, j], 3)
+    columns = {
+        "score": np.round(area_scores, 3), "rank": area_rank[in_area], "rank_national": national_rank[in_area],
+        "n_ranked": np.full(len(area_scores), n_area), "n_ranked_national": np.full(len(area_scores), n_nat),
+        "band": band, "overlap_count": overlap[in_area], "overlap_ids": id_lists(worst[in_area], ids),
+        "missing_ids": id_lists(np.isnan(values[in_area]), ids),
+    }
+    contrib = np.round(result.contributions[in_area], 3)
+    columns.update({f"contrib__{i}": contrib[:, j] for j, i in enumerate(ids)})
+    # one concat, not a column at a time: pandas charges per inserted column
+    out = pd.concat([table.loc[in_area, ["code", "name", "lad_code", "lad_name"]].reset_index(drop=True),
+                     pd.DataFrame(columns)], axis=1)
     scored = Scored(out, profile, level, area, ids, notes)
     if sensitivity:
         from layers.robustness import monte_carlo
@@ -241,8 +254,7 @@ def score_table(table: pd.DataFrame, profile: Profile, area: Area, level: str, r
         robust = monte_carlo(values, weights, directions, profile, n_draws=sensitivity, seed=seed,
                              methods=methods, scope=scope)
         robust = robust[in_area[scope]].reset_index(drop=True)
-        for col in robust.columns:
-            out[col] = robust[col].to_numpy()
+        scored.areas = out = pd.concat([out, robust], axis=1)
         scored.notes.append(f"robustness: {sensitivity} draws of the weights (Dirichlet, concentration "
                             f"{profile.sensitivity_concentration:g}{', methods varied' if methods else ''}), seed {seed}")
     return scored

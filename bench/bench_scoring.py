@@ -1,0 +1,49 @@
+"""Priority scoring figures: all English LSOAs, Monte Carlo robustness, Gi* hot spots."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from bench.timing import best_of, once
+
+TEN = ["census21_inactive_pct", "census21_unemployed_pct", "census21_bad_health_pct", "census21_disabled_pct",
+       "census21_no_qualifications_pct", "census21_unpaid_carers_pct", "census21_never_worked_pct",
+       "imd2025_employment_score", "imd2025_income_score", "imd2025_health_score"]
+
+
+def run():
+    from geo.areas import Area, resolve_area
+    from geo.store import Store
+    from layers.hotspots import contiguity, hotspots
+    from layers.indicators import available, indicator_table
+    from layers.profiles import Profile, ProfileIndicator
+    from layers.registry import load_registry
+    from layers.robustness import monte_carlo
+    from layers.scoring import prepare_values, score_table
+
+    store = Store()
+    registry = load_registry()
+    table = indicator_table("lsoa", None, TEN, store=store)
+    installed = set(available("lsoa", store=store))
+    profile = Profile("bench", "Ten indicators", tuple(ProfileIndicator(i, 1.0 + (n % 3)) for n, i in enumerate(TEN)))
+    england = Area("England", tuple(store.districts()["code"]), "preset")
+
+    yield "score_all_england_lsoa_10_indicators", best_of(
+        lambda: score_table(table, profile, england, "lsoa", registry, installed), 5), "s"
+
+    values = prepare_values(table, TEN, registry, shrink=False)
+    weights = np.array([i.weight for i in profile.indicators])
+    directions = np.array([registry[i].direction for i in TEN], dtype=float)
+    seconds, _ = once(lambda: monte_carlo(values, weights, directions, profile, n_draws=1000, seed=1))
+    yield "sensitivity_1000_draws_all_england_lsoa", seconds, "s"
+    seconds, _ = once(lambda: monte_carlo(values, weights, directions, profile, n_draws=1000, seed=1,
+                                          methods=["rank_exponential", "zscore", "minmax"]))
+    yield "sensitivity_1000_draws_all_england_lsoa_methods_varied", seconds, "s"
+
+    area = resolve_area("East Midlands CCA", store.districts())
+    scored = score_table(table, profile, area, "lsoa", registry, installed)
+    gdf = store.boundaries("lsoa", area.lad_codes).set_index("code").reindex(scored.areas["code"]).reset_index()
+    score = scored.areas["score"].to_numpy(dtype=float)
+    yield "gi_star_area_lsoa_count", len(gdf), "areas"
+    yield "gi_star_999_permutations_east_midlands_cca_lsoa", best_of(
+        lambda: hotspots(gdf, score, w=contiguity(gdf), permutations=999, seed=7), 3), "s"
