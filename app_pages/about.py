@@ -19,8 +19,9 @@ st.markdown(
 )
 rows = []
 for key, ds in sorted(store.manifest.get("datasets", {}).items()):
-    rows.append({"dataset": ds.get("title", key), "publisher": ds.get("publisher"), "vintage": ds.get("vintage"),
-                 "licence": ds.get("licence"), "rows": ds.get("rows"), "attribution": ds.get("attribution")})
+    rows.append({"dataset": str(ds.get("title", key)), "publisher": str(ds.get("publisher", "")),
+                 "vintage": str(ds.get("vintage", "")), "licence": str(ds.get("licence", "")),
+                 "rows": ds.get("rows"), "attribution": str(ds.get("attribution", ""))})
 st.subheader("Sources in this installation")
 st.dataframe(rows, hide_index=True, width="stretch")
 st.subheader("Attribution")

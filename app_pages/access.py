@@ -25,9 +25,10 @@ if source == "Upload a file":
     uploaded = common.upload_points("Sites file (CSV or GeoJSON)", key="sites_upload",
                                     help="Columns: name, and longitude/latitude, easting/northing or postcode; "
                                          "optional jobs, type, source.")
-    if uploaded is not None:
+    if uploaded is not None and st.session_state.get("sites_from") != "edited":
         st.session_state["sites"] = uploaded
-elif "sites" not in st.session_state or st.session_state.get("sites_from") != "sample":
+        st.session_state["sites_from"] = "upload"
+elif "sites" not in st.session_state or st.session_state.get("sites_from") == "upload":
     st.session_state["sites"] = sample_sites(store)
     st.session_state["sites_from"] = "sample"
 sites = st.session_state.get("sites")
@@ -118,6 +119,34 @@ else:
 st.subheader("Sites in this session")
 editable = sites_table(sites)
 st.dataframe(editable, hide_index=True, width="stretch")
-st.download_button("Download the site list (CSV)", editable.to_csv(index=False).encode("utf-8-sig"),
+c1, c2 = st.columns(2)
+c1.download_button("Download the site list (CSV)", editable.to_csv(index=False).encode("utf-8-sig"),
                    file_name="wardscope-sites.csv", mime="text/csv")
+with c2.popover("Save or load a site list on the server"):
+    from geo.errors import CorruptSavedFile
+    from geo.saved import saved_path
+    from geo.sites import read_sites, save_sites
+
+    list_name = st.text_input("Save these sites as", key="save_sites_name")
+    if st.button("Save", key="save_sites", disabled=not list_name):
+        try:
+            path = save_sites(sites, saved_path("sites", list_name, ".csv"))
+            st.success(f"Saved as {path.name} (the previous version is kept).")
+        except WardscopeError as exc:
+            st.error(str(exc))
+    lists = common.saved_names("sites", ".csv")
+    if lists:
+        pick = st.selectbox("Saved site lists", lists, key="saved_sites_pick")
+        if st.button("Load", key="load_sites"):
+            path = saved_path("sites", pick, ".csv")
+            try:
+                st.session_state["sites"] = read_sites(path)
+                st.session_state["sites_from"] = "saved"
+                st.rerun()
+            except WardscopeError as exc:
+                prev = path.with_name(path.name + ".prev")
+                st.error(f"{exc}" + ("; the previous version was loaded instead" if prev.exists() else ""))
+                if prev.exists():
+                    st.session_state["sites"] = read_sites(prev)
+                    st.session_state["sites_from"] = "saved"
 common.credits()

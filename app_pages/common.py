@@ -152,7 +152,7 @@ def current_profile():
 
     name = st.session_state.get("profile_name", "neighbourhood")
     custom = st.session_state.get("custom_profiles", {})
-    profile = custom[name] if name in custom else load_profile(name)
+    profile = custom[name] if name in custom else load_profile(name if name in PROFILE_NAMES else "neighbourhood")
     weights = st.session_state.get(f"weights::{profile.id}")
     if weights:
         profile = profile.with_weights(weights)
@@ -289,3 +289,66 @@ def upload_points(label: str, *, key: str, help: str | None = None, where=None):
         return None
     where.caption(f"{up.name}: {len(sites)} site(s) read")
     return sites
+
+
+# -- saved work (on the server, atomic with the previous version kept) ----------------------
+
+def saved_names(kind: str, suffix: str) -> list[str]:
+    from geo.config import user_dir
+
+    folder = user_dir() / kind
+    return sorted(p.name[: -len(suffix)] for p in folder.glob(f"*{suffix}")) if folder.is_dir() else []
+
+
+def use_profile(profile, key: str) -> None:
+    """Make ``profile`` this session's current profile (kept in the session only)."""
+    custom = st.session_state.setdefault("custom_profiles", {})
+    custom[key] = profile
+    st.session_state["profile_name"] = key
+    st.session_state.pop(f"weights::{profile.id}", None)
+
+
+def saved_profiles_panel() -> None:
+    """Save the current profile on the server, load a saved one (offering the previous version if damaged), or upload one."""
+    from geo.errors import CorruptSavedFile
+    from geo.saved import restore_previous, saved_path
+    from geo.uploads import PROFILE_KINDS, accept_upload, upload_text
+    from layers.profiles import load_saved_profile, parse_profile_text, save_profile
+
+    with st.sidebar.expander("Saved and uploaded profiles"):
+        name = st.text_input("Save the current profile as", key="save_profile_name")
+        if st.button("Save on the server", key="save_profile", disabled=not name):
+            try:
+                path = save_profile(current_profile(), saved_path("profiles", name))
+                st.success(f"Saved as {path.name} (the previous version is kept).")
+            except WardscopeError as exc:
+                st.error(str(exc))
+        names = saved_names("profiles", ".yaml")
+        if names:
+            chosen = st.selectbox("Saved profiles", names, key="saved_profile_pick")
+            path = saved_path("profiles", chosen)
+            if st.button("Load", key="load_saved_profile"):
+                try:
+                    use_profile(load_saved_profile(path), f"saved:{chosen}")
+                    st.rerun()
+                except CorruptSavedFile as exc:
+                    st.session_state["damaged_profile"] = str(path)
+                    st.error(str(exc))
+                except WardscopeError as exc:
+                    st.error(str(exc))
+            if st.session_state.get("damaged_profile") == str(path) and path.with_name(path.name + ".prev").exists():
+                if st.button("Use the previous version", key="use_prev_profile"):
+                    use_profile(load_saved_profile(path, previous=True), f"saved:{chosen}")
+                    restore_previous(path)
+                    st.session_state.pop("damaged_profile", None)
+                    st.rerun()
+        file = st.file_uploader("Upload a profile (YAML)", key="profile_upload")
+        if file is not None:
+            try:
+                up = accept_upload(file.name, file, workspace=workspace(), kinds=PROFILE_KINDS)
+                profile = parse_profile_text(upload_text(up), up.name)
+                if st.button(f"Use {profile.name}", key="use_uploaded_profile"):
+                    use_profile(profile, f"upload:{up.sha256[:12]}")
+                    st.rerun()
+            except WardscopeError as exc:
+                st.error(str(exc))

@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 from pyproj import Transformer
 
-from geo import atomic, postcodes
+from geo import postcodes
 from geo.crs import BNG, require_bng
 from geo.errors import SourceFileError, WardscopeError
 
@@ -453,4 +453,6 @@ def save_sites(sites: gpd.GeoDataFrame, path: Path) -> Path:
         text = to_geojson_text(sites.drop(columns=["location_from"], errors="ignore"))
     else:
         raise WardscopeError(f"{path}: save sites as .csv or .geojson")
-    return atomic.write_text(path, text, keep_previous=True)
+    from geo.saved import save_text
+
+    return save_text(path, text)

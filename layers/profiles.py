@@ -12,7 +12,6 @@ from pathlib import Path
 
 import yaml
 
-from geo import atomic
 from geo.errors import WardscopeError
 from layers.normalise import METHODS
 
@@ -138,12 +137,19 @@ def check_settings(profile: Profile, source: str = "profile") -> None:
 
 
 def parse_profile_text(text: str, source: str = "profile") -> Profile:
-    """Parse YAML text (safe loader only: no object tags, nothing executed)."""
+    """Parse YAML text with the one safe loader (geo.safe_yaml: no object tags, size and depth limits).
+
+    Raises :class:`ProfileError` (or the loader's UnsafeYAML) with a one-line message.
+    """
+    from geo.errors import UnsafeYAML
+    from geo.safe_yaml import load_yaml_safely
+
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        first = str(exc).splitlines()[0] if str(exc) else "invalid YAML"
-        raise ProfileError(f"{source}: not a valid YAML profile ({first})") from None
+        data = load_yaml_safely(text, source=source)
+    except UnsafeYAML:
+        raise
+    except WardscopeError as exc:
+        raise ProfileError(f"not a valid YAML profile: {exc}") from None
     return _parse(data, source)
 
 
@@ -168,6 +174,16 @@ def profile_yaml(profile: Profile) -> str:
 
 
 def save_profile(profile: Profile, path: Path) -> Path:
-    """Write ``profile`` as YAML atomically, keeping the previous version as ``.prev``."""
+    """Write ``profile`` as YAML atomically, keeping the previous version as ``.prev`` (geo.saved)."""
+    from geo.saved import save_text
+
     check_settings(profile, str(path))
-    return atomic.write_text(Path(path), profile_yaml(profile), keep_previous=True)
+    return save_text(Path(path), profile_yaml(profile))
+
+
+def load_saved_profile(path: Path, *, previous: bool = False) -> Profile:
+    """A profile saved with :func:`save_profile`; a damaged file raises CorruptSavedFile offering ``.prev``."""
+    from geo.saved import load_previous, load_saved
+
+    parse = lambda text: parse_profile_text(text, Path(path).name)  # noqa: E731
+    return load_previous(Path(path), parse) if previous else load_saved(Path(path), parse)

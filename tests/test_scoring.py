@@ -139,7 +139,7 @@ def test_bad_profiles_fail_before_any_work():
         parse_profile_text("id: x\nname: x\nindicators:\n  - {id: a, weight: -1}\n")
     with pytest.raises(ProfileError, match="all weights are zero"):
         parse_profile_text("id: x\nname: x\nindicators:\n  - {id: a, weight: 0}\n  - {id: b, weight: 0}\n")
-    with pytest.raises(ProfileError, match="not a valid YAML"):
+    with pytest.raises(ProfileError, match="not a valid YAML profile: profile line 2: not valid YAML"):
         parse_profile_text("indicators: [\n")
     with pytest.raises(ProfileError, match="unknown profile setting"):
         parse_profile_text("id: x\nname: x\nweights: 3\nindicators: [a]\n")
@@ -213,3 +213,18 @@ def test_clusters_are_contiguous_and_hotspots_found():
     assert clusters["population"].tolist() == [13500, 13500]
     hs = hotspots(gdf, score, permutations=199, seed=3)
     assert hs.loc[block_a, "hotspot"].sum() >= 5 and not hs.loc[[55, 44], "hotspot"].any()
+
+
+def test_damaged_saved_profile_offers_the_previous_version(tmp_env):
+    from geo.errors import CorruptSavedFile
+    from geo.saved import saved_path
+    from layers.profiles import load_saved_profile
+
+    path = saved_path("profiles", "Luton board")
+    first = load_profile("neighbourhood")
+    save_profile(first, path)
+    save_profile(first.with_weights({"census21_inactive_pct": 4}), path)
+    path.write_text("indicators: [\n  - {id: census21_inactive_pct, weight: 2")  # cut off mid-write
+    with pytest.raises(CorruptSavedFile, match="previous version .* can be restored"):
+        load_saved_profile(path)
+    assert load_saved_profile(path, previous=True) == first
