@@ -72,7 +72,20 @@ def cmd_score(args) -> int:
     from layers.scoring import score_area, score_output
 
     profile = load_profile(args.profile)
-    scored = score_area(profile, args.area, level=args.level, sensitivity=args.sensitivity, seed=args.seed)
+    extra = extra_registry = None
+    if args.access_sites:
+        from dataclasses import replace
+
+        from layers.access import access_from_files, access_indicators
+        from layers.profiles import ProfileIndicator
+
+        level = args.level or profile.level
+        frame = access_from_files(args.access_sites, args.access_mode, area=args.area, level=level)
+        extra, extra_registry = access_indicators(frame, [args.access_mode])
+        item = ProfileIndicator(f"access_{args.access_mode}_nearest_min", args.access_weight)
+        profile = replace(profile, indicators=profile.indicators + (item,))
+    scored = score_area(profile, args.area, level=args.level, sensitivity=args.sensitivity, seed=args.seed,
+                        extra=extra, extra_registry=extra_registry)
     for note in scored.notes:
         print(f"note: {note}", file=sys.stderr)
     _output(render(score_output(scored), args.format), args.out)
@@ -212,6 +225,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sensitivity", type=int, default=200, metavar="N",
                    help="Monte Carlo draws of the weights for the robust flag (default 200; 0 = skip)")
     p.add_argument("--seed", type=int, default=20251127, help="random seed for the draws (results are reproducible)")
+    p.add_argument("--access-sites", metavar="FILE", help="add minutes to the nearest of these sites (or 'sample') "
+                                                         "to the profile as an indicator")
+    p.add_argument("--access-mode", choices=["walk", "cycle", "car", "bus"], default="bus")
+    p.add_argument("--access-weight", type=float, default=1.0, metavar="W", help="weight of the access indicator")
     p.add_argument("--format", choices=["csv", "json"], default="csv")
     p.add_argument("--out", metavar="PATH", help="write to a file instead of stdout")
     p.set_defaults(func=cmd_score)

@@ -9,6 +9,7 @@ sees another's data.
 
 from __future__ import annotations
 
+import hashlib
 import html
 
 import pandas as pd
@@ -173,8 +174,11 @@ def profile_picker(*, key: str = "profile_name") -> None:
 
 @st.cache_data(max_entries=64, show_spinner="Scoring areas…")
 def cached_score(generation: str, profile_yaml: str, level: str, area_name: str, lad_codes: tuple, sensitivity: int,
-                 seed: int = 20251127):
-    """Score an area with a profile (keyed by the profile's YAML text, so any weight change re-scores)."""
+                 seed: int = 20251127, extra_key: str = "", _extra=None):
+    """Score an area with a profile (keyed by the profile's YAML text, so any weight change re-scores).
+
+    ``_extra`` is (table, registry entries) of session indicators (access minutes), identified by ``extra_key``.
+    """
     from layers.indicators import available
     from layers.profiles import parse_profile_text
     from layers.scoring import score_table
@@ -182,25 +186,53 @@ def cached_score(generation: str, profile_yaml: str, level: str, area_name: str,
     profile = parse_profile_text(profile_yaml, "profile")
     store = get_store()
     table = table_for(store, level)
+    extra, extra_registry = _extra if _extra else (None, None)
     return score_table(table, profile, Area(area_name, lad_codes, "preset"), level, registry(),
-                       set(available(level, store=store)), sensitivity=sensitivity, seed=seed)
+                       set(available(level, store=store)), sensitivity=sensitivity, seed=seed,
+                       extra=extra, extra_registry=extra_registry)
 
 
 def score_current(store: Store, area: Area, level: str, sensitivity: int = 200):
     from layers.profiles import profile_yaml
 
-    return cached_score(store.generation, profile_yaml(current_profile()), level, area.name, tuple(area.lad_codes),
-                        sensitivity)
+    profile, extra_key, extra = with_access(current_profile(), store, area, level)
+    return cached_score(store.generation, profile_yaml(profile), level, area.name, tuple(area.lad_codes),
+                        sensitivity, extra_key=extra_key, _extra=extra)
+
+
+def with_access(profile, store: Store, area: Area, level: str):
+    """The profile plus this session's access indicator when the user added it: (profile, key, extra)."""
+    from dataclasses import replace
+
+    choice = st.session_state.get("access_in_profile")
+    if not choice:
+        return profile, "", None
+    mode, weight = choice
+    from geo.sites import sample_sites, sites_table
+    from layers.access import access_indicators, access_layer
+    from layers.profiles import ProfileIndicator
+
+    sites = st.session_state.get("sites")
+    sites = sample_sites(store) if sites is None else sites
+    key = hashlib.sha256((sites_table(sites).to_csv(index=False) + mode + level + area.name).encode()).hexdigest()
+    cache = st.session_state.setdefault("access_indicator_cache", {})
+    if key not in cache:
+        cache.clear()
+        cache[key] = access_indicators(access_layer(area, sites, (mode,), level=level, store=store), [mode])
+    item = ProfileIndicator(f"access_{mode}_nearest_min", float(weight))
+    return replace(profile, indicators=profile.indicators + (item,)), key, cache[key]
 
 
 @st.cache_data(max_entries=32, show_spinner="Finding priority neighbourhoods…")
-def cached_clusters(generation: str, profile_yaml: str, level: str, area_name: str, lad_codes: tuple, sensitivity: int):
+def cached_clusters(generation: str, profile_yaml: str, level: str, area_name: str, lad_codes: tuple, sensitivity: int,
+                    extra_key: str = "", _extra=None):
     """(cluster id per code, cluster table) for the scored area, with Gi* hot spots."""
     import numpy as np
 
     from layers.hotspots import contiguity, hotspots, priority_clusters
 
-    scored = cached_score(generation, profile_yaml, level, area_name, lad_codes, sensitivity)
+    scored = cached_score(generation, profile_yaml, level, area_name, lad_codes, sensitivity, extra_key=extra_key,
+                          _extra=_extra)
     store = get_store()
     gdf = store.boundaries(level, lad_codes).set_index("code").reindex(scored.areas["code"]).reset_index()
     w = contiguity(gdf)

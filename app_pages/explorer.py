@@ -40,8 +40,11 @@ else:
     scored = common.score_current(store, area, level)
     clusters = None
     if what == "cluster":
-        clusters, _, _ = common.cached_clusters(store.generation, common.profile_yaml_text(), level, area.name,
-                                                tuple(area.lad_codes), 200)
+        profile_now, extra_key, extra = common.with_access(common.current_profile(), store, area, level)
+        from layers.profiles import profile_yaml
+
+        clusters, _, _ = common.cached_clusters(store.generation, profile_yaml(profile_now), level, area.name,
+                                                tuple(area.lad_codes), 200, extra_key=extra_key, _extra=extra)
     md = score_map(areas, scored, what, scheme=scheme, clusters=clusters)
     heading = md.title
 

@@ -37,14 +37,25 @@ method = st.sidebar.selectbox("Normalisation", list(METHODS), index=list(METHODS
 st.session_state[f"method::{profile.id}"] = method
 draws = st.sidebar.select_slider("Robustness draws", [0, 100, 200, 500, 1000], value=200, key="draws",
                                  help="How many times the weights are shaken to test the ranking (0 = skip).")
-profile = common.current_profile()
+with st.sidebar.expander("Transport access in the score"):
+    add_access = st.checkbox("Add minutes to the nearest employment site", key="access_on",
+                             help="Uses this session's sites (Transport access page; the sample sites by default). "
+                                  "Compared within the area of interest.")
+    access_mode = st.selectbox("By", ["bus", "walk", "cycle", "car"], key="access_in_mode", disabled=not add_access)
+    access_weight = st.slider("Weight", 0.0, 5.0, 1.0, 0.5, key="access_in_weight", disabled=not add_access)
+    st.session_state["access_in_profile"] = (access_mode, access_weight) if add_access else None
+profile, extra_key, extra = common.with_access(common.current_profile(), store, area, level)
 layer_options = [k for k in SCORE_LAYERS if k != "robust" or draws]
 what = st.sidebar.selectbox("Layer", layer_options, format_func=SCORE_LAYERS.get, key="scoring_layer")
 scheme = st.sidebar.selectbox("Classes", list(SCHEMES), format_func=SCHEMES.get, key="scoring_scheme")
 
-scored = common.cached_score(store.generation, profile_yaml(profile), level, area.name, tuple(area.lad_codes), draws)
+scored = common.cached_score(store.generation, profile_yaml(profile), level, area.name, tuple(area.lad_codes), draws,
+                             extra_key=extra_key, _extra=extra)
 st.title(area.name)
-weights_text = ", ".join(f"{reg[i.id].label.split(' (')[0] if i.id in reg else i.id} {i.weight:g}"
+if extra:
+    reg = {**reg, **extra[1]}
+labels = {k: v.label for k, v in reg.items()}
+weights_text = ", ".join(f"{labels.get(i.id, i.id).split(' (')[0]} {i.weight:g}"
                          for i in profile.indicators if i.id in scored.indicators)
 st.caption(f"{profile.name} · {common.LEVELS[level]} · {METHOD_LABELS[profile.normalisation]} · weights: {weights_text}")
 
@@ -53,7 +64,8 @@ outline = store.table("boundaries", "lad_outline", area.lad_codes)
 clusters_by_code, cluster_table, n_hot = (None, None, 0)
 if what == "cluster":
     clusters_by_code, cluster_table, n_hot = common.cached_clusters(store.generation, profile_yaml(profile), level,
-                                                                   area.name, tuple(area.lad_codes), draws)
+                                                                   area.name, tuple(area.lad_codes), draws,
+                                                                   extra_key=extra_key, _extra=extra)
 md = score_map(areas, scored, what, scheme=scheme, clusters=clusters_by_code)
 col_map, col_side = st.columns([2.3, 1])
 with col_map:

@@ -335,3 +335,30 @@ def access_from_files(sites: str, mode: str, *, area: str, level: str = "lsoa", 
             "times are estimates: straight-line distance x circuity at mode speeds plus access, wait and parking "
             "allowances (see README: Transport access)"]
     return frame
+
+
+def access_indicators(frame: pd.DataFrame, modes: Sequence[str]) -> tuple[pd.DataFrame, dict]:
+    """Access figures as scoring indicators: (table keyed by ``code``, registry entries by id).
+
+    The ids are ``access_<mode>_nearest_min`` (minutes to the nearest site; more minutes = more need).
+    They exist only for the area the access layer was computed for, so a profile normalises them
+    over that area (the caveat says so).
+    """
+    from layers.registry import Indicator
+
+    table = frame[["code"]].copy()
+    entries = {}
+    for mode in modes:
+        col = f"access_{mode}_nearest_min"
+        if col not in frame.columns:
+            raise WardscopeError(f"the access layer has no {col}; compute access by {mode} first")
+        table[col] = frame[col].to_numpy(dtype=float)
+        entries[col] = Indicator(
+            id=col, label=f"Minutes to the nearest employment site by {mode}", topic="Transport access",
+            publisher="Wardscope", dataset="access to the sites in this session", period="current sites",
+            levels=["lsoa", "ward"], unit="minutes", direction=1, kind="score", estimate=True,
+            caveat=("Estimated door-to-door time to the nearest site in this session's site list; exists only for "
+                    "the area it was computed for, so it is compared within that area. Unreachable areas count as "
+                    "missing, never as a short time."),
+            licence="", attribution="")
+    return table, entries

@@ -203,10 +203,27 @@ def prepare_values(table: pd.DataFrame, ids: list[str], registry: dict, *, shrin
     return np.column_stack(cols) if cols else np.empty((len(table), 0))
 
 
+def with_extra(table: pd.DataFrame, registry: dict, installed: set[str], extra: pd.DataFrame | None,
+               extra_registry: dict | None) -> tuple[pd.DataFrame, dict, set[str]]:
+    """Add session indicators (e.g. access minutes, keyed by ``code``) to the table, registry and installed ids."""
+    if extra is None or extra.empty:
+        return table, registry, installed
+    cols = [c for c in extra.columns if c != "code"]
+    joined = table.drop(columns=[c for c in cols if c in table.columns])
+    joined = joined.merge(extra[["code", *cols]], on="code", how="left")
+    return joined, {**registry, **(extra_registry or {})}, installed | set(cols)
+
+
 def score_table(table: pd.DataFrame, profile: Profile, area: Area, level: str, registry: dict,
                 installed: set[str], *, sensitivity: int = 0, seed: int = 20251127,
-                vary_methods: bool | None = None) -> Scored:
-    """Score every area of ``table`` (all of England at ``level``) and return the area of interest's rows."""
+                vary_methods: bool | None = None, extra: pd.DataFrame | None = None,
+                extra_registry: dict | None = None) -> Scored:
+    """Score every area of ``table`` (all of England at ``level``) and return the area of interest's rows.
+
+    ``extra`` adds indicators known only to this session (keyed by ``code``, described by
+    ``extra_registry``), such as minutes to the session's employment sites.
+    """
+    table, registry, installed = with_extra(table, registry, installed, extra, extra_registry)
     ids, notes = resolve_indicators(profile, level, registry, installed)
     weights = np.array([i.weight for i in profile.indicators if i.id in ids], dtype=float)
     directions = _directions(profile, ids, registry)
@@ -268,7 +285,8 @@ def top_reasons(row: pd.Series, ids: list[str], labels: dict[str, str], n: int =
 
 
 def score_area(profile: Profile, area: str | Area, *, level: str | None = None, store=None,
-               sensitivity: int = 0, seed: int = 20251127, vary_methods: bool | None = None) -> Scored:
+               sensitivity: int = 0, seed: int = 20251127, vary_methods: bool | None = None,
+               extra: pd.DataFrame | None = None, extra_registry: dict | None = None) -> Scored:
     """Score an area of interest with a profile (the one entry point for the CLI and the app).
 
     ``level`` defaults to the profile's level. Indicators are normalised over
@@ -286,10 +304,11 @@ def score_area(profile: Profile, area: str | Area, *, level: str | None = None, 
         area = resolve_area(area, store.districts())
     registry = load_registry()
     installed = set(available(level, store=store))
-    ids, _ = resolve_indicators(profile, level, registry, installed)
-    table = indicator_table(level, None, ids, store=store)
+    _, all_registry, all_installed = with_extra(pd.DataFrame({"code": []}), registry, installed, extra, extra_registry)
+    ids, _ = resolve_indicators(profile, level, all_registry, all_installed)
+    table = indicator_table(level, None, [i for i in ids if i in installed], store=store)
     return score_table(table, profile, area, level, registry, installed, sensitivity=sensitivity, seed=seed,
-                       vary_methods=vary_methods)
+                       vary_methods=vary_methods, extra=extra, extra_registry=extra_registry)
 
 
 def score_output(scored: Scored) -> pd.DataFrame:

@@ -163,3 +163,28 @@ def test_cli_access_errors_are_one_line(tmp_path, store):
     out = run_cli("access", "--sites", "sample", "--mode", "walk", "--engine", "network", "--network", str(small),
                   "--area", "Luton")
     assert out.returncode == 2 and out.stderr.count("\n") == 1 and "does not cover the area" in out.stderr
+
+
+def test_access_minutes_join_a_scoring_profile_like_any_indicator(store):
+    """Minutes to the nearest site, added to a profile, move remote priority areas up the ranking."""
+    from dataclasses import replace
+
+    from layers.access import access_indicators, access_layer
+    from layers.profiles import ProfileIndicator, load_profile
+    from layers.scoring import score_area
+
+    from geo.sites import sample_sites
+
+    frame = access_layer("South Midlands", sample_sites(store), ("bus",), level="ward", store=store)
+    extra, entries = access_indicators(frame, ["bus"])
+    base = load_profile("neighbourhood")
+    plain = score_area(base, "South Midlands", level="ward", store=store).areas.set_index("code")
+    profile = replace(base, indicators=base.indicators + (ProfileIndicator("access_bus_nearest_min", 4.0),))
+    scored = score_area(profile, "South Midlands", level="ward", store=store, extra=extra, extra_registry=entries)
+    areas = scored.areas.set_index("code")
+    assert "access_bus_nearest_min" in scored.indicators and "contrib__access_bus_nearest_min" in areas
+    minutes = extra.set_index("code")["access_bus_nearest_min"]
+    far = minutes.idxmax()
+    near = minutes.idxmin()
+    assert areas.loc[far, "contrib__access_bus_nearest_min"] > areas.loc[near, "contrib__access_bus_nearest_min"]
+    assert areas.loc[far, "rank"] < plain.loc[far, "rank"]  # the most remote ward moves up
