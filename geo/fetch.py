@@ -6,6 +6,7 @@ a local server that replays recorded responses):
 * ``WARDSCOPE_ONS_ARCGIS``: ONS Open Geography Portal feature services
 * ``WARDSCOPE_NOMIS``: Nomis (Census 2021 bulk files and the API)
 * ``WARDSCOPE_GOVUK``: GOV.UK published files (Indices of Deprivation)
+* ``WARDSCOPE_UNPKG``: the unpkg CDN serving npm packages (railway stations)
 """
 
 from __future__ import annotations
@@ -23,15 +24,17 @@ DEFAULT_BASES = {
     "ons": "https://services1.arcgis.com/ESMARspQHYMw9BZ9/arcgis/rest/services",
     "nomis": "https://www.nomisweb.co.uk",
     "govuk": "https://assets.publishing.service.gov.uk",
+    "unpkg": "https://unpkg.com",
 }
-ENV = {"ons": "WARDSCOPE_ONS_ARCGIS", "nomis": "WARDSCOPE_NOMIS", "govuk": "WARDSCOPE_GOVUK"}
+ENV = {"ons": "WARDSCOPE_ONS_ARCGIS", "nomis": "WARDSCOPE_NOMIS", "govuk": "WARDSCOPE_GOVUK", "unpkg": "WARDSCOPE_UNPKG"}
 #: Seconds to wait for a publisher to answer.
 TIMEOUT_S = 120
 USER_AGENT = "Wardscope (https://github.com/; council employment-support planning tool)"
 
 
 def base(publisher: str) -> str:
-    return os.environ.get(ENV[publisher]) or DEFAULT_BASES[publisher]
+    """The base address of ``publisher`` (a key of :data:`DEFAULT_BASES`), without a trailing slash."""
+    return (os.environ.get(ENV[publisher]) or DEFAULT_BASES[publisher]).rstrip("/")
 
 
 def get(url: str, params: dict | None = None, *, what: str, stream: bool = False) -> requests.Response:
