@@ -161,7 +161,7 @@ class OnlineSource:
         self._downloaded: list[tuple[str, Path]] = []
 
     def describe(self) -> str:
-        return "the official publishers online (ONS Open Geography Portal, Nomis, GOV.UK)"
+        return "the official publishers online (ONS Open Geography Portal, Nomis, GOV.UK; railway stations from unpkg)"
 
     def has(self, dataset_id: str) -> bool:
         return dataset(dataset_id).online.get("kind") in FETCHERS
