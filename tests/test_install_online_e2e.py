@@ -261,6 +261,18 @@ def second(online, recording, tmp_path, monkeypatch):
     server.close()
 
 
+def test_a_second_online_install_reuses_the_downloads(second, online):
+    """Only the monthly Nomis API datasets are fetched again; the store swaps in with the first one kept."""
+    second.recording.serve(second.server)
+    manifest = install(source=OnlineSource())
+    asked = {p for p, _ in second.server.requests}
+    assert asked == {"/nomis" + rec.NM162, "/nomis" + rec.NM17}
+    assert manifest["previous"] == online.manifest["generation"]
+    assert Store(second.data).generation == manifest["generation"]
+    pd.testing.assert_frame_equal(Store(second.data).table("indicators", "census_lsoa"),
+                                  online.store.table("indicators", "census_lsoa"))
+
+
 def _one_line(exc) -> str:
     text = str(exc.value)
     assert "\n" not in text and text
