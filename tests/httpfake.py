@@ -5,8 +5,10 @@ where ``handler(query: dict[str, str]) -> (status, content_type, body_bytes)``,
 and ``fake_http.url`` as the base address. ``fake_http.requests`` records every
 (path, query) asked for.
 
-A handler may return ``None`` to drop the connection without an answer (a
-publisher going away mid-download). ``fake_http.fallback``, when set, is
+A handler may return ``None`` to drop the connection without an answer, or
+a fourth item, the Content-Length to announce: announcing more than the
+body sends a download that breaks off part-way (a publisher going away
+mid-download). ``fake_http.fallback``, when set, is
 ``handler(path, query)`` for paths with no route (e.g. an ArcGIS host
 answering "Invalid URL" for a service it does not have); otherwise such
 paths get a 404 HTML page.
@@ -41,10 +43,13 @@ class FakePublisher:
                 if answer is None:  # hang up without answering
                     self.close_connection = True
                     return
-                status, ctype, body = answer
+                status, ctype, body = answer[:3]
+                length = answer[3] if len(answer) > 3 else len(body)
+                if length != len(body):
+                    self.close_connection = True
                 self.send_response(status)
                 self.send_header("Content-Type", ctype)
-                self.send_header("Content-Length", str(len(body)))
+                self.send_header("Content-Length", str(length))
                 self.end_headers()
                 self.wfile.write(body)
 

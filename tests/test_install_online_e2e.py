@@ -295,6 +295,31 @@ def test_publisher_hanging_up_mid_install_is_an_offline_error(second):
     assert not [p for p in second.cache.rglob("*") if p.is_file() and "lsoa11_boundaries" in str(p)]
 
 
+def _cut_off(handler):
+    """The same answer, announced in full but cut off half-way (the connection drops mid-download)."""
+    def cut(query):
+        status, ctype, body = handler(query)[:3]
+        return status, ctype, body[: len(body) // 2], len(body)
+
+    return cut
+
+
+@pytest.mark.parametrize("ds, path", [
+    ("imd2025_lsoa21", "/govuk" + rec.IOD25),
+    ("census21_bulk_ts045", "/nomis/output/census/2021/census2021-ts045.zip"),
+    ("lsoa21_boundaries", rec.query_path(rec.SERVICES["lsoa21_boundaries"])),
+], ids=["govuk-file", "nomis-zip", "arcgis-page"])
+def test_a_download_cut_off_part_way_is_an_offline_error(second, ds, path):
+    shutil.rmtree(second.cache)
+    second.recording.serve(second.server, {path: _cut_off(second.recording.routes[path])})
+    with pytest.raises(OfflineError) as err:
+        install(source=OnlineSource())
+    text = _one_line(err)
+    assert text.startswith(f"cannot download {dataset(ds).title}") and "broke off during the download" in text
+    second.untouched()
+    assert not [p for p in second.cache.rglob("*") if p.is_file() and (ds in str(p) or p.name.startswith("."))]
+
+
 def test_publisher_error_status_mid_install_names_the_dataset(second):
     shutil.rmtree(second.cache)
     path = rec.query_path(rec.SERVICES["ward23_lad23"])
