@@ -74,12 +74,15 @@ def online(recording, tmp_path_factory):
     server = FakePublisher()
     recording.serve(server)
     data = tmp_path_factory.mktemp("online") / "data"
-    with pytest.MonkeyPatch.context() as mp:
-        no_mirror(mp, data, server.url)
-        source = OnlineSource()
-        manifest = install(source=source)
-        origins = {ds: source.origin(ds) for ds in ONLINE_DATASETS}
-    server.close()
+    try:
+        with pytest.MonkeyPatch.context() as mp:
+            no_mirror(mp, data, server.url)
+            assert isinstance(resolve_source(), OnlineSource)  # what `cli.py install` would pick here
+            source = OnlineSource()
+            manifest = install(source=source)
+            origins = {ds: source.origin(ds) for ds in ONLINE_DATASETS}
+    finally:
+        server.close()
     yield SimpleNamespace(root=data, store=Store(data), manifest=manifest, url=server.url,
                           requests=list(server.requests), origins=origins)
 
