@@ -5,7 +5,9 @@ Formats follow /work/notes/publisher_formats.md: Nomis Census 2021 bulk zips
 ``; measures: Value`` suffix), MHCLG IoD File 7 CSVs (2025 and 2019 headers),
 and Nomis API CSVs (NM_162_1, NM_17_5) in Nomis's default column layout,
 with ``select=`` applied the way Nomis applies it (upper-case names) and
-paging by ``recordoffset`` with ``RECORD_OFFSET``/``RECORD_COUNT``.
+paging by ``recordoffset`` with ``RECORD_OFFSET``/``RECORD_COUNT``; and ONS
+Open Geography Portal feature-service layers (:class:`ArcGISLayer`: GeoJSON or
+JSON pages below the size asked for, errors in HTTP 200 bodies).
 """
 
 from __future__ import annotations
