@@ -9,6 +9,14 @@ ArcGIS answers errors with HTTP 200 and ``{"error": {...}}`` in the body, and
 pages results: keep asking with ``resultOffset`` while the service says
 ``exceededTransferLimit`` (top level in JSON, under ``properties`` in
 GeoJSON), advancing by the number of features actually returned.
+
+Pages are only consistent when the rows are ordered by a unique key: rows
+tied on the sort key come back in any order, so a page boundary inside a
+tie repeats one row and drops another. Each dataset names its key
+(``online.key``, default the first field; the LSOA 2011 to 2021 lookup
+needs both codes). The download is refused if a key comes back twice or
+the number of features differs from the service's own count
+(``returnCountOnly``).
 """
 
 from __future__ import annotations
@@ -32,8 +40,42 @@ def _query_url(service: str) -> str:
     return f"{base('ons')}/{service}/FeatureServer/0/query"
 
 
-def _pages(service: str, fields: list[str], *, geometry: bool, what: str):
-    """Yield parsed pages (dicts) of an ArcGIS query until the service has no more."""
+def _answer(service: str, params: dict, *, what: str, landing: str) -> dict:
+    """One query's parsed JSON body; ArcGIS errors (sent with HTTP 200) become :class:`PublisherError`."""
+    response = get(_query_url(service), params, what=what)
+    try:
+        page = response.json()
+    except ValueError:
+        raise PublisherError(f"{what}: the ONS service {service} did not answer with JSON "
+                             f"(got {response.headers.get('Content-Type', '?')})") from None
+    if not isinstance(page, dict):
+        raise PublisherError(f"{what}: the ONS service {service} answered with JSON that is not a query result")
+    if "error" in page:
+        err = page["error"] if isinstance(page["error"], dict) else {"message": page["error"]}
+        if str(err.get("message", "")).strip().lower() == "invalid url":
+            raise PublisherError(
+                f"{what}: the ONS Open Geography Portal no longer has a service named {service} (ONS may have "
+                f"republished the layer under a new name); find it from {landing} and update geo/sources.yaml")
+        raise PublisherError(f"{what}: the ONS service {service} answered error {err.get('code')}: {err.get('message')}")
+    return page
+
+
+def _count(service: str, *, what: str, landing: str) -> int:
+    page = _answer(service, {"where": "1=1", "returnCountOnly": "true", "f": "json"}, what=what, landing=landing)
+    count = page.get("count")
+    if not isinstance(count, int) or count < 0:
+        raise PublisherError(f"{what}: the ONS service {service} did not say how many features it holds")
+    return count
+
+
+def _pages(service: str, fields: list[str], key: list[str], *, geometry: bool, what: str, landing: str):
+    """Yield pages (lists of features) of an ArcGIS query until the service has no more.
+
+    Checks that no ``key`` comes back twice and that the features add up to
+    the service's count.
+    """
+    total = _count(service, what=what, landing=landing)
+    seen: set[tuple] = set()
     offset = 0
     for _ in range(MAX_PAGES):
         params = {
@@ -44,26 +86,29 @@ def _pages(service: str, fields: list[str], *, geometry: bool, what: str):
             "f": "geojson" if geometry else "json",
             "resultOffset": str(offset),
             "resultRecordCount": str(PAGE_SIZE),
-            "orderByFields": fields[0],
+            "orderByFields": ",".join(key),
         }
-        response = get(_query_url(service), params, what=what)
-        try:
-            page = response.json()
-        except ValueError:
-            raise PublisherError(f"{what}: the ONS service {service} did not answer with JSON "
-                                 f"(got {response.headers.get('Content-Type', '?')})") from None
-        if "error" in page:
-            err = page["error"]
-            raise PublisherError(f"{what}: the ONS service {service} answered error {err.get('code')}: {err.get('message')}")
+        page = _answer(service, params, what=what, landing=landing)
         features = page.get("features")
         if not isinstance(features, list):
             raise PublisherError(f"{what}: the ONS service {service} answered without a 'features' list")
+        for feature in features:
+            values = (feature or {}).get("properties" if geometry else "attributes") or {}
+            ident = tuple(values.get(k) for k in key)
+            if ident in seen:
+                raise PublisherError(f"{what}: the ONS service {service} sent {'/'.join(map(str, ident))} twice "
+                                     f"(its pages overlap); try again later")
+            seen.add(ident)
         yield features
         more = page.get("exceededTransferLimit") or (page.get("properties") or {}).get("exceededTransferLimit")
-        if not features or not more:
-            return
         offset += len(features)
-    raise PublisherError(f"{what}: the ONS service {service} kept paging past {MAX_PAGES} pages")
+        if not features or not more:
+            break
+    else:
+        raise PublisherError(f"{what}: the ONS service {service} kept paging past {MAX_PAGES} pages")
+    if offset != total:
+        raise PublisherError(f"{what}: the ONS service {service} sent {offset:,} features but says it holds {total:,}; "
+                             f"it may have changed during the download: try again")
 
 
 def fetch_arcgis(dataset, dest: Path) -> Path:
@@ -72,9 +117,13 @@ def fetch_arcgis(dataset, dest: Path) -> Path:
     service, fields = spec["service"], list(spec["fields"])
     rename = spec.get("rename", {})
     shape = spec.get("geometry", False)
-    what = dataset.title
+    key = list(spec.get("key", fields[:1]))
+    unknown = [k for k in key if k not in fields]
+    if unknown:
+        raise ValueError(f"geo/sources.yaml: {dataset.id}: key field {unknown[0]} is not one of its fields")
+    what, landing = dataset.title, dataset.landing
     if shape is True:
-        features = [f for page in _pages(service, fields, geometry=True, what=what) for f in page]
+        features = [f for page in _pages(service, fields, key, geometry=True, what=what, landing=landing) for f in page]
         for feature in features:
             feature.pop("id", None)  # ids restart on every page; the GSS code is the key
             props = feature.get("properties") or {}
@@ -85,13 +134,13 @@ def fetch_arcgis(dataset, dest: Path) -> Path:
     writer = csv.writer(out, lineterminator="\n")
     if shape == "points":
         writer.writerow([rename.get(fields[0], fields[0]), "LONG", "LAT"])
-        for page in _pages(service, fields, geometry=True, what=what):
+        for page in _pages(service, fields, key, geometry=True, what=what, landing=landing):
             for feature in page:
                 lon, lat = (feature.get("geometry") or {}).get("coordinates", (None, None))[:2]
                 writer.writerow([(feature.get("properties") or {}).get(fields[0]), lon, lat])
     else:
         writer.writerow([rename.get(f, f) for f in fields])
-        for page in _pages(service, fields, geometry=False, what=what):
+        for page in _pages(service, fields, key, geometry=False, what=what, landing=landing):
             for feature in page:
                 attrs = feature.get("attributes") or {}
                 writer.writerow(["" if attrs.get(f) is None else attrs.get(f) for f in fields])

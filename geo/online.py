@@ -10,7 +10,9 @@ layers/sources.yaml):
 
 * ``nomis_bulk`` - a Nomis Census 2021 bulk zip; the ``member`` CSV is extracted;
 * ``govuk`` - a file on GOV.UK's asset server (the Indices of Deprivation);
-* ``url`` - a plain file at a fixed address;
+* ``url`` - a plain file at a fixed address: ``url``, or ``path`` below the
+  base address of a publisher named by ``base`` (``geo.fetch.base``, so tests
+  and mirrors of the CDN can move it);
 * ``arcgis`` - an ONS Open Geography Portal feature service:
   :func:`fetch_arcgis`, implemented in ``geo.arcgis`` (imported when needed);
 * other kinds are registered by the modules that own them with
@@ -130,8 +132,16 @@ def fetch_govuk(ds: Dataset, dest: Path) -> Path:
     return _download_checked(f"{base('govuk')}/{ds.online['path'].lstrip('/')}", dest, what=ds.title, publisher="GOV.UK")
 
 
+def file_url(spec: dict) -> str:
+    """The address of a ``url``-kind dataset: ``base`` + ``path``, or its fixed ``url``."""
+    if spec.get("base"):
+        return f"{base(spec['base'])}/{spec['path'].lstrip('/')}"
+    return spec["url"]
+
+
 def fetch_url(ds: Dataset, dest: Path) -> Path:
-    return _download_checked(ds.online["url"], dest, what=ds.title, publisher=urlparse(ds.online["url"]).netloc)
+    url = file_url(ds.online)
+    return _download_checked(url, dest, what=ds.title, publisher=urlparse(url).netloc)
 
 
 register_fetcher("nomis_bulk", fetch_nomis_bulk)
@@ -151,7 +161,7 @@ class OnlineSource:
         self._downloaded: list[tuple[str, Path]] = []
 
     def describe(self) -> str:
-        return "the official publishers online (ONS Open Geography Portal, Nomis, GOV.UK)"
+        return "the official publishers online (ONS Open Geography Portal, Nomis, GOV.UK; railway stations from unpkg)"
 
     def has(self, dataset_id: str) -> bool:
         return dataset(dataset_id).online.get("kind") in FETCHERS
@@ -164,7 +174,7 @@ class OnlineSource:
         elif spec.get("kind") == "govuk":  # one file can serve several datasets (IoD 2019 File 7)
             return self.cache / "govuk" / Path(spec["path"]).name
         elif spec.get("kind") == "url":
-            name = Path(urlparse(spec["url"]).path).name or dataset_id
+            name = Path(urlparse(file_url(spec)).path).name or dataset_id
         else:
             name = f"{dataset_id}.{'geojson' if spec.get('geometry') else 'csv'}"
         return self.cache / dataset_id / name
@@ -204,7 +214,7 @@ class OnlineSource:
         if kind == "govuk":
             return f"{base('govuk')}/{spec['path']}"
         if kind == "url":
-            return spec["url"]
+            return file_url(spec)
         if kind == "nomis_api":
             return f"{base('nomis')}/api/v01/dataset/{spec['dataset']}.data.csv"
         if kind == "arcgis":

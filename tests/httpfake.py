@@ -4,6 +4,14 @@ Use the ``fake_http`` fixture (tests/conftest.py): ``fake_http.route(path, handl
 where ``handler(query: dict[str, str]) -> (status, content_type, body_bytes)``,
 and ``fake_http.url`` as the base address. ``fake_http.requests`` records every
 (path, query) asked for.
+
+A handler may return ``None`` to drop the connection without an answer, or
+a fourth item, the Content-Length to announce: announcing more than the
+body sends a download that breaks off part-way (a publisher going away
+mid-download). ``fake_http.fallback``, when set, is
+``handler(path, query)`` for paths with no route (e.g. an ArcGIS host
+answering "Invalid URL" for a service it does not have); otherwise such
+paths get a 404 HTML page.
 """
 
 from __future__ import annotations
@@ -17,6 +25,7 @@ class FakePublisher:
     def __init__(self):
         self.routes: dict[str, object] = {}
         self.requests: list[tuple[str, dict]] = []
+        self.fallback = None
         owner = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -25,13 +34,22 @@ class FakePublisher:
                 query = dict(parse_qsl(parsed.query, keep_blank_values=True))
                 owner.requests.append((parsed.path, query))
                 handler = owner.routes.get(parsed.path)
-                if handler is None:
-                    status, ctype, body = 404, "text/html", b"<html><body>Not found</body></html>"
+                if handler is not None:
+                    answer = handler(query)
+                elif owner.fallback is not None:
+                    answer = owner.fallback(parsed.path, query)
                 else:
-                    status, ctype, body = handler(query)
+                    answer = 404, "text/html", b"<html><body>Not found</body></html>"
+                if answer is None:  # hang up without answering
+                    self.close_connection = True
+                    return
+                status, ctype, body = answer[:3]
+                length = answer[3] if len(answer) > 3 else len(body)
+                if length != len(body):
+                    self.close_connection = True
                 self.send_response(status)
                 self.send_header("Content-Type", ctype)
-                self.send_header("Content-Length", str(len(body)))
+                self.send_header("Content-Length", str(length))
                 self.end_headers()
                 self.wfile.write(body)
 

@@ -5,13 +5,16 @@ Formats follow /work/notes/publisher_formats.md: Nomis Census 2021 bulk zips
 ``; measures: Value`` suffix), MHCLG IoD File 7 CSVs (2025 and 2019 headers),
 and Nomis API CSVs (NM_162_1, NM_17_5) in Nomis's default column layout,
 with ``select=`` applied the way Nomis applies it (upper-case names) and
-paging by ``recordoffset`` with ``RECORD_OFFSET``/``RECORD_COUNT``.
+paging by ``recordoffset`` with ``RECORD_OFFSET``/``RECORD_COUNT``; and ONS
+Open Geography Portal feature-service layers (:class:`ArcGISLayer`: GeoJSON or
+JSON pages below the size asked for, errors in HTTP 200 bodies).
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import json
 import zipfile
 
 import numpy as np
@@ -293,5 +296,128 @@ def paged(rows: list[dict], columns: list[str], page_rows: int):
         offset = int(query.get("recordoffset", query.get("RecordOffset", 0)) or 0)
         page = rows[offset:offset + page_rows]
         return 200, "text/csv", nomis_csv(page, columns, query.get("select"), offset, len(rows))
+
+    return handler
+
+
+# --- ONS Open Geography Portal (ArcGIS REST feature services) -------------------------------------------
+
+ARCGIS_QUERY_ERROR = {"code": 400, "message": "Cannot perform query. Invalid query parameters.",
+                      "details": ["Unable to perform query. Please check your parameters."]}
+ARCGIS_INVALID_URL = {"error": {"code": 400, "message": "Invalid URL", "details": ["Invalid URL"]}}
+
+
+def _arcgis_error(details: str) -> tuple[int, str, bytes]:
+    """ArcGIS answers a bad query with HTTP 200 and the error in the body."""
+    body = {"error": {**ARCGIS_QUERY_ERROR, "details": [details]}}
+    return 200, "application/json; charset=utf-8", json.dumps(body).encode()
+
+
+def _field_type(values) -> str:
+    values = [v for v in values if v is not None]
+    if values and all(isinstance(v, int) for v in values):
+        return "esriFieldTypeInteger"
+    if values and all(isinstance(v, (int, float)) for v in values):
+        return "esriFieldTypeDouble"
+    return "esriFieldTypeString"
+
+
+class ArcGISLayer:
+    """One feature-service layer (``<Service>/FeatureServer/0/query``) replaying ``records``.
+
+    ``records`` are dicts holding every field the layer publishes (``fields``,
+    in the service's own case) and, for spatial layers, a GeoJSON ``geometry``
+    in WGS84. Behaves like ArcGIS Online for the parameters it understands:
+
+    * ``where=1=1`` only; ``outFields`` (``*`` or a list; an unknown field is an
+      HTTP 200 error body, as ArcGIS answers); ``orderByFields`` (rows tied on the
+      sort key come back in an order that changes from request to request, as a
+      database without a unique sort key gives them);
+    * ``resultOffset``/``resultRecordCount``, capped at ``max_records``
+      (``maxRecordCount``) whatever is asked, with ``exceededTransferLimit``
+      at the top level (``f=json``) or under ``properties`` (``f=geojson``);
+    * ``returnCountOnly=true`` -> ``{"count": n}``; ``returnGeometry=false``;
+      ``outSR`` 4326 only (the geometry is held in WGS84).
+    """
+
+    def __init__(self, records: list[dict], fields: list[str], *, max_records: int, oid: str = "FID",
+                 geometry: str | None = None):
+        self.fields = [oid, *[f for f in fields if f != oid]]
+        self.records = [{oid: i + 1, **r} for i, r in enumerate(records)]
+        self.max_records, self.oid, self.geometry = max_records, oid, geometry
+        self.calls = 0
+        self.types = {f: _field_type([r.get(f) for r in self.records]) for f in self.fields}
+
+    def _field(self, name: str) -> str | None:
+        by_lower = {f.lower(): f for f in self.fields}
+        return by_lower.get(name.strip().lower())
+
+    def __call__(self, query: dict):
+        self.calls += 1
+        fmt = query.get("f", "html")
+        if fmt not in ("json", "pjson", "geojson"):
+            return 200, "text/html", b"<html><body>ArcGIS REST Services Directory: query form</body></html>"
+        if query.get("where", "").replace(" ", "") != "1=1":
+            return _arcgis_error("'where' parameter is invalid")
+        if query.get("returnCountOnly", "").lower() == "true":
+            return 200, "application/json; charset=utf-8", json.dumps({"count": len(self.records)}).encode()
+        wanted = query.get("outFields", "*")
+        if wanted.strip() == "*":
+            out = list(self.fields)
+        else:
+            out = [self._field(f) for f in wanted.split(",")]
+            if None in out:
+                return _arcgis_error("'outFields' parameter is invalid")
+        rows = list(self.records)
+        order = [o.split() for o in query.get("orderByFields", "").split(",") if o.strip()]
+        if order:
+            keys = [(self._field(o[0]), len(o) > 1 and o[1].upper() == "DESC") for o in order]
+            if any(k is None for k, _ in keys):
+                return _arcgis_error("'orderByFields' parameter is invalid")
+            # Ties come back in an arbitrary order that differs between requests.
+            rng = np.random.default_rng(self.calls)
+            rows = [rows[i] for i in rng.permutation(len(rows))]
+            for key, desc in reversed(keys):
+                rows.sort(key=lambda r, k=key: "" if r.get(k) is None else r.get(k), reverse=desc)
+        offset = int(query.get("resultOffset", 0) or 0)
+        count = min(int(query.get("resultRecordCount", self.max_records) or self.max_records), self.max_records)
+        page = rows[offset:offset + count]
+        more = offset + len(page) < len(rows)
+        with_geometry = self.geometry and query.get("returnGeometry", "true").lower() != "false"
+        if with_geometry and query.get("outSR", "4326") not in ("4326", '{"wkid":4326}'):
+            return _arcgis_error("the recording holds WGS84 geometry only (outSR=4326)")
+        if fmt == "geojson":
+            body = {"type": "FeatureCollection", "features": [
+                {"type": "Feature", "id": r[self.oid], "geometry": _arcgis_geojson(r.get("geometry")) if with_geometry else None,
+                 "properties": {f: r.get(f) for f in out}} for r in page]}
+            if more:
+                body["properties"] = {"exceededTransferLimit": True}
+        else:
+            if with_geometry:
+                return _arcgis_error("the recording has no Esri JSON geometry (ask f=geojson)")
+            body = {"objectIdFieldName": self.oid, "uniqueIdField": {"name": self.oid, "isSystemMaintained": True},
+                    "globalIdFieldName": "", "fields": [
+                        {"name": f, "type": "esriFieldTypeOID" if f == self.oid else self.types[f], "alias": f,
+                         "sqlType": "sqlTypeOther", "domain": None, "defaultValue": None} for f in out],
+                    "features": [{"attributes": {f: r.get(f) for f in out}} for r in page]}
+            if more:
+                body["exceededTransferLimit"] = True
+        return 200, "application/geo+json" if fmt == "geojson" else "application/json; charset=utf-8", \
+            json.dumps(body).encode()
+
+
+def _arcgis_geojson(geometry: dict | None) -> dict | None:
+    """ArcGIS writes a one-part polygon as a Polygon, not a MultiPolygon."""
+    if geometry and geometry["type"] == "MultiPolygon" and len(geometry["coordinates"]) == 1:
+        return {"type": "Polygon", "coordinates": geometry["coordinates"][0]}
+    return geometry
+
+
+def arcgis_fallback(prefix: str):
+    """``fake_http.fallback`` for an ArcGIS host: any other path under ``prefix`` is "Invalid URL" (HTTP 200)."""
+    def handler(path: str, query: dict):
+        if path.startswith(prefix):
+            return 200, "application/json; charset=utf-8", json.dumps(ARCGIS_INVALID_URL).encode()
+        return 404, "text/html", b"<html><head><title>404 Not Found</title></head><body>Not found</body></html>"
 
     return handler

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pandas as pd
@@ -11,6 +12,7 @@ from geo.arcgis import fetch_arcgis
 from geo.boundaries import read_boundary_file
 from geo.errors import OfflineError, PublisherError
 from geo.sources import dataset
+from tests import publishers as pub
 
 
 def _square(x, y, d=0.01):
@@ -21,6 +23,8 @@ def arcgis_service(records, *, cap=2, geojson=True):
     """An ArcGIS query endpoint over ``records`` that returns at most ``cap`` features a page."""
 
     def handler(query):
+        if query.get("returnCountOnly") == "true":
+            return 200, "application/json", json.dumps({"count": len(records)}).encode()
         offset = int(query.get("resultOffset", 0))
         count = min(int(query.get("resultRecordCount", 1000)), cap)
         page = records[offset: offset + count]
@@ -49,9 +53,9 @@ def test_polygons_are_paged_and_written_as_geojson(fake_http, tmp_path, monkeypa
     monkeypatch.setenv("WARDSCOPE_ONS_ARCGIS", fake_http.url)
     fake_http.route("/Local_Authority_Districts_May_2024_Boundaries_UK_BUC/FeatureServer/0/query", arcgis_service(LADS, cap=2))
     path = fetch_arcgis(dataset("lad_boundaries"), tmp_path / "lad.geojson")
-    offsets = [int(q["resultOffset"]) for _, q in fake_http.requests]
-    assert offsets == [0, 2, 4]  # advanced by what came back, not by what was asked
-    assert all(q["outSR"] == "4326" and q["f"] == "geojson" for _, q in fake_http.requests)
+    pages = [q for _, q in fake_http.requests if "returnCountOnly" not in q]
+    assert [int(q["resultOffset"]) for q in pages] == [0, 2, 4]  # advanced by what came back, not by what was asked
+    assert all(q["outSR"] == "4326" and q["f"] == "geojson" for q in pages)
     layer = read_boundary_file(path, code_field="LAD24CD", name_field="LAD24NM", level="lad")
     assert list(layer["code"]) == [r["LAD24CD"] for r in LADS]
     assert layer.crs.to_epsg() == 27700
@@ -98,4 +102,60 @@ def test_html_page_is_reported(fake_http, tmp_path, monkeypatch):
 def test_no_network_is_a_clear_error(tmp_path, monkeypatch):
     monkeypatch.setenv("WARDSCOPE_ONS_ARCGIS", "http://127.0.0.1:9")  # nothing listens on the discard port
     with pytest.raises(OfflineError, match="unreachable.*install --from DIR"):
+        fetch_arcgis(dataset("lad_boundaries"), tmp_path / "lad.geojson")
+
+
+def _change_rows(n_split=10):
+    """LSOA 2011 -> 2021 rows: one 2011 LSOA split into ``n_split`` 2021 LSOAs, among unchanged ones."""
+    rows = [{"LSOA11CD": f"E0100{i:04d}", "LSOA21CD": f"E0100{i:04d}", "CHGIND": "U"} for i in range(1, 8)]
+    rows += [{"LSOA11CD": "E01000008", "LSOA21CD": f"E0103{i:04d}", "CHGIND": "S"} for i in range(n_split)]
+    for r in rows:
+        r.update(LSOA11NM=r["LSOA11CD"], LSOA21NM=r["LSOA21CD"], LAD22CD="E06000032", LAD22NM="Luton", LAD22NMW=None)
+    return rows
+
+
+CHANGE_FIELDS = ["LSOA11CD", "LSOA11NM", "LSOA21CD", "LSOA21NM", "CHGIND", "LAD22CD", "LAD22NM", "LAD22NMW"]
+CHANGE_PATH = "/LSOA11_LSOA21_LAD22_EW_LU_v5/FeatureServer/0/query"
+
+
+def test_pages_are_ordered_by_a_unique_key(fake_http, tmp_path, monkeypatch):
+    monkeypatch.setenv("WARDSCOPE_ONS_ARCGIS", fake_http.url)
+    rows = _change_rows()
+    # a page boundary inside the split LSOA's rows, which tie on LSOA11CD and come back in any order
+    fake_http.route(CHANGE_PATH, pub.ArcGISLayer(rows, CHANGE_FIELDS, max_records=10, oid="ObjectId"))
+    frame = pd.read_csv(fetch_arcgis(dataset("lsoa11_lsoa21_lad22"), tmp_path / "lk.csv"), dtype=str)
+    assert sorted(zip(frame["LSOA11CD"], frame["LSOA21CD"])) == sorted((r["LSOA11CD"], r["LSOA21CD"]) for r in rows)
+    pages = [q for _, q in fake_http.requests if "returnCountOnly" not in q]
+    assert {q["orderByFields"] for q in pages} == {"LSOA11CD,LSOA21CD"} and len(pages) == 2
+
+
+def test_overlapping_pages_are_refused(fake_http, tmp_path, monkeypatch):
+    monkeypatch.setenv("WARDSCOPE_ONS_ARCGIS", fake_http.url)
+    fake_http.route(CHANGE_PATH, pub.ArcGISLayer(_change_rows(), CHANGE_FIELDS, max_records=10, oid="ObjectId"))
+    ds = dataset("lsoa11_lsoa21_lad22")
+    by_code_only = dataclasses.replace(ds, online={k: v for k, v in ds.online.items() if k != "key"})
+    with pytest.raises(PublisherError, match=r"sent E01000008 twice \(its pages overlap\)"):
+        fetch_arcgis(by_code_only, tmp_path / "lk.csv")
+    assert not (tmp_path / "lk.csv").exists()
+
+
+def test_fewer_features_than_the_service_holds_are_refused(fake_http, tmp_path, monkeypatch):
+    monkeypatch.setenv("WARDSCOPE_ONS_ARCGIS", fake_http.url)
+    layer = arcgis_service(LADS, cap=2)
+
+    def handler(query):
+        if query.get("returnCountOnly") == "true":
+            return 200, "application/json", json.dumps({"count": len(LADS) + 3}).encode()
+        return layer(query)
+
+    fake_http.route("/Local_Authority_Districts_May_2024_Boundaries_UK_BUC/FeatureServer/0/query", handler)
+    with pytest.raises(PublisherError, match="sent 5 features but says it holds 8"):
+        fetch_arcgis(dataset("lad_boundaries"), tmp_path / "lad.geojson")
+
+
+def test_a_service_ons_renamed_says_where_to_change_it(fake_http, tmp_path, monkeypatch):
+    monkeypatch.setenv("WARDSCOPE_ONS_ARCGIS", fake_http.url)
+    fake_http.fallback = pub.arcgis_fallback("/")  # the host answers "Invalid URL" for services it lacks
+    with pytest.raises(PublisherError, match=r"no longer has a service named Local_Authority_Districts_May_2024_"
+                                             r"Boundaries_UK_BUC .*update geo/sources\.yaml"):
         fetch_arcgis(dataset("lad_boundaries"), tmp_path / "lad.geojson")
