@@ -384,3 +384,22 @@ def saved_profiles_panel() -> None:
                     st.rerun()
             except WardscopeError as exc:
                 st.error(str(exc))
+
+
+@st.cache_data(show_spinner=False)
+def not_installed(generation: str) -> pd.DataFrame:
+    """Registry indicators this installation lacks, with the command that installs them."""
+    from layers.indicators import status
+
+    table = status(get_store())
+    return table[~table["installed"].astype(str).eq("yes")]
+
+
+def not_installed_notice(ids_like: str = "") -> None:
+    """A sidebar note naming the layers that are not installed and how to install them."""
+    missing = not_installed(get_store().generation)
+    if missing.empty:
+        return
+    groups = sorted({lab.split(" (")[0].split(",")[0].strip() for lab in missing["source"].str.split(":").str[-1]})
+    command = "python cli.py install --nomis" if missing["installed"].str.contains("--nomis").any() else "python cli.py install"
+    st.sidebar.caption(f"Not installed: {'; '.join(groups)} ({len(missing)} indicators). Install with `{command}`.")

@@ -22,6 +22,7 @@ if show == "Indicator":
     if st.session_state.get("explorer_indicator") not in ids:
         st.session_state["explorer_indicator"] = default
     ind_id = st.sidebar.selectbox("Indicator", ids, format_func=labels.get, key="explorer_indicator")
+    common.not_installed_notice()
 else:
     common.profile_picker()
     what = st.sidebar.selectbox("Layer", list(SCORE_LAYERS), format_func=SCORE_LAYERS.get, key="explorer_layer")

@@ -68,6 +68,20 @@ if report.gaps:
     st.warning("No figures for: " + "; ".join(report.gaps))
 if trend:
     st.image(trend)
+st.subheader(f"{report.lad_name}: labour market (district figures)")
+aps_ids = ["aps_employment_rate", "aps_inactivity_rate", "aps_inactive_long_term_sick_pct"]
+lad_table = common.table_for(store, "lad")
+if all(i in lad_table.columns for i in aps_ids):
+    row = lad_table.set_index("code").loc[report.lad_code]
+    cols = st.columns(3)
+    for col, i in zip(cols, aps_ids):
+        ci = row.get(f"{i}__ci")
+        col.metric(reg[i].label, f"{row[i]:.1f}%", help=f"95% confidence interval ± {ci:.1f} points" if ci == ci else None)
+    st.caption("Annual Population Survey (Nomis NM_17_5): district estimates with wide confidence intervals; "
+               "never apportioned to wards.")
+else:
+    st.caption("Annual Population Survey and claimant-count figures are not installed (they come from the Nomis "
+               "API): install them with `python cli.py install --nomis`.")
 with st.expander("Caveats"):
     for r in report.figures.drop_duplicates("caveat").itertuples():
         if r.caveat:
