@@ -3,7 +3,6 @@
 import os
 
 import numpy as np
-import pandas as pd
 import streamlit as st
 
 from app_pages import common
@@ -123,7 +122,6 @@ c1, c2 = st.columns(2)
 c1.download_button("Download the site list (CSV)", editable.to_csv(index=False).encode("utf-8-sig"),
                    file_name="wardscope-sites.csv", mime="text/csv")
 with c2.popover("Save or load a site list on the server"):
-    from geo.errors import CorruptSavedFile
     from geo.saved import saved_path
     from geo.sites import read_sites, save_sites
 

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages import common
-from layers.mapview import format_value, ordinal
+from layers.mapview import format_value
 from layers.scoring import top_reasons
 
 RAG_TEXT = {"red": "worse than England", "amber": "similar to England", "green": "better than England"}

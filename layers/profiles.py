@@ -7,7 +7,7 @@ Users save their own (atomically, previous version kept).
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import yaml

@@ -8,7 +8,6 @@ a temporary folder so a test never touches the real ones.
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 

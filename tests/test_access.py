@@ -14,7 +14,7 @@ import pytest
 
 from geo.errors import WardscopeError
 from geo.sites import sample_sites
-from layers.access import access_gap, access_layer, access_lsoa, access_ward, lsoa_centroids
+from layers.access import access_gap, access_layer, access_lsoa, access_ward
 from tests.osmfile import write_osm
 
 ROOT = Path(__file__).resolve().parent.parent

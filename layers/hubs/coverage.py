@@ -22,8 +22,8 @@ import numpy as np
 import pandas as pd
 
 from layers.hubs.demand import WEIGHT_LABEL, WEIGHT_VERB, check_demand_layer
-from layers.hubs.errors import DemandError, HubError
-from layers.hubs.matrix import mode_phrase, travel_minutes
+from layers.hubs.errors import HubError
+from layers.hubs.matrix import check_inputs, mode_phrase, travel_minutes
 
 #: Label of the whole-area row in the district table.
 AREA_ROW = "area of interest"
@@ -76,18 +76,8 @@ class HubCoverage:
         demand : n_demand rows of keys (``code``, ``name``, ``lad_code``, ``lad_name``); default numbered.
         sites : n_sites rows (``site_id``, ``name``, ...); default numbered.
         """
-        minutes = np.asarray(minutes, dtype=float)
-        if minutes.ndim != 2:
-            raise HubError("travel minutes must be a 2-D array (demand x sites)")
+        minutes, weights, priority = check_inputs(minutes, weights, threshold_min, priority)
         n, m = minutes.shape
-        weights = np.asarray(weights, dtype=float).reshape(-1)
-        if len(weights) != n:
-            raise DemandError(f"{len(weights)} weights for {n} demand points")
-        if not np.isfinite(weights).all() or (weights < 0).any():
-            raise DemandError("demand weights must be numbers 0 or more")
-        if not np.isfinite(threshold_min) or threshold_min <= 0:
-            raise HubError(f"the travel-time threshold must be a positive number of minutes, got {threshold_min}")
-        priority = np.ones(n, dtype=bool) if priority is None else np.asarray(priority, dtype=bool).reshape(-1)
         open_sites = np.ones(m, dtype=bool) if open_sites is None else np.asarray(open_sites, dtype=bool).reshape(-1)
         if len(priority) != n or len(open_sites) != m:
             raise HubError("priority flags must match the demand points and open flags the sites")

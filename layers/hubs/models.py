@@ -48,7 +48,7 @@ from layers.hubs.coverage import HubCoverage
 from layers.hubs.demand import WEIGHT_LABEL, WEIGHT_VERB, check_demand_layer
 from layers.hubs.errors import (DemandError, HubError, InfeasibleCoverageError, ModelTooLargeError,
                                 NoCandidatesError, SolverError, TooFewCandidatesError)
-from layers.hubs.matrix import mode_phrase, travel_minutes
+from layers.hubs.matrix import check_inputs, mode_phrase, travel_minutes
 from layers.hubs.sites import EXISTING, site_pool
 
 #: p-median: an unreachable (NaN) pair costs this many times the longest reachable journey, so a demand
@@ -149,18 +149,8 @@ class HubModel:
         time_limit_s : solver time limit, seconds (default :data:`layers.hubs.cbc.DEFAULT_TIME_LIMIT_S`).
         mode, area_name, label, verb : for sentences.
         """
-        minutes = np.asarray(minutes, dtype=float)
-        if minutes.ndim != 2:
-            raise HubError("travel minutes must be a 2-D array (demand x sites)")
+        minutes, weights, priority = check_inputs(minutes, weights, threshold_min, priority)
         n, m = minutes.shape
-        weights = np.asarray(weights, dtype=float).reshape(-1)
-        if len(weights) != n:
-            raise DemandError(f"{len(weights)} weights for {n} demand points")
-        if not np.isfinite(weights).all() or (weights < 0).any():
-            raise DemandError("demand weights must be numbers 0 or more")
-        if threshold_min is None or not np.isfinite(threshold_min) or threshold_min <= 0:
-            raise HubError(f"the travel-time threshold must be a positive number of minutes, got {threshold_min}")
-        priority = np.ones(n, dtype=bool) if priority is None else np.asarray(priority, dtype=bool).reshape(-1)
         fixed = np.zeros(m, dtype=bool) if fixed is None else np.asarray(fixed, dtype=bool).reshape(-1)
         existing = fixed.copy() if existing is None else np.asarray(existing, dtype=bool).reshape(-1)
         if len(priority) != n or len(fixed) != m or len(existing) != m:
