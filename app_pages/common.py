@@ -2,9 +2,10 @@
 
 Streamlit caches live here (never in geo/ or layers/). The store and the
 national indicator tables are loaded once per process and shared read-only
-by every session (st.cache_resource); per-session results (scores, map
-payloads) are cached by their inputs (st.cache_data), so one session never
-sees another's data.
+by every session (st.cache_resource); scores are cached by their inputs
+(st.cache_data: the profile's YAML text, the area, the level), so one session
+never sees another's data. Encoded map geometry (public boundaries only) is
+memoised per process in geo.webmap.
 """
 
 from __future__ import annotations

@@ -103,6 +103,7 @@ var {{ this.get_name() }} = (function(){
     sh=0;r=0;do{b=s.charCodeAt(i++)-63;r|=(b&31)<<sh;sh+=5}while(b>=32);lo+=(r&1)?~(r>>1):(r>>1);
     o.push([lo/1e5,la/1e5])}if(o.length){o.push(o[0])}return o}
   var d = {{ this.payload }};
+  for (var k in d.p) { var c = d.p[k]; if (c && c.k) { d.p[k] = c.v.map(function(j){ return j < 0 ? null : c.k[j]; }); } }
   var feats = d.g.map(function(polys, i){
     var props = {};
     for (var k in d.p) { props[k] = d.p[k][i]; }
@@ -185,21 +186,49 @@ class PolygonLayer:
     simplify: bool = True
 
 
+#: Encoded geometry by layer identity: the same area and level are drawn for every indicator and weight.
+_GEOMETRY_CACHE: dict[tuple, list] = {}
+_GEOMETRY_CACHE_SIZE = 32
+
+
+def _geometry_key(gdf: gpd.GeoDataFrame, level: str, simplify: bool) -> tuple:
+    bounds = tuple(np.round(gdf.total_bounds, 1))
+    return (level, simplify, tuple(gdf["code"]) if "code" in gdf else len(gdf), bounds,
+            round(float(shapely.area(gdf.geometry.to_numpy()).sum()), 0))
+
+
+def encoded_geometry(gdf: gpd.GeoDataFrame, level: str, simplify: bool = True) -> list:
+    """Polyline-encoded, display-simplified geometry (EPSG:27700 in), memoised per layer."""
+    key = _geometry_key(gdf, level, simplify)
+    hit = _GEOMETRY_CACHE.get(key)
+    if hit is None:
+        shown = for_display(gdf, level) if simplify else gdf
+        hit = encode_polygons(to_web(shown).geometry.to_numpy())
+        if len(_GEOMETRY_CACHE) >= _GEOMETRY_CACHE_SIZE:
+            _GEOMETRY_CACHE.pop(next(iter(_GEOMETRY_CACHE)))
+        _GEOMETRY_CACHE[key] = hit
+    return hit
+
+
+def _column(values: np.ndarray):
+    """A property column: plain list, or {"k": distinct values, "v": index per feature} when values repeat."""
+    plain = [None if pd.isna(v) else (v.item() if hasattr(v, "item") else v) for v in values]
+    distinct = list(dict.fromkeys(v for v in plain if v is not None))
+    if len(plain) >= 8 and len(distinct) <= len(plain) // 4:
+        index = {v: i for i, v in enumerate(distinct)}
+        return {"k": distinct, "v": [-1 if v is None else index[v] for v in plain]}
+    return plain
+
+
 def layer_payload(layer: PolygonLayer) -> dict:
     """The JSON-able compact payload for one polygon layer."""
     gdf = layer.gdf
     require_bng(gdf, what="map layer")
-    if layer.simplify:
-        gdf = for_display(gdf, layer.level)
-    web = to_web(gdf)
     columns = list(dict.fromkeys([*layer.properties, *[c for _, c in layer.tooltip]]))
-    props = {}
-    for col in columns:
-        series = web[col]
-        props[col] = [None if pd.isna(v) else (v.item() if hasattr(v, "item") else v) for v in series.to_numpy()]
+    props = {col: _column(gdf[col].to_numpy()) for col in columns}
     style = layer.style
     payload = {
-        "g": encode_polygons(web.geometry.to_numpy()),
+        "g": encoded_geometry(gdf, layer.level, layer.simplify),
         "p": props,
         "t": [[label, col] for label, col in layer.tooltip],
         "s": {"color": style.color, "weight": style.weight, "opacity": style.opacity,

@@ -40,14 +40,15 @@ def access_map(store, area, level: str, frame: pd.DataFrame, mode: str, *, schem
     near = nearest.reindex(areas["code"]).to_numpy() if nearest is not None else [None] * len(gdf)
     gdf["shown"] = [("no site reachable" if np.isnan(v) else f"{v:.0f} min to {names.get(n, n)}")
                     for v, n in zip(values, near)]
-    gdf["rank_text"] = rank_texts(gdf["value"], 1, area.name)
+    gdf["rank_text"], n_ranked = rank_texts(gdf["value"], 1)
     legend = [(c, t.replace("%", "") + " min" if t != "no data" else "no site reachable") for c, t in classes.legend]
     classes.legend = legend
     md = MapData(gdf, level, classes, f"Minutes to the nearest site by {mode}", "minutes",
                  "Estimated door-to-door times (straight-line distance x circuity at mode speeds, plus walking, "
                  "waiting and parking allowances); not a timetable. LSOA times are from population-weighted centroids; "
                  "ward times are population-weighted averages of their LSOAs." if "estimate" in
-                 " ".join(frame.attrs.get("notes", [])) else "", list(frame.attrs.get("notes", [])))
+                 " ".join(frame.attrs.get("notes", [])) else "", list(frame.attrs.get("notes", [])),
+                 rank_label=f"Rank of {n_ranked:,} in {area.name} (1 = furthest)")
     return md, sites
 
 

@@ -58,7 +58,8 @@ def hub_map(store, area, plan) -> tuple[MapData, gpd.GeoDataFrame]:
     classes = categorical(gdf["value"], list(COVER_COLOURS), COVER_COLOURS)
     title = f"Priority LSOAs within {plan.threshold_min:g} minutes by {plan.mode} of a hub" + (
         " (after the plan)" if plan.result is not None else "")
-    md = MapData(gdf, "lsoa", classes, title, "", "Travel times are estimates (see Transport access).")
+    md = MapData(gdf, "lsoa", classes, title, "", "Travel times are estimates (see Transport access).",
+                 rank_label="Hubs in reach")
     chosen = plan.sites
     if plan.result is not None:
         table = plan.result.site_table().set_index("site_id")

@@ -35,15 +35,12 @@ class MapData:
     caveat: str = ""
     notes: list[str] = field(default_factory=list)
     no_data_reason: str = ""
+    rank_label: str = "Rank (1 = most need)"
+    extra_tooltip: list = field(default_factory=list)
 
     @property
     def n_with_data(self) -> int:
         return int((self.classes.index >= 0).sum())
-
-
-def ordinal(n: int) -> str:
-    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
-    return f"{n}{suffix}"
 
 
 def format_value(value: float, unit: str, decimals: int = 1) -> str:
@@ -56,12 +53,14 @@ def format_value(value: float, unit: str, decimals: int = 1) -> str:
     return f"{value:,.{decimals}f}" + (f" {unit}" if unit and unit not in ("score",) else "")
 
 
-def rank_texts(values: pd.Series, direction: int, area_name: str) -> list[str]:
-    """'3rd of 155 in South Midlands (1st = most need)' per value; '' for missing."""
+def rank_texts(values: pd.Series, direction: int) -> tuple[list, int]:
+    """(rank per value, 1 = most need, None when missing; how many were ranked).
+
+    Only the number travels per area; "of N in <area>" goes once into the tooltip label.
+    """
     need = pd.to_numeric(values, errors="coerce") * (direction or 1)
     ranks = need.rank(ascending=False, method="min")
-    n = int(need.notna().sum())
-    return ["" if pd.isna(r) else f"{ordinal(int(r))} of {n} in {area_name}" for r in ranks]
+    return [None if pd.isna(r) else int(r) for r in ranks], int(need.notna().sum())
 
 
 def indicator_map(areas: gpd.GeoDataFrame, table: pd.DataFrame, indicator, *, scheme: str = "quantiles",
@@ -77,10 +76,11 @@ def indicator_map(areas: gpd.GeoDataFrame, table: pd.DataFrame, indicator, *, sc
     decimals = getattr(indicator, "decimals", 1) or 1
     gdf["shown"] = [format_value(v, indicator.unit, decimals) if not pd.isna(v) else ("no data" + (f": {r}" if r else ""))
                     for v, r in zip(gdf["value"], reasons)]
-    gdf["rank_text"] = rank_texts(gdf["value"], direction, area_name)
+    gdf["rank_text"], n_ranked = rank_texts(gdf["value"], direction)
     level = "lsoa" if areas["code"].iloc[0].startswith("E01") else "ward" if areas["code"].iloc[0].startswith("E05") else "lad"
     unit_text = f" ({indicator.unit})" if indicator.unit and not indicator.unit.startswith("%") else ""
-    md = MapData(gdf, level, classes, f"{indicator.label}{unit_text}", indicator.unit, indicator.caveat or "")
+    md = MapData(gdf, level, classes, f"{indicator.label}{unit_text}", indicator.unit, indicator.caveat or "",
+                 rank_label=f"Rank of {n_ranked:,} in {area_name} (1 = most need)")
     if md.n_with_data == 0:
         md.no_data_reason = (f"{indicator.label} has no figures for these {LEVEL_LABEL[level]}s"
                              + (f": {reasons[0]}" if len(reasons) and reasons[0] else "."))
@@ -102,13 +102,12 @@ def score_map(areas: gpd.GeoDataFrame, scored, what: str = "score", *, scheme: s
     s = scored.areas.set_index("code").reindex(areas["code"])
     gdf = areas[["code", "name", "lad_name", "geometry"]].copy()
     prof = scored.profile.name
-    rank_text = [f"{ordinal(int(r))} of {int(n)} in {scored.area.name}" if r and r > 0 else ""
-                 for r, n in zip(s["rank"].fillna(0), s["n_ranked"].fillna(0))]
-    gdf["rank_text"] = rank_text
+    gdf["rank_text"] = [int(r) if r and r > 0 else None for r in s["rank"].fillna(0)]
+    n_ranked = int(s["n_ranked"].max()) if s["n_ranked"].notna().any() else 0
     if what == "score":
         gdf["value"] = s["score"].to_numpy()
         classes = classify(gdf["value"], scheme, direction=1)
-        gdf["shown"] = [f"{v:.1f} ({b})" if not pd.isna(v) else "no data" for v, b in zip(gdf["value"], s["band"])]
+        gdf["shown"] = [f"{v:.1f}" if not pd.isna(v) else "no data" for v in gdf["value"]]
         title, unit = f"{prof}: score", "score"
     elif what == "band":
         gdf["value"] = s["band"].fillna("no data").to_numpy()
@@ -152,7 +151,10 @@ def score_map(areas: gpd.GeoDataFrame, scored, what: str = "score", *, scheme: s
     else:
         raise ValueError(f"unknown score layer {what!r}")
     level = scored.level
-    md = MapData(gdf, level, classes, title, unit, "", list(scored.notes))
+    md = MapData(gdf, level, classes, title, unit, "", list(scored.notes),
+                 rank_label=f"Rank of {n_ranked:,} in {scored.area.name} (1 = highest priority)")
+    md.gdf["band"] = s["band"].fillna("no data").to_numpy()
+    md.extra_tooltip = [("Band", "band")]
     if md.n_with_data == 0:
         md.no_data_reason = "No area in this selection could be scored (too many indicators missing)."
     return md
@@ -162,7 +164,8 @@ def folium_map(md: MapData, outline: gpd.GeoDataFrame, *, points: gpd.GeoDataFra
                tiles: str | None = "light"):
     """A Leaflet map of ``md`` with district outlines on top (and optional points)."""
     fmap = base_map(tuple(outline.total_bounds), tiles=tiles)
-    tooltip = [("", "name"), ("Code", "code"), ("Value", "shown"), ("Rank", "rank_text"), ("District", "lad_name")]
+    tooltip = [("", "name"), ("Code", "code"), ("Value", "shown"), *md.extra_tooltip, (md.rank_label, "rank_text"),
+               ("District", "lad_name")]
     add_polygons(fmap, PolygonLayer(md.gdf, md.level, classes=md.classes.index, palette=md.classes.colours,
                                     tooltip=tooltip, properties=["code"],
                                     style=PolygonStyle(color="#555555", weight=0.5 if md.level == "lsoa" else 0.8,

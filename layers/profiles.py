@@ -71,7 +71,9 @@ class Profile:
 
     def to_dict(self) -> dict:
         data = asdict(self)
-        data["indicators"] = [{k: v for k, v in asdict(i).items() if v not in (None, False)} for i in self.indicators]
+        # drop unset options only: a weight of 0 (== False in Python) must survive a save
+        data["indicators"] = [{k: v for k, v in asdict(i).items() if v is not None and v is not False}
+                              for i in self.indicators]
         data["band_shares"] = list(self.band_shares)
         return data
 

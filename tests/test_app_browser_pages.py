@@ -57,10 +57,12 @@ def test_access_page_shows_bus_minutes_for_every_lsoa_and_the_gaps(app_server, p
     assert set(codes) == expected
     props = feature_props(page)
     cli = access_from_files("sample", "bus", area="South Midlands", level="lsoa", store=store).set_index("code")
+    districts = store.boundaries("lsoa", SOUTH_MIDLANDS).set_index("code")["lad_name"]
     for code in list(expected)[:200]:
         minutes = cli.loc[code, "access_bus_nearest_min"]
         shown = props[code]["shown"]
         assert " min to " in shown and abs(float(shown.split(" min")[0]) - minutes) <= 0.51, (code, shown, minutes)
+        assert props[code]["lad_name"] == districts[code]  # sent once per district, decoded in the browser
     assert page.get_by_text("Priority areas with the worst access by bus").first.is_visible()
     assert page.get_by_text("Access gap", exact=False).count() >= 1
     assert error_texts(page) == []

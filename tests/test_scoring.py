@@ -228,3 +228,12 @@ def test_damaged_saved_profile_offers_the_previous_version(tmp_env):
     with pytest.raises(CorruptSavedFile, match="previous version .* can be restored"):
         load_saved_profile(path)
     assert load_saved_profile(path, previous=True) == first
+
+
+def test_zero_weight_survives_yaml(tmp_path):
+    from layers.profiles import profile_yaml
+
+    p = load_profile("neighbourhood").with_weights({"census21_unemployed_pct": 0.0})
+    back = parse_profile_text(profile_yaml(p))
+    assert {i.id: i.weight for i in back.indicators}["census21_unemployed_pct"] == 0.0
+    assert back == p and profile_yaml(p) != profile_yaml(load_profile("neighbourhood"))
