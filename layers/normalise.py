@@ -37,13 +37,18 @@ def average_ranks(x: np.ndarray) -> np.ndarray:
     Uses numpy's default (unstable, faster) sort: tied values get the same
     rank whichever order the sort leaves them in.
     """
+    n = len(x)
     order = np.argsort(x)
     xs = x[order]
-    first = np.concatenate(([True], xs[1:] != xs[:-1]))
-    dense = np.cumsum(first)
-    bounds = np.concatenate((np.flatnonzero(first), [len(x)]))
-    ranks_sorted = 0.5 * (bounds[dense] + bounds[dense - 1] + 1)
-    out = np.empty(len(x))
+    tie = xs[1:] == xs[:-1]
+    if tie.any():
+        first = np.concatenate(([True], ~tie))
+        starts = np.flatnonzero(first)
+        ends = np.append(starts[1:], n)
+        ranks_sorted = ((starts + ends + 1) / 2.0)[np.cumsum(first) - 1]  # mean of ranks start+1..end
+    else:
+        ranks_sorted = np.arange(1.0, n + 1.0)
+    out = np.empty(n)
     out[order] = ranks_sorted
     return out
 

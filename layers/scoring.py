@@ -130,10 +130,20 @@ def bands(rank: np.ndarray, n_scored: int, shares: tuple[float, ...]) -> np.ndar
     return np.select(conditions, choices, OTHER).astype(object)
 
 
+def _quantile(x: np.ndarray, q: float) -> float:
+    """``np.quantile(x, q)`` (linear interpolation) by partial sort; +inf for an empty ``x``."""
+    if len(x) == 0:
+        return np.inf
+    pos = q * (len(x) - 1)
+    lo, hi = int(np.floor(pos)), int(np.ceil(pos))
+    part = np.partition(x, [lo, hi])
+    return float(part[lo] + (pos - lo) * (part[hi] - part[lo]))
+
+
 def overlap_counts(values: np.ndarray, directions: np.ndarray, worst_share: float) -> tuple[np.ndarray, np.ndarray]:
     """Per area: how many indicators are in the worst ``worst_share`` nationally, and which (bool matrix)."""
     signed = np.ascontiguousarray((values * directions[None, :]).T)
-    cut = np.array([np.nanquantile(row, 1.0 - worst_share) if not np.all(np.isnan(row)) else np.inf for row in signed])
+    cut = np.array([_quantile(row[~np.isnan(row)], 1.0 - worst_share) for row in signed])
     worst = (signed >= cut[:, None]).T  # NaN compares False: never "worst"
     return worst.sum(axis=1), worst
 
@@ -199,7 +209,9 @@ def prepare_values(table: pd.DataFrame, ids: list[str], registry: dict, *, shrin
             scale = 100.0 if registry[i].unit.startswith("%") else 1.0
             cols.append((rate * scale).to_numpy(dtype=float))
         else:
-            cols.append(pd.to_numeric(table[i], errors="coerce").to_numpy(dtype=float))
+            column = table[i]
+            cols.append(column.to_numpy(dtype=float) if pd.api.types.is_numeric_dtype(column)
+                        else pd.to_numeric(column, errors="coerce").to_numpy(dtype=float))
     return np.column_stack(cols) if cols else np.empty((len(table), 0))
 
 
