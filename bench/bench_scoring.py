@@ -19,7 +19,7 @@ def run():
     from layers.profiles import Profile, ProfileIndicator
     from layers.registry import load_registry
     from layers.robustness import monte_carlo
-    from layers.scoring import prepare_values, score_table
+    from layers.scoring import bands, overlap_counts, prepare_values, ranks_desc, score_matrix, score_table
 
     store = Store()
     registry = load_registry()
@@ -29,11 +29,19 @@ def run():
     england = Area("England", tuple(store.districts()["code"]), "preset")
 
     yield "score_all_england_lsoa_10_indicators", best_of(
-        lambda: score_table(table, profile, england, "lsoa", registry, installed), 5), "s"
+        lambda: score_table(table, profile, england, "lsoa", registry, installed), 7), "s"
 
     values = prepare_values(table, TEN, registry, shrink=False)
     weights = np.array([i.weight for i in profile.indicators])
     directions = np.array([registry[i].direction for i in TEN], dtype=float)
+
+    def core():  # normalise, weight, rank and band every LSOA; no output table
+        result = score_matrix(values, weights, directions, profile.normalisation)
+        ranks = ranks_desc(result.score)
+        bands(ranks, int((ranks > 0).sum()), profile.band_shares)
+        overlap_counts(values, directions, profile.overlap_worst_share)
+
+    yield "score_core_all_england_lsoa_10_indicators", best_of(core, 7), "s"
     seconds, _ = once(lambda: monte_carlo(values, weights, directions, profile, n_draws=1000, seed=1))
     yield "sensitivity_1000_draws_all_england_lsoa", seconds, "s"
     seconds, _ = once(lambda: monte_carlo(values, weights, directions, profile, n_draws=1000, seed=1,
