@@ -92,7 +92,9 @@ def test_hub_planner_best_five_sites_with_existing_hubs_and_export(app_server, p
                          minutes=30, model="mclp", k=5)
     before, after = plan.coverage.summary["covered_pct"], plan.result.after.summary["covered_pct"]
     assert before > 0 and after > before
-    assert page.get_by_text(f"{after:.1f}%").first.is_visible()
+    # the page first shows the plan without the uploaded hubs; wait for the one with them
+    page.get_by_text(f"{after:.1f}%").first.wait_for(timeout=90000)
+    page.get_by_text(f"{before:.1f}%").first.wait_for(timeout=30000)
     assert page.get_by_text("What each added site brings").first.is_visible()
     sentence = next(t for t in plan.statements() if t.startswith("the best 5"))
     assert page.get_by_text(sentence[:60], exact=False).count() >= 1
