@@ -194,28 +194,24 @@ def sites_from_frame(frame: pd.DataFrame, *, source: str = "sites", row_label: s
     x, y = np.full(n, np.nan), np.full(n, np.nan)
     how = np.full(n, "", dtype=object)
     need_pc: list[int] = []
+    # the two coordinate forms, checked the same way: (kind, first, second, pair name, check, to BNG)
+    forms = (("lonlat", lon, lat, "longitude/latitude", _lonlat_problem, _TO_BNG.transform),
+             ("bng", east, north, "easting/northing", _bng_problem, lambda a, b: (a, b)))
     for i in range(n):
         if not names[i]:
             report(i, "has no name")
-        if not (np.isnan(lon[i]) and np.isnan(lat[i])):
-            if np.isnan(lon[i]) or np.isnan(lat[i]):
-                report(i, "has only one of longitude/latitude")
+        form = next((f for f in forms if not (np.isnan(f[1][i]) and np.isnan(f[2][i]))), None)
+        if form is not None:
+            kind, a, b, pair, check, to_bng = form
+            if np.isnan(a[i]) or np.isnan(b[i]):
+                report(i, f"has only one of {pair}")
                 continue
-            bad = _lonlat_problem(lon[i], lat[i])
+            bad = check(a[i], b[i])
             if bad:
                 report(i, bad)
                 continue
-            x[i], y[i] = _TO_BNG.transform(lon[i], lat[i])
-            how[i] = "lonlat"
-        elif not (np.isnan(east[i]) and np.isnan(north[i])):
-            if np.isnan(east[i]) or np.isnan(north[i]):
-                report(i, "has only one of easting/northing")
-                continue
-            bad = _bng_problem(east[i], north[i])
-            if bad:
-                report(i, bad)
-                continue
-            x[i], y[i], how[i] = east[i], north[i], "bng"
+            x[i], y[i] = to_bng(a[i], b[i])
+            how[i] = kind
         elif pcs[i] is not None and postcodes.normalise(pcs[i]):
             need_pc.append(i)
         else:

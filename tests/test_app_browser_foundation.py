@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import ARTIFACTS
-from tests.ui import choose, error_texts, map_codes, wait_ready
+from tests.ui import choose, error_texts, wait_for_codes, wait_ready
 
 pytestmark = pytest.mark.browser
 
@@ -18,13 +18,7 @@ def test_luton_wards_on_the_map(app_server, page, store):
     page.get_by_text("Wards (2024)", exact=True).first.click()
     wait_ready(page)
     expected = set(store.boundaries("ward", ["E06000032"])["code"])
-    deadline_codes = map_codes(page)
-    for _ in range(40):
-        if set(deadline_codes) == expected:
-            break
-        page.wait_for_timeout(250)
-        deadline_codes = map_codes(page)
-    assert set(deadline_codes) == expected
+    assert wait_for_codes(page, expected) == expected
     assert page.get_by_role("heading", name="Luton").count() >= 1
     assert error_texts(page) == []
     page.screenshot(path=str(ARTIFACTS / "foundation_luton_wards.png"))

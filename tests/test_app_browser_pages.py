@@ -10,7 +10,7 @@ import pyogrio
 import pytest
 
 from tests.conftest import ARTIFACTS
-from tests.ui import error_texts, map_codes, wait_ready
+from tests.ui import error_texts, map_codes, wait_for_codes, wait_ready
 
 pytestmark = pytest.mark.browser
 SOUTH_MIDLANDS = ["E06000055", "E06000056", "E06000032", "E06000042", "E06000061", "E06000062"]
@@ -48,13 +48,7 @@ def test_access_page_shows_bus_minutes_for_every_lsoa_and_the_gaps(app_server, p
     page.get_by_text("LSOAs (2021)", exact=True).first.click()
     wait_ready(page)
     expected = set(store.boundaries("lsoa", SOUTH_MIDLANDS)["code"])
-    codes = map_codes(page)
-    for _ in range(40):
-        if set(codes) == expected:
-            break
-        page.wait_for_timeout(250)
-        codes = map_codes(page)
-    assert set(codes) == expected
+    assert wait_for_codes(page, expected) == expected
     props = feature_props(page)
     cli = access_from_files("sample", "bus", area="South Midlands", level="lsoa", store=store).set_index("code")
     districts = store.boundaries("lsoa", SOUTH_MIDLANDS).set_index("code")["lad_name"]

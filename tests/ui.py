@@ -62,6 +62,16 @@ def error_texts(page: Page) -> list[str]:
     return [t for t in texts if t.strip()]
 
 
+def wait_for_codes(page: Page, expected: set[str], timeout_s: float = 20, index: int = 0) -> set[str]:
+    """Wait until the map shows exactly the features ``expected``; returns what it shows."""
+    deadline = time.time() + timeout_s
+    codes = set(map_codes(page, index))
+    while codes != expected and time.time() < deadline:
+        time.sleep(0.25)
+        codes = set(map_codes(page, index))
+    return codes
+
+
 def map_fills(page: Page, index: int = 0) -> dict[str, str]:
     """code -> fill colour of every feature on the map."""
     frame = map_frame(page, index)
