@@ -1,5 +1,6 @@
 """Transport access: minutes from every neighbourhood to employment sites, and where poor access meets need."""
 
+import hashlib
 import os
 
 import numpy as np
@@ -19,17 +20,25 @@ level = common.level_picker()
 common.profile_picker()
 
 # -- sites: sample, upload, or added on the map; kept in this session -------------------------
-source = st.sidebar.radio("Employment sites", ["Sample sites named in the plans", "Upload a file"], key="sites_source")
-if source == "Upload a file":
+SAMPLE, UPLOAD = "Sample sites named in the plans", "Upload a file"
+source = common.sticky_choice(st.sidebar, "Employment sites", [SAMPLE, UPLOAD], "sites_source", SAMPLE)
+if "sites" not in st.session_state:
+    st.session_state["sites"], st.session_state["sites_from"] = sample_sites(store), "sample"
+if source == UPLOAD:
     uploaded = common.upload_points("Sites file (CSV or GeoJSON)", key="sites_upload",
                                     help="Columns: name, and longitude/latitude, easting/northing or postcode; "
                                          "optional jobs, type, source.")
-    if uploaded is not None and st.session_state.get("sites_from") != "edited":
-        st.session_state["sites"] = uploaded
-        st.session_state["sites_from"] = "upload"
-elif "sites" not in st.session_state or st.session_state.get("sites_from") == "upload":
-    st.session_state["sites"] = sample_sites(store)
-    st.session_state["sites_from"] = "sample"
+    if uploaded is not None:
+        digest = hashlib.sha256(sites_table(uploaded).to_csv(index=False).encode("utf-8")).hexdigest()
+        if st.session_state.get("sites_upload_digest") != digest:  # a new file replaces the list once
+            st.session_state["sites"], st.session_state["sites_from"] = uploaded, "upload"
+            st.session_state["sites_upload_digest"] = digest
+elif st.session_state.get("sites_from") == "upload":
+    st.session_state["sites"], st.session_state["sites_from"] = sample_sites(store), "sample"
+if st.session_state.get("sites_from") in ("edited", "saved"):
+    if st.sidebar.button("Start again from the sample sites", key="reset_sites"):
+        st.session_state["sites"], st.session_state["sites_from"] = sample_sites(store), "sample"
+        st.rerun()
 sites = st.session_state.get("sites")
 
 mode = st.sidebar.selectbox("Mode", list(MODES), format_func=MODES.get, key="access_mode")

@@ -86,21 +86,40 @@ def install_page() -> None:
             st.rerun()
 
 
-def area_picker(store: Store, *, key: str = "area") -> Area:
+def sticky_choice(where, label: str, options: list, state_key: str, default, *, radio: bool = False, **kwargs):
+    """A selectbox or radio whose choice follows the user from page to page.
+
+    Streamlit forgets a widget's value when another page draws it, so the
+    choice is kept under ``state_key`` (not a widget key) and handed back as
+    the widget's starting value. Call :func:`set_choice` to change it from code.
+    """
+    current = st.session_state.get(state_key, default)
+    if current not in options:
+        current = default if default in options else options[0]
+    widget = where.radio if radio else where.selectbox
+    choice = widget(label, options, index=options.index(current), key=f"w:{state_key}", **kwargs)
+    st.session_state[state_key] = choice
+    return choice
+
+
+def set_choice(state_key: str, value) -> None:
+    """Change a :func:`sticky_choice` from code (the widget picks it up on the next run)."""
+    st.session_state[state_key] = value
+    st.session_state.pop(f"w:{state_key}", None)
+
+
+def area_picker(store: Store) -> Area:
     """Sidebar choice of an area of interest (presets first, then every district); shared by all pages."""
     areas = list_areas(store.districts())
     labels = [a.name if a.kind != "district" else f"{a.name} (district)" for a in areas]
-    if key not in st.session_state:
-        st.session_state[key] = "South Midlands" if "South Midlands" in labels else labels[0]
-    choice = st.sidebar.selectbox("Area of interest", labels, key=key,
-                                  help="Presets group several districts; every district is also listed by itself.")
+    choice = sticky_choice(st.sidebar, "Area of interest", labels, "area", "South Midlands",
+                           help="Presets group several districts; every district is also listed by itself.")
     return areas[labels.index(choice)]
 
 
-def level_picker(*, key: str = "level") -> str:
-    if key not in st.session_state:
-        st.session_state[key] = "ward"
-    return st.sidebar.radio("Level", list(LEVELS), format_func=LEVELS.get, horizontal=True, key=key)
+def level_picker() -> str:
+    return sticky_choice(st.sidebar, "Level", list(LEVELS), "level", "ward", radio=True, format_func=LEVELS.get,
+                         horizontal=True)
 
 
 def legend(md) -> None:
@@ -152,25 +171,28 @@ def current_profile():
 
     from layers.profiles import load_profile
 
-    name = st.session_state.get("profile_name", "neighbourhood")
+    name = profile_key()
     custom = st.session_state.get("custom_profiles", {})
     profile = custom[name] if name in custom else load_profile(name if name in PROFILE_NAMES else "neighbourhood")
-    weights = st.session_state.get(f"weights::{profile.id}")
+    weights = st.session_state.get(f"weights::{name}")
     if weights:
         profile = profile.with_weights(weights)
-    method = st.session_state.get(f"method::{profile.id}")
+    method = st.session_state.get(f"method::{name}")
     if method:
         profile = replace(profile, normalisation=method)
     return profile
 
 
-def profile_picker(*, key: str = "profile_name") -> None:
+def profile_key() -> str:
+    """The session's key for its current profile (a shipped name, ``saved:...`` or ``upload:...``)."""
+    return st.session_state.get("profile_name", "neighbourhood")
+
+
+def profile_picker() -> None:
     custom = st.session_state.get("custom_profiles", {})
     options = list(PROFILE_NAMES) + [k for k in custom if k not in PROFILE_NAMES]
-    if key not in st.session_state:
-        st.session_state[key] = "neighbourhood"
-    st.sidebar.selectbox("Priority profile", options, key=key,
-                         format_func=lambda k: PROFILE_NAMES.get(k, custom[k].name if k in custom else k))
+    sticky_choice(st.sidebar, "Priority profile", options, "profile_name", "neighbourhood",
+                  format_func=lambda k: PROFILE_NAMES.get(k, custom[k].name if k in custom else k))
 
 
 @st.cache_data(max_entries=64, show_spinner="Scoring areas…")
@@ -194,11 +216,21 @@ def cached_score(generation: str, profile_yaml: str, level: str, area_name: str,
 
 
 def score_current(store: Store, area: Area, level: str, sensitivity: int = 200):
+    """The session's profile scored for an area; a profile that cannot be used stops the page with its message."""
     from layers.profiles import profile_yaml
 
     profile, extra_key, extra = with_access(current_profile(), store, area, level)
-    return cached_score(store.generation, profile_yaml(profile), level, area.name, tuple(area.lad_codes),
-                        sensitivity, extra_key=extra_key, _extra=extra)
+    return score_or_stop(profile_yaml(profile), store, area, level, sensitivity, extra_key, extra)
+
+
+def score_or_stop(profile_text: str, store: Store, area: Area, level: str, sensitivity: int, extra_key: str = "",
+                  extra=None):
+    try:
+        return cached_score(store.generation, profile_text, level, area.name, tuple(area.lad_codes), sensitivity,
+                            extra_key=extra_key, _extra=extra)
+    except WardscopeError as exc:
+        st.error(f"This profile cannot be scored here: {exc}")
+        st.stop()
 
 
 def with_access(profile, store: Store, area: Area, level: str):
@@ -221,7 +253,8 @@ def with_access(profile, store: Store, area: Area, level: str):
         cache.clear()
         cache[key] = access_indicators(access_layer(area, sites, (mode,), level=level, store=store), [mode])
     item = ProfileIndicator(f"access_{mode}_nearest_min", float(weight))
-    return replace(profile, indicators=profile.indicators + (item,)), key, cache[key]
+    kept = tuple(i for i in profile.indicators if not i.id.startswith("access_"))  # never twice
+    return replace(profile, indicators=kept + (item,)), key, cache[key]
 
 
 @st.cache_data(max_entries=32, show_spinner="Finding priority neighbourhoods…")
@@ -239,10 +272,13 @@ def cached_clusters(generation: str, profile_yaml: str, level: str, area_name: s
     w = contiguity(gdf)
     score = scored.areas["score"].to_numpy(dtype=float)
     hs = hotspots(gdf, score, w=w)
-    priority = scored.areas["band"].isin(["top 10%", "top 20%", "priority"]).to_numpy()
+    from layers.scoring import priority_bands
+
+    priority = scored.areas["band"].isin(priority_bands(scored.profile)).to_numpy()
     pop = population_for(store, level, scored.areas["code"])
     labels, clusters = priority_clusters(gdf, priority, pop, score, hot=hs["hotspot"].to_numpy(), w=w)
-    return pd.Series(labels.to_numpy(), index=scored.areas["code"]), clusters, int(np.sum(hs["hotspot"]))
+    return (pd.Series(labels.to_numpy(dtype=object), index=scored.areas["code"], dtype=object), clusters,
+            int(np.sum(hs["hotspot"])))
 
 
 def population_for(store: Store, level: str, codes: pd.Series):
@@ -337,8 +373,21 @@ def use_profile(profile, key: str) -> None:
     """Make ``profile`` this session's current profile (kept in the session only)."""
     custom = st.session_state.setdefault("custom_profiles", {})
     custom[key] = profile
-    st.session_state["profile_name"] = key
-    st.session_state.pop(f"weights::{profile.id}", None)
+    set_choice("profile_name", key)
+    # the profile's own weights and method win over any slider left from an earlier profile
+    for name in [k for k in st.session_state if str(k).startswith((f"w::{key}::", f"m::{key}"))]:
+        del st.session_state[name]
+    st.session_state.pop(f"weights::{key}", None)
+    st.session_state.pop(f"method::{key}", None)
+
+
+def check_usable(profile) -> None:
+    """Raise the profile's problem (unknown or uninstalled indicator) before it becomes the session's profile."""
+    from layers.indicators import available
+    from layers.scoring import resolve_indicators
+
+    store = get_store()
+    resolve_indicators(profile, profile.level, registry(), set(available(profile.level, store=store)))
 
 
 def saved_profiles_panel() -> None:
@@ -362,7 +411,9 @@ def saved_profiles_panel() -> None:
             path = saved_path("profiles", chosen)
             if st.button("Load", key="load_saved_profile"):
                 try:
-                    use_profile(load_saved_profile(path), f"saved:{chosen}")
+                    profile = load_saved_profile(path)
+                    check_usable(profile)
+                    use_profile(profile, f"saved:{chosen}")
                     st.rerun()
                 except CorruptSavedFile as exc:
                     st.session_state["damaged_profile"] = str(path)
@@ -380,6 +431,7 @@ def saved_profiles_panel() -> None:
             try:
                 up = accept_upload(file.name, file, workspace=workspace(), kinds=PROFILE_KINDS)
                 profile = parse_profile_text(upload_text(up), up.name)
+                check_usable(profile)
                 if st.button(f"Use {profile.name}", key="use_uploaded_profile"):
                     use_profile(profile, f"upload:{up.sha256[:12]}")
                     st.rerun()

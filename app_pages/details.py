@@ -38,14 +38,14 @@ def selected_area(store, area, level: str, table: pd.DataFrame, code: str | None
         st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", height=260)
     if level == "ward":
         if st.button("Open ward profile", key=f"open-profile-{code}", type="primary"):
-            st.session_state["profile_ward"] = code
+            common.set_choice("profile_ward", code)
             st.switch_page("app_pages/ward_profile.py")
 
 
-def ranking_table(scored, reg: dict, area, level: str, *, key: str, top_n: int = 25) -> None:
+def ranking_table(scored, reg: dict, area, level: str, *, key: str, top_n: int = 25, extra=None) -> None:
     """The top areas with score, rank, band, robustness and the three biggest reasons."""
     labels = {i: reg[i].label if i in reg else i for i in scored.indicators}
-    frame = scored.areas[scored.areas["rank"] > 0].sort_values("rank")
+    frame = scored.areas[scored.areas["rank"].notna()].sort_values("rank")
     show = pd.DataFrame({
         "Rank": frame["rank"],
         "Area": frame["name"],
@@ -65,12 +65,24 @@ def ranking_table(scored, reg: dict, area, level: str, *, key: str, top_n: int =
     csv = show.to_csv(index=False).encode("utf-8-sig")
     st.download_button("Download the ranking (CSV)", csv, file_name=f"wardscope-{scored.profile.id}-{level}-{area.key}.csv",
                        mime="text/csv", key=f"{key}-csv")
-    priority_exports(scored, common.get_store(), area, level, key)
+    if 0 < scored.areas["rank"].notna().sum() < 10:
+        st.caption(f"Only {int(scored.areas['rank'].notna().sum())} area(s) were ranked here: with so few, bands and "
+                   "the robust flag say little; compare with the national rank.")
+    priority_exports(scored, common.get_store(), area, level, key, extra=extra)
 
 
 EXPORT_FORMATS = {"gpkg": "GeoPackage", "shp": "Shapefile (zip)", "geojson": "GeoJSON", "csv": "CSV (Excel)"}
-SELECTIONS = {"band:top 10%,band:top 20%": "Priority areas (top 20%)", "band:top 10%": "Top 10%",
-              "robust": "Robust priorities only", "all": "All areas"}
+def selections(profile) -> dict[str, str]:
+    """Export choices for a profile: all its priority bands, the first band alone, robust ones, everything."""
+    from layers.scoring import priority_bands
+
+    bands = priority_bands(profile)
+    out = {",".join(f"band:{b}" for b in bands): f"Priority areas ({' + '.join(bands)})"}
+    if len(bands) > 1:
+        out[f"band:{bands[0]}"] = bands[0].capitalize()
+    out["robust"] = "Robust priorities only"
+    out["all"] = "All areas"
+    return out
 
 
 def export_buttons(areas, columns, selection: str, *, stem: str, provenance: dict, key: str, layers=None) -> None:
@@ -85,12 +97,13 @@ def export_buttons(areas, columns, selection: str, *, stem: str, provenance: dic
         col.download_button(label, make, file_name=name, mime=mime, key=f"{key}-export-{fmt}", width="stretch")
 
 
-def priority_exports(scored, store, area, level: str, key: str) -> None:
+def priority_exports(scored, store, area, level: str, key: str, extra=None) -> None:
     """Export the current ranking's selection in any format, with its methodology."""
     from layers.priority_export import export_layer, provenance
 
     st.markdown("**Export priority areas** (with methodology.json: the profile, weights, method and sources)")
-    choice = st.radio("Which areas", list(SELECTIONS), format_func=SELECTIONS.get, horizontal=True, key=f"{key}-sel")
+    options = selections(scored.profile)
+    choice = st.radio("Which areas", list(options), format_func=options.get, horizontal=True, key=f"{key}-sel")
     if choice == "robust" and "robust" not in scored.areas:
         st.caption("Robustness was not computed (0 draws), so there is no robust flag to select on.")
         return
@@ -102,6 +115,9 @@ def priority_exports(scored, store, area, level: str, key: str) -> None:
         return
     reg = common.registry()
     table = common.table_for(store, level)
+    if extra:
+        table = table.merge(extra[0], on="code", how="left")
+        reg = {**reg, **extra[1]}
     areas, columns = export_layer(scored, store, table, reg)
     draws = int(scored.notes and next((int(t.split()[1]) for t in scored.notes if t.startswith("robustness:")), 0) or 0)
     prov = provenance(scored, reg, store, sensitivity=draws, seed=20251127)

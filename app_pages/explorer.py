@@ -63,5 +63,6 @@ with col_side:
     details.selected_area(store, area, level, table, st.session_state.get("selected_code"))
 
 if show == "Priority":
-    details.ranking_table(scored, reg, area, level, key="explorer")
+    _, _, extra = common.with_access(common.current_profile(), store, area, level)
+    details.ranking_table(scored, reg, area, level, key="explorer", extra=extra)
 common.credits()

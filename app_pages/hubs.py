@@ -99,7 +99,7 @@ with col_map:
     common.show_map(folium_map(md, outline, points=points), key=f"hubs-{area.key}")
 with col_side:
     common.legend(md)
-    st.caption("Circles: existing hubs (black) and chosen sites (white with a red ring).")
+    st.caption("Circles: existing hubs kept by the plan (black) and the sites it adds (white with a red ring).")
 
 if plan.result is not None:
     marginal = plan.result.marginal

@@ -18,6 +18,7 @@ common.profile_picker()
 common.saved_profiles_panel()
 reg = common.registry()
 profile = common.current_profile()
+pkey = common.profile_key()
 installed = set(common.table_for(store, level).columns)
 
 with st.sidebar.expander("Weights", expanded=True):
@@ -29,12 +30,12 @@ with st.sidebar.expander("Weights", expanded=True):
             st.caption(f"{label}: not installed (python cli.py install --nomis), left out")
             weights[item.id] = item.weight
             continue
-        weights[item.id] = st.slider(label, 0.0, 5.0, float(item.weight), 0.5, key=f"w::{profile.id}::{item.id}",
+        weights[item.id] = st.slider(label, 0.0, 5.0, float(item.weight), 0.5, key=f"w::{pkey}::{item.id}",
                                      help=(ind.caveat if ind else None))
-    st.session_state[f"weights::{profile.id}"] = weights
+    st.session_state[f"weights::{pkey}"] = weights
 method = st.sidebar.selectbox("Normalisation", list(METHODS), index=list(METHODS).index(profile.normalisation),
-                              format_func=METHOD_LABELS.get, key=f"m::{profile.id}")
-st.session_state[f"method::{profile.id}"] = method
+                              format_func=METHOD_LABELS.get, key=f"m::{pkey}")
+st.session_state[f"method::{pkey}"] = method
 draws = st.sidebar.select_slider("Robustness draws", [0, 100, 200, 500, 1000], value=200, key="draws",
                                  help="How many times the weights are shaken to test the ranking (0 = skip).")
 with st.sidebar.expander("Transport access in the score"):
@@ -49,8 +50,7 @@ layer_options = [k for k in SCORE_LAYERS if k != "robust" or draws]
 what = st.sidebar.selectbox("Layer", layer_options, format_func=SCORE_LAYERS.get, key="scoring_layer")
 scheme = st.sidebar.selectbox("Classes", list(SCHEMES), format_func=SCHEMES.get, key="scoring_scheme")
 
-scored = common.cached_score(store.generation, profile_yaml(profile), level, area.name, tuple(area.lad_codes), draws,
-                             extra_key=extra_key, _extra=extra)
+scored = common.score_or_stop(profile_yaml(profile), store, area, level, draws, extra_key, extra)
 st.title(area.name)
 if extra:
     reg = {**reg, **extra[1]}
@@ -76,12 +76,13 @@ with col_side:
     common.legend(md)
     details.selected_area(store, area, level, common.table_for(store, level), st.session_state.get("selected_code"))
 
-details.ranking_table(scored, reg, area, level, key="scoring")
+details.ranking_table(scored, reg, area, level, key="scoring", extra=extra)
 if what == "cluster" and cluster_table is not None:
     st.subheader("Priority neighbourhoods")
     st.caption(f"Touching priority areas joined into neighbourhoods; {n_hot} area(s) are significant hot spots "
                "(Getis-Ord Gi*, 999 permutations, false discovery rate 5%).")
     st.dataframe(cluster_table.drop(columns=["codes"]), hide_index=True, width="stretch")
-st.download_button("Save this profile (YAML)", profile_yaml(profile).encode("utf-8"), file_name=f"{profile.id}.yaml",
-                   mime="application/x-yaml")
+# the saved profile never includes the session's access indicator: it depends on this session's sites
+st.download_button("Save this profile (YAML)", profile_yaml(common.current_profile()).encode("utf-8"),
+                   file_name=f"{profile.id}.yaml", mime="application/x-yaml")
 common.credits()

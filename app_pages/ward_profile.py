@@ -10,33 +10,38 @@ area = common.area_picker(store)
 reg = common.registry()
 wards = store.boundaries("ward", area.lad_codes).sort_values(["name", "lad_name"])
 labels = {r.code: f"{r.name} ({r.lad_name})" for r in wards.itertuples()}
-codes = list(labels)
-wanted = st.session_state.get("profile_ward")
-if wanted in labels:
-    st.session_state["ward_pick"] = wanted
-elif st.session_state.get("ward_pick") not in labels:
-    st.session_state["ward_pick"] = codes[0]
-code = st.sidebar.selectbox("Ward (type to search)", codes, format_func=labels.get, key="ward_pick")
-st.session_state["profile_ward"] = code
-
+code = common.sticky_choice(st.sidebar, "Ward (type to search)", list(labels), "profile_ward", next(iter(labels)),
+                            format_func=labels.get)
 
 
 @st.cache_data(max_entries=64, show_spinner="Building the ward profile…")
-def ward_report(generation: str, area_name: str, lad_codes: tuple, ward_code: str):
-    """The report and its two images, cached per ward (shared profiles, default weights)."""
+def ward_report(generation: str, area_name: str, lad_codes: tuple, ward_code: str, profiles: tuple[str, ...]):
+    """The report and its two images, cached per ward and profile texts (YAML)."""
     from geo.areas import Area
-    from layers.profiles import load_profile, profile_yaml
 
     comp = common.cached_comparators(generation, "ward", area_name, lad_codes)
-    scored = [common.cached_score(generation, profile_yaml(load_profile(name)), "ward", area_name, lad_codes, 200)
-              for name in ("neighbourhood", "multi-agency")]
+    scored = [common.cached_score(generation, text, "ward", area_name, lad_codes, 200) for text in profiles]
     notes = common.table_for(store, "ward").attrs.get("notes", {})
     report = build_ward_report(ward_code=ward_code, area=Area(area_name, lad_codes, "preset"), store=store,
                                comparators=comp, registry=reg, scored=scored, notes=notes)
     return report, map_png(report), chart_png(report), trend_png(report)
 
 
-report, map_image, chart_image, trend = ward_report(store.generation, area.name, tuple(area.lad_codes), code)
+
+
+def profile_texts() -> tuple[tuple[str, ...], str]:
+    """The session's profile with its weights, and the other shipped profile as published; and a note saying so."""
+    from layers.profiles import load_profile, profile_yaml
+
+    mine = common.current_profile()
+    others = [load_profile(n) for n in common.PROFILE_NAMES if n != mine.id]
+    note = (f"{mine.name} uses this session's weights; "
+            + ", ".join(f"{p.name} its published weights" for p in others) + ".")
+    return tuple(profile_yaml(p) for p in [mine, *others]), note
+
+
+texts, weights_note = profile_texts()
+report, map_image, chart_image, trend = ward_report(store.generation, area.name, tuple(area.lad_codes), code, texts)
 
 st.title(f"{report.name} ward profile")
 st.caption(f"{report.code} · {report.lad_name} · {report.ward_note}")
@@ -46,10 +51,14 @@ with c1:
 with c2:
     st.subheader("Priority")
     for s in report.scores:
+        if s["rank"] is None:
+            st.markdown(f"**{s['profile']}**: not scored: {s['why']}")
+            continue
         robust = "" if s["robust"] is None else (" · **robust priority**" if s["robust"] else " · not robust")
         st.markdown(f"**{s['profile']}**: ranked **{s['rank']} of {s['n']}** wards in {area.name} "
                     f"({s['band']}){robust}. Main reasons: {', '.join(s['reasons']) or '-'}. "
                     f"Needs that overlap: {s['overlap']} of {s['k']}.")
+    st.caption(weights_note)
     pdf_name = f"ward-profile-{report.code}.pdf"
     # generated when clicked (in Streamlit's download thread), not on every rerun
     st.download_button("Download profile (PDF)", lambda: report_pdf(report), file_name=pdf_name, mime="application/pdf",

@@ -9,7 +9,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from layers.access import access_gap, access_layer
+from layers.access import GAP_MODES, access_gap, access_layer
 from layers.mapclasses import classify
 from layers.mapview import MapData, format_value, rank_texts
 
@@ -20,8 +20,8 @@ GAP_COLUMNS = {"name": "Area", "lad_name": "District", "band": "Priority band", 
 
 def access_frame(store, area, level: str, sites: gpd.GeoDataFrame, mode: str, engine: str,
                  network: str | None, params: dict) -> pd.DataFrame:
-    """Access figures for the area at ``level`` by ``mode`` (and by walking, for the access gap)."""
-    modes = (mode,) if mode == "walk" else (mode, "walk")
+    """Access figures for the area at ``level`` by ``mode``, and by bus and on foot (the access gap's modes)."""
+    modes = tuple(dict.fromkeys((mode, *GAP_MODES)))
     extra = {"network": network} if network else {}
     return access_layer(area, sites, modes, level=level, engine=engine, store=store, **extra, **params)
 
@@ -38,8 +38,17 @@ def access_map(store, area, level: str, frame: pd.DataFrame, mode: str, *, schem
     classes = classify(gdf["value"], scheme, direction=1, unit="minutes")
     names = dict(zip(sites["site_id"], sites["name"])) if sites is not None else {}
     near = nearest.reindex(areas["code"]).to_numpy() if nearest is not None else [None] * len(gdf)
-    gdf["shown"] = [("no site reachable" if np.isnan(v) else f"{v:.0f} min to {names.get(n, n)}")
-                    for v, n in zip(values, near)]
+    no_lsoa = set(areas.loc[areas["n_lsoa"] == 0, "code"]) if "n_lsoa" in areas else set()
+
+    def shown(code, minutes, site) -> str:
+        if code in no_lsoa:
+            return "no figure: no LSOA's population-weighted centre lies in this ward"
+        if np.isnan(minutes):
+            return "no site reachable"
+        # ward figures are averages over LSOAs that may have different nearest sites
+        return f"{minutes:.0f} min" + (f" to {names.get(site, site)}" if isinstance(site, str) else "")
+
+    gdf["shown"] = [shown(c, v, n) for c, v, n in zip(areas["code"], values, near)]
     gdf["rank_text"], n_ranked = rank_texts(gdf["value"], 1)
     legend = [(c, t.replace("%", "") + " min" if t != "no data" else "no site reachable") for c, t in classes.legend]
     classes.legend = legend
@@ -54,17 +63,19 @@ def access_map(store, area, level: str, frame: pd.DataFrame, mode: str, *, schem
 
 def gap_table(frame: pd.DataFrame, scored, table: pd.DataFrame, mode: str, threshold: float) -> pd.DataFrame:
     """Priority areas sorted by worst access, with the access-gap flag (see :func:`layers.access.access_gap`)."""
-    modes = tuple(m for m in (mode, "walk") if f"access_{m}_nearest_min" in frame.columns)
+    modes = tuple(m for m in GAP_MODES if f"access_{m}_nearest_min" in frame.columns)
     no_car = table[["code", "census21_no_car_pct"]].rename(columns={"census21_no_car_pct": "value"}) \
         if "census21_no_car_pct" in table else pd.DataFrame({"code": [], "value": []})
     england = float(table["census21_no_car_pct__num"].sum() / table["census21_no_car_pct__den"].sum() * 100) \
         if "census21_no_car_pct__num" in table else None
+    from layers.scoring import priority_bands
+
     gaps = access_gap(frame, scored.areas[["code", "band", "score"]], no_car, far_min=threshold, modes=modes,
-                      no_car_pct_min=england)
+                      priority_bands=priority_bands(scored.profile), no_car_pct_min=england)
     merged = scored.areas[["code", "name", "lad_name", "band", "score", "rank"]].merge(gaps, on="code")
     merged["nearest"] = merged["code"].map(frame.set_index("code").get(f"access_{mode}_nearest_site", pd.Series(dtype=object)))
     merged["minutes"] = merged["code"].map(frame.set_index("code")[f"access_{mode}_nearest_min"])
-    merged = merged[merged["band"].isin(["top 10%", "top 20%", "priority"])]
+    merged = merged[merged["band"].isin(priority_bands(scored.profile))]
     merged = merged.sort_values(["access_gap", "minutes"], ascending=[False, False], na_position="first")
     out = pd.DataFrame({
         GAP_COLUMNS["name"]: merged["name"], GAP_COLUMNS["lad_name"]: merged["lad_name"],

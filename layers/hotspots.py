@@ -55,7 +55,8 @@ def hotspots(gdf: gpd.GeoDataFrame, values: np.ndarray, *, permutations: int = P
     if ok.sum() < 3:
         return out
     sub = gdf.reset_index(drop=True).loc[ok]
-    w = contiguity(sub) if w is None else w
+    # weights must match the areas tested: rebuild them when some areas have no value
+    w = contiguity(sub) if w is None or not ok.all() else w
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         g = G_Local(values[ok], w, transform="B", permutations=permutations, star=True, seed=seed, n_jobs=1)

@@ -41,7 +41,12 @@ def plan_for_area(store, area, profile, *, bands: tuple, weight: str, existing: 
     return plan
 
 
-def hub_map(store, area, plan) -> tuple[MapData, gpd.GeoDataFrame]:
+#: Point styles: existing hubs filled black; sites the plan adds white with a red ring.
+EXISTING_STYLE = {"color": "#ffffff", "fill": "#000000", "radius": 7}
+NEW_STYLE = {"color": "#c0392b", "fill": "#ffffff", "radius": 8}
+
+
+def hub_map(store, area, plan) -> tuple[MapData, list]:
     """LSOAs coloured by coverage after the plan (or now), with existing hubs and chosen sites as points."""
     lsoa = store.boundaries("lsoa", area.lad_codes)
     cov = (plan.result.after.areas if plan.result is not None else plan.coverage.areas).set_index("code")
@@ -60,13 +65,16 @@ def hub_map(store, area, plan) -> tuple[MapData, gpd.GeoDataFrame]:
         " (after the plan)" if plan.result is not None else "")
     md = MapData(gdf, "lsoa", classes, title, "", "Travel times are estimates (see Transport access).",
                  rank_label="Hubs in reach")
-    chosen = plan.sites
+    existing = plan.sites[plan.sites["role"] == "existing"].copy()
+    new = existing.iloc[0:0]
     if plan.result is not None:
         table = plan.result.site_table().set_index("site_id")
-        keep = table.index[table["decision"].isin(["fixed", "kept", "new"])]
-        chosen = plan.sites[plan.sites["site_id"].isin(keep)].copy()
-        chosen["name"] = [f"{n} ({table.loc[s, 'decision']})" for s, n in zip(chosen["site_id"], chosen["name"])]
-    return md, chosen
+        decision = plan.sites["site_id"].map(table["decision"])
+        existing = plan.sites[decision.isin(["fixed", "kept"])].copy()
+        new = plan.sites[decision.eq("new")].copy()
+        for layer in (existing, new):
+            layer["name"] = [f"{n} ({table.loc[s, 'decision']})" for s, n in zip(layer["site_id"], layer["name"])]
+    return md, [(existing, EXISTING_STYLE), (new, NEW_STYLE)]
 
 
 def export_frame(plan, store, area) -> tuple[gpd.GeoDataFrame, list, gpd.GeoDataFrame]:

@@ -28,6 +28,11 @@ NO_DATA_COLOUR = "#bdbdbd"
 BAND_COLOURS = {"top 10%": "#99000d", "top 20%": "#fb6a4a", "priority": "#99000d", "other": "#fee5d9", "no data": NO_DATA_COLOUR}
 
 
+def band_colours(n: int) -> list[str]:
+    """Colours for ``n`` priority bands, darkest (highest priority) first."""
+    return ["#99000d"] if n == 1 else list(reversed(sequential(n + 1)[1:]))
+
+
 def sequential(n: int) -> list[str]:
     """``n`` colours from light to dark (ColorBrewer YlOrRd)."""
     cmap = colormaps["YlOrRd"]

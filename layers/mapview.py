@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from geo.webmap import PolygonLayer, PolygonStyle, add_points, add_polygons, base_map
-from layers.mapclasses import BAND_COLOURS, Classes, categorical, classify, sequential
+from layers.mapclasses import BAND_COLOURS, Classes, band_colours, categorical, classify, sequential
 
 LEVEL_LABEL = {"lsoa": "LSOA", "ward": "ward", "lad": "district"}
 
@@ -80,7 +80,8 @@ def indicator_map(areas: gpd.GeoDataFrame, table: pd.DataFrame, indicator, *, sc
     level = "lsoa" if areas["code"].iloc[0].startswith("E01") else "ward" if areas["code"].iloc[0].startswith("E05") else "lad"
     unit_text = f" ({indicator.unit})" if indicator.unit and not indicator.unit.startswith("%") else ""
     md = MapData(gdf, level, classes, f"{indicator.label}{unit_text}", indicator.unit, indicator.caveat or "",
-                 rank_label=f"Rank of {n_ranked:,} in {area_name} (1 = most need)")
+                 rank_label=f"Rank of {n_ranked:,} in {area_name} "
+                            + ("(1 = most need)" if indicator.direction else "(1 = largest; not a need measure)"))
     if md.n_with_data == 0:
         md.no_data_reason = (f"{indicator.label} has no figures for these {LEVEL_LABEL[level]}s"
                              + (f": {reasons[0]}" if len(reasons) and reasons[0] else "."))
@@ -111,15 +112,18 @@ def score_map(areas: gpd.GeoDataFrame, scored, what: str = "score", *, scheme: s
         title, unit = f"{prof}: score", "score"
     elif what == "band":
         gdf["value"] = s["band"].fillna("no data").to_numpy()
-        order = [b for b in ["top 10%", "top 20%", "priority", "other"] if b in set(gdf["value"]) or b == "other"]
-        classes = categorical(gdf["value"], order, BAND_COLOURS)
+        from layers.scoring import priority_bands
+
+        wanted = priority_bands(scored.profile)
+        colours = {**dict(zip(wanted, band_colours(len(wanted)))), "other": BAND_COLOURS["other"]}
+        classes = categorical(gdf["value"], wanted + ["other"], colours)
         gdf["shown"] = gdf["value"]
         title, unit = f"{prof}: priority band", ""
     elif what == "robust":
         if "robust" not in s:
             raise ValueError("robustness was not computed (sensitivity draws = 0)")
         label = np.where(s["robust"].fillna(False).to_numpy(bool), "robust priority",
-                         np.where(s["band"].isin(["top 10%", "top 20%", "priority"]), "priority, not robust", "not a priority"))
+                         np.where(s["band"].isin(_priority(scored)), "priority, not robust", "not a priority"))
         label = np.where(s["score"].isna(), "no data", label)
         gdf["value"] = label
         classes = categorical(gdf["value"], ["robust priority", "priority, not robust", "not a priority"],
@@ -129,7 +133,7 @@ def score_map(areas: gpd.GeoDataFrame, scored, what: str = "score", *, scheme: s
         title, unit = f"{prof}: robust priorities (in the band in at least {scored.profile.robust_share:.0%} of draws)", ""
     elif what == "overlap":
         k = len(scored.indicators)
-        gdf["value"] = s["overlap_count"].to_numpy(dtype=float)
+        gdf["value"] = s["overlap_count"].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
         gdf.loc[s["score"].isna().to_numpy(), "value"] = np.nan
         pal = sequential(k + 1)
         index = np.where(np.isnan(gdf["value"]), -1, gdf["value"].fillna(0).astype(int)).astype(int)
@@ -139,8 +143,9 @@ def score_map(areas: gpd.GeoDataFrame, scored, what: str = "score", *, scheme: s
                         for v in gdf["value"]]
         title, unit = f"{prof}: needs that overlap (indicators in the worst fifth nationally)", "count"
     elif what == "cluster":
-        ids = (clusters.reindex(areas["code"]) if clusters is not None else pd.Series([None] * len(areas))).to_numpy()
-        gdf["value"] = [c if c else "not in a cluster" for c in ids]
+        ids = (clusters.reindex(areas["code"]) if clusters is not None else pd.Series([None] * len(areas))).to_numpy(dtype=object)
+        ids = [c if isinstance(c, str) and c else None for c in ids]  # missing ids arrive as None or NaN
+        gdf["value"] = [c or "not in a cluster" for c in ids]
         names = sorted({c for c in ids if c})
         pal = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#666666"]
         colours = {n: pal[i % len(pal)] for i, n in enumerate(names)}
@@ -160,9 +165,18 @@ def score_map(areas: gpd.GeoDataFrame, scored, what: str = "score", *, scheme: s
     return md
 
 
-def folium_map(md: MapData, outline: gpd.GeoDataFrame, *, points: gpd.GeoDataFrame | None = None,
-               tiles: str | None = "light"):
-    """A Leaflet map of ``md`` with district outlines on top (and optional points)."""
+def _priority(scored) -> list[str]:
+    from layers.scoring import priority_bands
+
+    return priority_bands(scored.profile)
+
+
+def folium_map(md: MapData, outline: gpd.GeoDataFrame, *, points=None, tiles: str | None = "light"):
+    """A Leaflet map of ``md`` with district outlines on top.
+
+    ``points`` is a point layer (EPSG:27700) or a list of (layer, style) pairs, the style
+    being :func:`geo.webmap.add_points` keywords (``color``, ``fill``, ``radius``).
+    """
     fmap = base_map(tuple(outline.total_bounds), tiles=tiles)
     tooltip = [("", "name"), ("Code", "code"), ("Value", "shown"), *md.extra_tooltip, (md.rank_label, "rank_text"),
                ("District", "lad_name")]
@@ -171,6 +185,8 @@ def folium_map(md: MapData, outline: gpd.GeoDataFrame, *, points: gpd.GeoDataFra
                                     style=PolygonStyle(color="#555555", weight=0.5 if md.level == "lsoa" else 0.8,
                                                        fill_opacity=0.78)))
     add_polygons(fmap, PolygonLayer(outline, "lad", properties=[], style=PolygonStyle(color="#111111", weight=2.2, interactive=False)))
-    if points is not None and len(points):
-        add_points(fmap, points)
+    layers = points if isinstance(points, list) else [(points, {})]
+    for layer, style in layers:
+        if layer is not None and len(layer):
+            add_points(fmap, layer, **style)
     return fmap

@@ -48,6 +48,11 @@ def band_labels(shares: tuple[float, ...]) -> list[str]:
     return [f"top {round(s * 100):g}%" for s in shares]
 
 
+def priority_bands(profile: Profile) -> list[str]:
+    """The band labels that count as priority for ``profile`` (its share bands, or "priority" for a threshold)."""
+    return ["priority"] if profile.threshold is not None else band_labels(profile.band_shares)
+
+
 @dataclass
 class MatrixScore:
     """Scores for n areas from an (n x k) matrix of raw indicator values."""
@@ -194,7 +199,9 @@ def resolve_indicators(profile: Profile, level: str, registry: dict, installed: 
                 notes.append(f"{ind.label} ({item.id}) is not installed, so it was left out; "
                              f"the other weights were scaled up")
                 continue
-            raise ProfileError(f"profile {profile.id!r}: {item.id} is not installed; run python cli.py install")
+            command = "python cli.py install --nomis" if getattr(ind, "table", "") in ("claimant", "aps") else "python cli.py install"
+            raise ProfileError(f"profile {profile.id!r}: {item.id} ({ind.label}) is not installed; run {command}, "
+                               f"or mark it when_installed: true in the profile")
         if item.weight == 0:
             notes.append(f"{item.id} has weight 0 and does not affect the score")
         use.append(item.id)
@@ -263,10 +270,17 @@ def score_table(table: pd.DataFrame, profile: Profile, area: Area, level: str, r
         band = bands(national_rank, n_nat, profile.band_shares)[in_area]
     else:
         band = bands(area_rank[in_area], n_area, profile.band_shares)
+    unscored = np.isnan(area_scores)
+
+    def blank_if_unscored(values: np.ndarray) -> pd.arrays.IntegerArray:
+        # an area with no score has no rank and no count: blank, never 0
+        return pd.arrays.IntegerArray(np.asarray(values, dtype=np.int64), unscored.copy())
+
     columns = {
-        "score": np.round(area_scores, 3), "rank": area_rank[in_area], "rank_national": national_rank[in_area],
+        "score": np.round(area_scores, 3), "rank": blank_if_unscored(area_rank[in_area]),
+        "rank_national": blank_if_unscored(national_rank[in_area]),
         "n_ranked": np.full(len(area_scores), n_area), "n_ranked_national": np.full(len(area_scores), n_nat),
-        "band": band, "overlap_count": overlap[in_area], "overlap_ids": id_lists(worst[in_area], ids),
+        "band": band, "overlap_count": blank_if_unscored(overlap[in_area]), "overlap_ids": id_lists(worst[in_area], ids),
         "missing_ids": id_lists(np.isnan(values[in_area]), ids),
     }
     contrib = np.round(result.contributions[in_area], 3)
@@ -332,7 +346,7 @@ def score_output(scored: Scored) -> pd.DataFrame:
     first = ["code", "name", "lad_code", "lad_name", "score", "rank", "rank_national", "band", "overlap_count"]
     robust = [c for c in ("robust", "band_share", "median_rank", "rank_p05", "rank_p95") if c in scored.areas]
     rest = scored.contribution_columns + ["overlap_ids", "missing_ids"]
-    return scored.areas[first + robust + rest].sort_values(["rank", "code"], key=lambda s: s.replace(0, 10**9) if s.name == "rank" else s)
+    return scored.areas[first + robust + rest].sort_values(["rank", "code"], na_position="last")
 
 
 #: Columns that hold Census 2021 usual residents, best first.

@@ -108,10 +108,15 @@ def build_ward_report(*, ward_code: str, area, store, comparators: pd.DataFrame,
         if hit.empty:
             continue
         h = hit.iloc[0]
+        if pd.isna(h["rank"]):
+            missing = str(h.get("missing_ids") or "")
+            why = (f"too many indicators are missing ({missing.replace(';', ', ')})" if missing else "no figures")
+            scores.append({"profile": s.profile.name, "rank": None, "why": why})
+            continue
         scores.append({"profile": s.profile.name, "score": h["score"], "rank": int(h["rank"]), "n": int(h["n_ranked"]),
                        "band": h["band"], "robust": bool(h["robust"]) if "robust" in h else None,
                        "band_share": h.get("band_share"), "overlap": int(h["overlap_count"]), "k": len(s.indicators),
-                       "reasons": top_reasons(h, s.indicators, labels)})
+                       "reasons": top_reasons(h, s.indicators, labels), "why": ""})
     sources = sorted({registry[i].attribution for i in figures["indicator"]} if len(figures) else set())
     sources.insert(0, "Source: Office for National Statistics licensed under the Open Government Licence v3.0. "
                       "Contains OS data © Crown copyright and database right 2024.")
@@ -120,6 +125,17 @@ def build_ward_report(*, ward_code: str, area, store, comparators: pd.DataFrame,
         ward_note += f" {notes[ward_code]}"
     return WardReport(ward_code, row["name"], row["lad_code"], row["lad_name"], area.name, ward_note, figures, scores,
                       ward, lsoas, district, claimant_trend, sources)
+
+
+def score_sentence(s: dict, area_name: str) -> str:
+    """One priority score in words (or why the ward has none)."""
+    if s["rank"] is None:
+        return f"not scored: {s['why']}."
+    robust = "" if s["robust"] is None else (" Robust priority." if s["robust"] else " Not a robust priority.")
+    reasons = ", ".join(r.split(" (")[0] for r in s["reasons"]) if s["reasons"] else "-"
+    return (f"Score {_fmt(s['score'], 'score')}, ranked {s['rank']} of {s['n']} wards in {area_name} ({s['band']})."
+            f"{robust} Main reasons: {reasons}. Needs that overlap: {s['overlap']} of {s['k']} indicators in "
+            "England's worst fifth.")
 
 
 # -- drawing ---------------------------------------------------------------------------------
@@ -232,14 +248,10 @@ def report_pdf(report: WardReport) -> bytes:
         if s is None:
             pdf.multi_cell(0, 4.2, "No priority score for this ward.", new_x="LEFT", new_y="NEXT")
             break
-        robust = "" if s["robust"] is None else (" Robust priority." if s["robust"] else " Not a robust priority.")
-        reasons = ", ".join(r.split(" (")[0] for r in s["reasons"]) if s["reasons"] else "-"
         pdf.set_font("dejavu", "B", 8.5)
         pdf.multi_cell(0, 4.4, s["profile"], new_x="LEFT", new_y="NEXT")
         pdf.set_font("dejavu", "", 8)
-        pdf.multi_cell(0, 4.2, f"Score {_fmt(s['score'], 'score')}, ranked {s['rank']} of {s['n']} wards in "
-                               f"{report.area_name} ({s['band']}).{robust} Main reasons: {reasons}. Needs that overlap: "
-                               f"{s['overlap']} of {s['k']} indicators in England's worst fifth.", new_x="LEFT", new_y="NEXT")
+        pdf.multi_cell(0, 4.2, score_sentence(s, report.area_name), new_x="LEFT", new_y="NEXT")
         pdf.ln(1.5)
     pdf.set_xy(pdf.l_margin, max(pdf.get_y(), top + 70) + 2)
     pdf.set_font("dejavu", "B", 11)
@@ -326,10 +338,7 @@ def report_html(report: WardReport) -> str:
         f"<td>{e(r.area_shown)}</td><td>{e(r.england_shown)}</td><td>{e(r.rank_in_district)}</td>"
         f"<td style='color:{RAG_COLOURS.get(r.rag, '#333')}'>{e(RAG_WORDS.get(r.rag, 'not rated'))}</td></tr>"
         for r in report.figures.itertuples(index=False))
-    scores = "".join(
-        f"<li><b>{e(s['profile'])}</b>: score {e(_fmt(s['score'], 'score'))}, ranked {s['rank']} of {s['n']} wards "
-        f"({e(str(s['band']))}){' — robust priority' if s['robust'] else ''}. Main reasons: {e(', '.join(s['reasons']))}.</li>"
-        for s in report.scores)
+    scores = "".join(f"<li><b>{e(s['profile'])}</b>: {e(score_sentence(s, report.area_name))}</li>" for s in report.scores)
     caveats = "".join(f"<li><b>{e(a)}</b>: {e(b)}</li>" for a, b in _caveats(report))
     sources = "".join(f"<li>{e(s)}</li>" for s in report.sources)
     gaps = f"<p><b>Gaps:</b> no figures for {e('; '.join(report.gaps))}.</p>" if report.gaps else ""

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import zipfile
 
+import pandas as pd
 import pyogrio
 import pytest
 
@@ -93,3 +94,19 @@ def test_empty_selection_existing_output_and_overwrite(exported, tmp_path):
     assert len((folder / "priority_wards.csv").read_text().splitlines()) > 4  # untouched
     bad = export(tmp_path, "--select", "top:three", "--format", "csv", "--out", "x")
     assert bad.returncode == 2 and bad.stderr.startswith("error:")
+
+
+def test_dissolved_neighbourhoods_keep_their_best_rank_and_ward_names(tmp_path, store):
+    out = subprocess.run([sys.executable, str(ROOT / "cli.py"), "export", "--profile", "neighbourhood", "--level", "lsoa",
+                          "--area", "Worcester", "--sensitivity", "0", "--select", TOP_FIFTH, "--dissolve",
+                          "--format", "csv", "--out", "n"], capture_output=True, text=True, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    merged = pd.read_csv(tmp_path / "n.csv", encoding="utf-8-sig")
+    from layers.profiles import load_profile
+    from layers.scoring import score_area
+
+    ranks = score_area(load_profile("neighbourhood"), "Worcester", level="lsoa", store=store).areas.set_index("code")["rank"]
+    for row in merged.itertuples():
+        members = row.member_codes.split(";")
+        assert row.rank == ranks.reindex(members).min()  # never an average of ranks
+        assert isinstance(row.ward_names, str) and row.ward_names
