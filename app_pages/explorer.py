@@ -44,9 +44,10 @@ else:
         profile_now, extra_key, extra = common.with_access(common.current_profile(), store, area, level)
         from layers.profiles import profile_yaml
 
-        clusters, _, _ = common.cached_clusters(store.generation, profile_yaml(profile_now), level, area.name,
+        clusters, cluster_table, _ = common.cached_clusters(store.generation, profile_yaml(profile_now), level, area.name,
                                                 tuple(area.lad_codes), 200, extra_key=extra_key, _extra=extra)
-    md = score_map(areas, scored, what, scheme=scheme, clusters=clusters)
+    names = dict(zip(cluster_table["cluster_id"], cluster_table["name"])) if what == "cluster" else None
+    md = score_map(areas, scored, what, scheme=scheme, clusters=clusters, cluster_names=names)
     heading = md.title
 
 st.title(area.name)

@@ -66,7 +66,8 @@ if what == "cluster":
     clusters_by_code, cluster_table, n_hot = common.cached_clusters(store.generation, profile_yaml(profile), level,
                                                                    area.name, tuple(area.lad_codes), draws,
                                                                    extra_key=extra_key, _extra=extra)
-md = score_map(areas, scored, what, scheme=scheme, clusters=clusters_by_code)
+names = dict(zip(cluster_table["cluster_id"], cluster_table["name"])) if cluster_table is not None else None
+md = score_map(areas, scored, what, scheme=scheme, clusters=clusters_by_code, cluster_names=names)
 col_map, col_side = st.columns([2.3, 1])
 with col_map:
     clicked = common.show_map(folium_map(md, outline), key=f"scoring-{area.key}-{level}")

@@ -98,7 +98,7 @@ SCORE_LAYERS = {
 
 
 def score_map(areas: gpd.GeoDataFrame, scored, what: str = "score", *, scheme: str = "quantiles",
-              clusters: pd.Series | None = None) -> MapData:
+              clusters: pd.Series | None = None, cluster_names: dict | None = None) -> MapData:
     """A layer from a :class:`layers.scoring.Scored` result (``what`` in :data:`SCORE_LAYERS`)."""
     s = scored.areas.set_index("code").reindex(areas["code"])
     gdf = areas[["code", "name", "lad_name", "geometry"]].copy()
@@ -147,11 +147,15 @@ def score_map(areas: gpd.GeoDataFrame, scored, what: str = "score", *, scheme: s
         ids = [c if isinstance(c, str) and c else None for c in ids]  # missing ids arrive as None or NaN
         gdf["value"] = [c or "not in a cluster" for c in ids]
         names = sorted({c for c in ids if c})
-        pal = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#666666"]
+        # ColorBrewer Paired (12): neighbouring clusters rarely share a colour
+        pal = ["#1f78b4", "#e31a1c", "#33a02c", "#ff7f00", "#6a3d9a", "#b15928", "#a6cee3", "#fb9a99", "#b2df8a",
+               "#fdbf6f", "#cab2d6", "#ffff99"]
         colours = {n: pal[i % len(pal)] for i, n in enumerate(names)}
         colours["not in a cluster"] = "#f7f7f7"
         classes = categorical(gdf["value"], names + ["not in a cluster"], colours)
-        gdf["shown"] = gdf["value"]
+        named = cluster_names or {}
+        classes.legend = [(c, f"{t}: {named[t]}" if t in named else t) for c, t in classes.legend]
+        gdf["shown"] = [f"{v}: {named[v]}" if v in named else v for v in gdf["value"]]
         title, unit = f"{prof}: priority neighbourhoods", ""
     else:
         raise ValueError(f"unknown score layer {what!r}")
