@@ -195,6 +195,12 @@ def cmd_bench(args) -> int:
     return bench_main(args.only or [])
 
 
+def add_output(p: argparse.ArgumentParser, formats=("csv", "json"), help: str | None = None) -> None:
+    """The --format and --out options every printing subcommand shares (first format is the default)."""
+    p.add_argument("--format", choices=list(formats), default=formats[0], help=help)
+    p.add_argument("--out", metavar="PATH", help="write to a file instead of stdout")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cli.py", description="Wardscope: where employment support should go.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -207,15 +213,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_install)
 
     p = sub.add_parser("areas", help="list areas of interest and districts")
-    p.add_argument("--format", choices=["csv", "json"], default="csv")
-    p.add_argument("--out", metavar="PATH", help="write to a file instead of stdout")
+    add_output(p)
     p.set_defaults(func=cmd_areas)
 
     p = sub.add_parser("boundaries", help="boundaries of an area of interest")
     p.add_argument("--level", choices=["lad", "ward", "lsoa"], required=True)
     p.add_argument("--area", required=True, metavar="NAME_OR_CODE", help='e.g. "South Midlands", Luton or E06000032')
-    p.add_argument("--format", choices=["geojson", "csv"], default="csv")
-    p.add_argument("--out", metavar="PATH", help="write to a file instead of stdout")
+    add_output(p, ("csv", "geojson"))
     p.set_defaults(func=cmd_boundaries)
 
     p = sub.add_parser("score", help="priority scores for an area of interest")
@@ -229,8 +233,7 @@ def build_parser() -> argparse.ArgumentParser:
                                                          "to the profile as an indicator")
     p.add_argument("--access-mode", choices=["walk", "cycle", "car", "bus"], default="bus")
     p.add_argument("--access-weight", type=float, default=1.0, metavar="W", help="weight of the access indicator")
-    p.add_argument("--format", choices=["csv", "json"], default="csv")
-    p.add_argument("--out", metavar="PATH", help="write to a file instead of stdout")
+    add_output(p)
     p.set_defaults(func=cmd_score)
 
     p = sub.add_parser("access", help="minutes from every LSOA or ward to employment sites, jobs within reach")
@@ -242,8 +245,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--network", metavar="FILE.osm.pbf", help="OpenStreetMap extract covering the area (network engine)")
     p.add_argument("--level", choices=["lsoa", "ward"], default="lsoa")
     p.add_argument("--area", required=True, metavar="NAME_OR_CODE", help='e.g. "South Midlands", Luton or E06000032')
-    p.add_argument("--format", choices=["csv", "json"], default="csv")
-    p.add_argument("--out", metavar="PATH", help="write to a file instead of stdout")
+    add_output(p)
     p.set_defaults(func=cmd_access)
 
     p = sub.add_parser("check", help="check a file through the upload gate (type, size, encoding, CRS, geometry)")
@@ -259,8 +261,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--level", choices=["lsoa", "lsoa11", "ward", "lad"])
     p.add_argument("--area", metavar="NAME_OR_CODE", help='e.g. Worcestershire, Luton or E06000032')
     p.add_argument("--ids", metavar="ID,ID,...", help="indicator ids (default: every indicator installed at the level)")
-    p.add_argument("--format", choices=["csv", "json"], default="csv")
-    p.add_argument("--out", metavar="PATH", help="write to a file instead of stdout")
+    add_output(p)
     p.set_defaults(func=cmd_indicators)
 
     p = sub.add_parser("export", help="export priority areas for QGIS, ArcGIS or Excel (gpkg, shp, geojson, csv)")
@@ -306,8 +307,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--network", metavar="FILE.osm.pbf", help="OpenStreetMap extract covering the area (network engine)")
     p.add_argument("--table", choices=["districts", "areas", "sites", "marginal", "curve"],
                    help="CSV table to print (default: districts for coverage, sites for a model)")
-    p.add_argument("--format", choices=["csv", "json"], default="csv", help="json prints every table and the figures")
-    p.add_argument("--out", metavar="PATH", help="write to a file instead of stdout")
+    add_output(p, help="json prints every table and the figures")
     p.set_defaults(func=cmd_hubs)
 
     p = sub.add_parser("bench", help="run the benchmarks; prints `name value unit` and writes bench/results.json")
