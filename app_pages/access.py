@@ -129,7 +129,7 @@ editable = sites_table(sites)
 st.dataframe(editable, hide_index=True, width="stretch")
 c1, c2 = st.columns(2)
 c1.download_button("Download the site list (CSV)", editable.to_csv(index=False).encode("utf-8-sig"),
-                   file_name="wardscope-sites.csv", mime="text/csv")
+                   file_name="wardscope-sites.csv", mime="text/csv", on_click="ignore")
 with c2.popover("Save or load a site list on the server"):
     from geo.saved import saved_path
     from geo.sites import read_sites, save_sites

@@ -64,7 +64,7 @@ def ranking_table(scored, reg: dict, area, level: str, *, key: str, top_n: int =
     st.dataframe(show.head(top_n), hide_index=True, width="stretch")
     csv = show.to_csv(index=False).encode("utf-8-sig")
     st.download_button("Download the ranking (CSV)", csv, file_name=f"wardscope-{scored.profile.id}-{level}-{area.key}.csv",
-                       mime="text/csv", key=f"{key}-csv")
+                       mime="text/csv", key=f"{key}-csv", on_click="ignore")
     if 0 < scored.areas["rank"].notna().sum() < 10:
         st.caption(f"Only {int(scored.areas['rank'].notna().sum())} area(s) were ranked here: with so few, bands and "
                    "the robust flag say little; compare with the national rank.")
@@ -94,7 +94,8 @@ def export_buttons(areas, columns, selection: str, *, stem: str, provenance: dic
         def make(fmt=fmt):
             return export_bytes(areas, columns, selection, fmt, stem=stem, provenance=provenance, layers=layers).data
         name, mime = bytes_filename(stem, fmt)
-        col.download_button(label, make, file_name=name, mime=mime, key=f"{key}-export-{fmt}", width="stretch")
+        col.download_button(label, make, file_name=name, mime=mime, key=f"{key}-export-{fmt}", width="stretch",
+                            on_click="ignore")  # no rerun: the file is made on click and the page stays as it is
 
 
 def priority_exports(scored, store, area, level: str, key: str, extra=None) -> None:

@@ -85,5 +85,5 @@ if what == "cluster" and cluster_table is not None:
     st.dataframe(cluster_table.drop(columns=["codes"]), hide_index=True, width="stretch")
 # the saved profile never includes the session's access indicator: it depends on this session's sites
 st.download_button("Save this profile (YAML)", profile_yaml(common.current_profile()).encode("utf-8"),
-                   file_name=f"{profile.id}.yaml", mime="application/x-yaml")
+                   file_name=f"{profile.id}.yaml", mime="application/x-yaml", on_click="ignore")
 common.credits()

@@ -62,9 +62,9 @@ with c2:
     pdf_name = f"ward-profile-{report.code}.pdf"
     # generated when clicked (in Streamlit's download thread), not on every rerun
     st.download_button("Download profile (PDF)", lambda: report_pdf(report), file_name=pdf_name, mime="application/pdf",
-                       type="primary", key="pdf")
+                       type="primary", key="pdf", on_click="ignore")
     st.download_button("Download profile (HTML)", lambda: report_html(report).encode("utf-8"),
-                       file_name=f"ward-profile-{report.code}.html", mime="text/html", key="html")
+                       file_name=f"ward-profile-{report.code}.html", mime="text/html", key="html", on_click="ignore")
 
 st.subheader("Indicators against the district, the area and England")
 st.image(chart_image, width="stretch")

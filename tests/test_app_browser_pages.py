@@ -37,6 +37,9 @@ def download(page, label: str, folder, attempts: int = 3):
         except Exception:
             if attempt == attempts - 1:
                 raise
+            page.reload()  # a fresh page gets fresh download links
+            wait_ready(page)
+            map_codes(page)
             wait_ready(page)
 
 
