@@ -45,7 +45,18 @@ def shapefile_parts(gdf: gpd.GeoDataFrame) -> dict[str, bytes]:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "layer.shp"
         gdf.to_file(path, engine="pyogrio")
-        return {p.suffix: p.read_bytes() for p in Path(tmp).iterdir()}
+        parts = {p.suffix: p.read_bytes() for p in Path(tmp).iterdir()}
+    return {suffix: fixed_dbf_date(data) if suffix == ".dbf" else data for suffix, data in parts.items()}
+
+
+def fixed_dbf_date(dbf: bytes) -> bytes:
+    """``dbf`` with its header's last-update date (bytes 1-3: years since 1900, month, day) set to ZIP_TIME.
+
+    GDAL stamps the day it writes a .dbf, so without this the generated fixtures differ from the
+    committed ones on every other date.
+    """
+    year, month, day = ZIP_TIME[:3]
+    return dbf[:1] + bytes((year - 1900, month, day)) + dbf[4:]
 
 
 def shapefile_zip(gdf: gpd.GeoDataFrame | None = None, *, drop: tuple[str, ...] = (), stem: str = "sites",
