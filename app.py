@@ -1,21 +1,23 @@
 """Wardscope: the Streamlit front door. `streamlit run app.py`
 
-Pages live in app_pages/; all logic is in geo/ and layers/.
+Pages live in app_pages/; they build requests, run the tasks (tasks/) and draw the results.
 """
 
 import streamlit as st
 
 st.set_page_config(page_title="Wardscope", page_icon=":material/map:", layout="wide")
 
-from app_pages import common  # noqa: E402  (set_page_config must come first)
+from app_pages import cache  # noqa: E402  (set_page_config must come first)
 
 # Less empty space above the title, so the map fits a 1366x768 screen.
 st.markdown("<style>[data-testid=\"stMainBlockContainer\"],.block-container{padding-top:2.2rem;padding-bottom:1rem}</style>",
             unsafe_allow_html=True)
 
-store = common.get_store()
+store = cache.get_store()
 if store is None:
-    common.install_page()
+    from app_pages.setup import install_page
+
+    install_page()
     st.stop()
 
 pages = [

@@ -1,25 +1,31 @@
-"""Wardscope on the command line. Every subcommand calls the same core as the app.
+"""Wardscope on the command line: each subcommand parses its arguments into a request, runs one task
+(:mod:`tasks`) and prints the result. The app's pages run the same tasks.
 
     python cli.py install [--from DIR] [--nomis]
     python cli.py areas
     python cli.py indicators --list
     python cli.py indicators --level ward --area Worcestershire --ids census21_inactive_pct,imd2025_score --format csv
     python cli.py boundaries --level ward --area "South Midlands" --format csv
+    python cli.py score --profile neighbourhood --level ward --area Luton [--neighbourhoods] [--provenance FILE]
     python cli.py access --sites sites.csv --mode bus --engine estimate --level lsoa --area Luton --format csv
+    python cli.py export --profile neighbourhood --area Luton --select top:20 --format gpkg --out top20
+    python cli.py hubs --demand neighbourhood --area Luton --sites hubs.csv --candidates stations --model mclp --k 3
+    python cli.py ward-profile --area Luton --ward E05015476 --format pdf --out ward.pdf
 
     python cli.py check sites.zip [--assume-crs 27700] [--repair]
-
-    python cli.py hubs --demand neighbourhood --area Luton --sites hubs.csv --candidates stations --model mclp --k 3
     python cli.py bench
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
 from geo.errors import WardscopeError
+from geo.travel.base import MODES
+from layers.robustness import DEFAULT_DRAWS, DEFAULT_SEED
 
 
 def _output(text: str, out: str | None) -> None:
@@ -32,75 +38,118 @@ def _output(text: str, out: str | None) -> None:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
 
 
+def _store():
+    from geo.store import open_store
+
+    return open_store()
+
+
+def _notes(result, prefix: str = "note: ") -> None:
+    for note in result.notes:
+        print(f"{prefix}{note}", file=sys.stderr)
+
+
+def _provenance(result, args) -> None:
+    """Write the result's provenance as JSON when ``--provenance PATH`` was given."""
+    if getattr(args, "provenance", None):
+        from geo import atomic
+
+        atomic.write_text(Path(args.provenance), json.dumps(result.provenance.to_dict(), indent=1, ensure_ascii=False))
+
+
+def _area(args, store):
+    from tasks.inputs import area_of
+
+    return area_of(args.area, store)
+
+
 def cmd_install(args) -> int:
     from geo.progress import tqdm_progress
-    from layers.install import install
+    from tasks import install
 
     progress, close = tqdm_progress("install")
     try:
-        manifest = install(Path(args.from_dir) if args.from_dir else None, progress=progress, nomis=args.nomis)
+        result = install.run(install.InstallRequest(args.from_dir, args.nomis), progress=progress)
     finally:
         close()
+    manifest = result.data
     counts = ", ".join(f"{k.split('/')[-1]} {v:,}" for k, v in manifest["counts"].items())
     print(f"installed store {manifest['generation']} from {manifest['source']}: {counts}")
-    for note in manifest.get("notes", []):
-        print(f"  note: {note}")
+    _notes(result, "  note: ")
     return 0
 
 
 def cmd_areas(args) -> int:
-    from geo.areas import area_table
-    from geo.store import open_store
     from geo.textout import render
+    from tasks import areas
 
-    _output(render(area_table(open_store().districts()), args.format), args.out)
+    _output(render(areas.run(_store()).data, args.format), args.out)
     return 0
+
+
+def boundaries_request(args, store):
+    from tasks.boundaries import BoundariesRequest
+
+    return BoundariesRequest(_area(args, store), args.level)
 
 
 def cmd_boundaries(args) -> int:
-    from geo.layers import area_boundaries
     from geo.textout import render
+    from tasks import boundaries
 
-    gdf = area_boundaries(args.level, args.area)
-    _output(render(gdf, args.format), args.out)
+    store = _store()
+    result = boundaries.run(boundaries_request(args, store), store)
+    _output(render(result.data, args.format), args.out)
+    _provenance(result, args)
     return 0
+
+
+def score_request(args, store):
+    """The :class:`tasks.score.ScoreRequest` that ``score`` and ``export`` arguments describe."""
+    from tasks.inputs import SitesInput, profile_text
+    from tasks.score import AccessInScore, ScoreRequest
+
+    access = None
+    if getattr(args, "access_sites", None):
+        access = AccessInScore(SitesInput.from_file(args.access_sites, store), args.access_mode, args.access_weight)
+    return ScoreRequest(_area(args, store), profile_text(args.profile), args.level, args.sensitivity, args.seed, access)
 
 
 def cmd_score(args) -> int:
     from geo.textout import render
-    from layers.profiles import load_profile
-    from layers.scoring import score_area, score_output
+    from layers.scoring import score_output
+    from tasks import score
 
-    profile = load_profile(args.profile)
-    extra = extra_registry = None
-    if args.access_sites:
-        from dataclasses import replace
-
-        from layers.access import access_from_files, access_indicators
-        from layers.profiles import ProfileIndicator
-
-        level = args.level or profile.level
-        frame = access_from_files(args.access_sites, args.access_mode, area=args.area, level=level)
-        extra, extra_registry = access_indicators(frame, [args.access_mode])
-        item = ProfileIndicator(f"access_{args.access_mode}_nearest_min", args.access_weight)
-        profile = replace(profile, indicators=profile.indicators + (item,))
-    scored = score_area(profile, args.area, level=args.level, sensitivity=args.sensitivity, seed=args.seed,
-                        extra=extra, extra_registry=extra_registry)
-    for note in scored.notes:
-        print(f"note: {note}", file=sys.stderr)
-    _output(render(score_output(scored), args.format), args.out)
+    store = _store()
+    result = score.run(score_request(args, store), store)
+    _notes(result)
+    if args.neighbourhoods:
+        result = score.neighbourhoods(result, store)
+        table = result.data.table
+    else:
+        table = score_output(result.data)
+    _output(render(table, args.format), args.out)
+    _provenance(result, args)
     return 0
+
+
+def access_request(args, store):
+    from tasks.access import AccessRequest
+    from tasks.inputs import SitesInput
+
+    return AccessRequest(_area(args, store), SitesInput.from_file(args.sites, store), args.mode, args.level,
+                         args.engine, args.network)
 
 
 def cmd_access(args) -> int:
     from geo.textout import render
-    from layers.access import access_from_files
+    from tasks import access
 
-    frame = access_from_files(args.sites, args.mode, area=args.area, level=args.level, engine=args.engine,
-                              network=args.network)
-    for note in frame.attrs.get("notes", []):
-        print(f"note: {note}", file=sys.stderr)
-    _output(render(frame, args.format), args.out)
+    store = _store()
+    result = access.run(access_request(args, store), store)
+    _notes(result)
+    _output(render(result.data, args.format), args.out)
+    _provenance(result, args)
     return 0
 
 
@@ -133,59 +182,105 @@ def cmd_check(args) -> int:
     return 0
 
 
+def indicators_request(args, store):
+    from tasks.indicators import IndicatorsRequest
+
+    ids = tuple(i.strip() for i in args.ids.split(",") if i.strip()) if args.ids else None
+    return IndicatorsRequest(_area(args, store), args.level, ids)
+
+
 def cmd_indicators(args) -> int:
     from geo.textout import render
-    from layers.indicators import area_indicator_table, status
+    from tasks import indicators
 
     if args.list:
-        _output(render(status(), args.format), args.out)
+        _output(render(indicators.catalogue().data, args.format), args.out)
         return 0
     if not args.level or not args.area:
         raise WardscopeError("give --list, or --level and --area (e.g. --level ward --area Worcestershire)")
-    ids = [i.strip() for i in args.ids.split(",") if i.strip()] if args.ids else None
-    _output(render(area_indicator_table(args.level, args.area, ids), args.format), args.out)
+    store = _store()
+    result = indicators.run(indicators_request(args, store), store)
+    _output(render(result.data, args.format), args.out)
+    _provenance(result, args)
     return 0
+
+
+def export_request(args, store):
+    from geo.export import parse_selection
+    from tasks.export import ExportRequest
+
+    parse_selection(args.select)  # refuse a bad spec before any work
+    return ExportRequest(score_request(args, store), args.select, args.dissolve)
 
 
 def cmd_export(args) -> int:
-    from geo.export import export_areas, parse_selection
-    from geo.store import open_store
-    from layers.indicators import indicator_table
-    from layers.priority_export import export_layer, provenance
-    from layers.profiles import load_profile
-    from layers.registry import load_registry
-    from layers.scoring import POPULATION_COLUMNS, score_area
+    from tasks import export
 
-    selection = parse_selection(args.select)  # refuse a bad spec before any work
-    store = open_store()
-    profile = load_profile(args.profile)
-    scored = score_area(profile, args.area, level=args.level, store=store, sensitivity=args.sensitivity, seed=args.seed)
-    registry = load_registry()
-    ids = list(scored.indicators) + [c for c in POPULATION_COLUMNS[:1] if c in registry]
-    table = indicator_table(scored.level, scored.area.lad_codes, ids, store=store)
-    areas, columns = export_layer(scored, store, table, registry)
-    result = export_areas(areas, columns, selection, args.format, args.out, overwrite=args.overwrite,
-                          dissolve=args.dissolve, provenance=provenance(scored, registry, store,
-                                                                      sensitivity=args.sensitivity, seed=args.seed))
-    print(f"wrote {', '.join(str(p) for p in result.files)} ({result.feature_count} areas)", file=sys.stderr)
+    store = _store()
+    result = export.run(export_request(args, store), store)
+    written = result.data.write(args.format, args.out, overwrite=args.overwrite)
+    print(f"wrote {', '.join(str(p) for p in written.files)} ({written.feature_count} areas)", file=sys.stderr)
     return 0
+
+
+def hubs_request(args, store):
+    from layers.hubs.demand import demand_text
+    from tasks.hubs import HubsRequest
+    from tasks.inputs import SitesInput, profile_text
+
+    generated = ("stations", "priority-centroids")
+    return HubsRequest(
+        _area(args, store), profile=profile_text(args.demand) if args.demand else None,
+        demand_csv=demand_text(args.demand_file) if args.demand_file else None,
+        demand_source=args.demand_file or "demand", weight=args.weight,
+        bands=(args.band,) if args.band else None,
+        existing=SitesInput.from_file(args.sites, store) if args.sites else None,
+        candidates=tuple(c if c in generated else SitesInput.from_file(c, store) for c in args.candidates or ()),
+        sites_outside=args.sites_outside, mode=args.mode, minutes=args.minutes, model=args.model, k=args.k,
+        engine=args.engine, network=args.network, time_limit_s=args.time_limit, curve=args.curve)
 
 
 def cmd_hubs(args) -> int:
     from geo.textout import render
-    from layers.hubs import plan_from_files
+    from tasks import hubs
 
-    plan = plan_from_files(args.area, args.sites, candidates=args.candidates or (), demand_profile=args.demand,
-                           demand_file=args.demand_file, demand_kind=args.weight, band=args.band, mode=args.mode,
-                           minutes=args.minutes, model=args.model, k=args.k, engine=args.engine, network=args.network,
-                           time_limit_s=args.time_limit, sites_outside=args.sites_outside, curve=args.curve)
+    store = _store()
+    result = hubs.run(hubs_request(args, store), store)
+    plan = result.data
     table = args.table or ("districts" if args.model == "coverage" else "sites")
     text = plan.to_json_text() if args.format == "json" else render(plan.table(table), "csv")
     for line in plan.statements():
         print(line, file=sys.stderr)
-    for note in plan.notes:
-        print(f"note: {note}", file=sys.stderr)
+    _notes(result)
     _output(text, args.out)
+    _provenance(result, args)
+    return 0
+
+
+def ward_profile_request(args, store):
+    from tasks.inputs import profile_text
+    from tasks.profile import SHIPPED_PROFILES, WardProfileRequest
+
+    return WardProfileRequest(_area(args, store), args.ward,
+                              tuple(profile_text(p) for p in (args.profile or SHIPPED_PROFILES)), args.sensitivity)
+
+
+def cmd_ward_profile(args) -> int:
+    from layers.ward_report import report_html, report_json, report_pdf
+    from tasks import profile
+
+    if args.format == "pdf" and not args.out:
+        raise WardscopeError("a PDF needs --out FILE.pdf")
+    store = _store()
+    result = profile.run(ward_profile_request(args, store), store)
+    if args.format == "pdf":
+        from geo import atomic
+
+        atomic.write_bytes(Path(args.out), report_pdf(result.data))
+        print(f"wrote {args.out}", file=sys.stderr)
+    else:
+        _output(report_html(result.data) if args.format == "html" else report_json(result.data), args.out)
+    _provenance(result, args)
     return 0
 
 
@@ -199,6 +294,17 @@ def add_output(p: argparse.ArgumentParser, formats=("csv", "json"), help: str | 
     """The --format and --out options every printing subcommand shares (first format is the default)."""
     p.add_argument("--format", choices=list(formats), default=formats[0], help=help)
     p.add_argument("--out", metavar="PATH", help="write to a file instead of stdout")
+    p.add_argument("--provenance", metavar="PATH", help="also write how the result was made (sources, method, "
+                                                          "parameters, seed, versions) as JSON")
+
+
+def modes(text: str) -> tuple[str, ...]:
+    """``--mode bus`` or ``--mode bus,walk``: travel modes, each checked."""
+    out = tuple(dict.fromkeys(m.strip() for m in text.split(",") if m.strip()))
+    bad = [m for m in out if m not in MODES]
+    if bad or not out:
+        raise argparse.ArgumentTypeError(f"unknown mode {', '.join(bad) or text!r}; choose from {', '.join(MODES)}")
+    return out
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -226,20 +332,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--profile", required=True, metavar="{neighbourhood,multi-agency,PATH.yaml}")
     p.add_argument("--level", choices=["lsoa", "ward"], help="default: the profile's level")
     p.add_argument("--area", required=True, metavar="NAME_OR_CODE")
-    p.add_argument("--sensitivity", type=int, default=200, metavar="N",
-                   help="Monte Carlo draws of the weights for the robust flag (default 200; 0 = skip)")
-    p.add_argument("--seed", type=int, default=20251127, help="random seed for the draws (results are reproducible)")
+    p.add_argument("--sensitivity", type=int, default=DEFAULT_DRAWS, metavar="N",
+                   help=f"Monte Carlo draws of the weights for the robust flag (default {DEFAULT_DRAWS}; 0 = skip)")
+    p.add_argument("--seed", type=int, default=DEFAULT_SEED, help="random seed for the draws (results are reproducible)")
     p.add_argument("--access-sites", metavar="FILE", help="add minutes to the nearest of these sites (or 'sample') "
                                                          "to the profile as an indicator")
     p.add_argument("--access-mode", choices=["walk", "cycle", "car", "bus"], default="bus")
     p.add_argument("--access-weight", type=float, default=1.0, metavar="W", help="weight of the access indicator")
+    p.add_argument("--neighbourhoods", action="store_true", help="print the priority neighbourhoods (touching "
+                   "priority areas joined, with Gi* hot spots) instead of the areas")
     add_output(p)
     p.set_defaults(func=cmd_score)
 
     p = sub.add_parser("access", help="minutes from every LSOA or ward to employment sites, jobs within reach")
     p.add_argument("--sites", required=True, metavar="FILE",
                    help="sites .csv or .geojson (name + longitude/latitude, easting/northing or postcode), or 'sample'")
-    p.add_argument("--mode", choices=["walk", "cycle", "car", "bus"], required=True)
+    p.add_argument("--mode", type=modes, required=True, metavar="{walk,cycle,car,bus}",
+                   help="travel mode, or several separated by commas (e.g. bus,walk)")
     p.add_argument("--engine", choices=["estimate", "network"], default=None,
                    help="default: $WARDSCOPE_TRAVEL_ENGINE, else estimate")
     p.add_argument("--network", metavar="FILE.osm.pbf", help="OpenStreetMap extract covering the area (network engine)")
@@ -275,8 +384,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=["gpkg", "shp", "geojson", "csv"], required=True)
     p.add_argument("--out", required=True, metavar="PATH")
     p.add_argument("--overwrite", action="store_true", help="replace an existing file")
-    p.add_argument("--sensitivity", type=int, default=200, metavar="N", help="weight draws for the robust flag (default 200)")
-    p.add_argument("--seed", type=int, default=20251127)
+    p.add_argument("--sensitivity", type=int, default=DEFAULT_DRAWS, metavar="N",
+                   help=f"weight draws for the robust flag (default {DEFAULT_DRAWS})")
+    p.add_argument("--seed", type=int, default=DEFAULT_SEED)
     p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("hubs", help="coverage of priority areas by hubs; best places for new hubs (MCLP, p-median, LSCP)")
@@ -309,6 +419,16 @@ def build_parser() -> argparse.ArgumentParser:
                    help="CSV table to print (default: districts for coverage, sites for a model)")
     add_output(p, help="json prints every table and the figures")
     p.set_defaults(func=cmd_hubs)
+
+    p = sub.add_parser("ward-profile", help="a ward's profile for councillors (PDF, HTML or JSON)")
+    p.add_argument("--area", required=True, metavar="NAME_OR_CODE", help="the area of interest the ward is compared with")
+    p.add_argument("--ward", required=True, metavar="CODE", help="ward (2024) GSS code, e.g. E05015476")
+    p.add_argument("--profile", action="append", metavar="{neighbourhood,multi-agency,PATH.yaml}",
+                   help="profiles to report, in order; repeat for several (default: both shipped profiles)")
+    p.add_argument("--sensitivity", type=int, default=DEFAULT_DRAWS, metavar="N",
+                   help=f"weight draws for the robust flag (default {DEFAULT_DRAWS})")
+    add_output(p, ("pdf", "html", "json"))
+    p.set_defaults(func=cmd_ward_profile)
 
     p = sub.add_parser("bench", help="run the benchmarks; prints `name value unit` and writes bench/results.json")
     p.add_argument("only", nargs="*", help="run only benchmarks whose name starts with these")

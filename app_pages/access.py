@@ -6,26 +6,26 @@ import os
 import numpy as np
 import streamlit as st
 
-from app_pages import common
+from app_pages import cache, maps, requests, saved_panels, scores, sources, state, uploads
 from geo.errors import WardscopeError
 from geo.sites import add_site, sample_sites, sites_table
-from layers.access_view import access_frame, access_map, catchment, gap_table
+from layers.access_view import access_map, catchment, gap_table
 from layers.mapclasses import SCHEMES
 
 MODES = {"bus": "Bus (or walk, if quicker)", "walk": "Walk", "cycle": "Cycle", "car": "Car"}
 
-store = common.get_store()
-area = common.area_picker(store)
-level = common.level_picker()
-common.profile_picker()
+store = cache.get_store()
+area = state.area_picker(store)
+level = state.level_picker()
+state.profile_picker()
 
 # -- sites: sample, upload, or added on the map; kept in this session -------------------------
 SAMPLE, UPLOAD = "Sample sites named in the plans", "Upload a file"
-source = common.sticky_choice(st.sidebar, "Employment sites", [SAMPLE, UPLOAD], "sites_source", SAMPLE)
+source = state.sticky_choice(st.sidebar, "Employment sites", [SAMPLE, UPLOAD], "sites_source", SAMPLE)
 if "sites" not in st.session_state:
     st.session_state["sites"], st.session_state["sites_from"] = sample_sites(store), "sample"
 if source == UPLOAD:
-    uploaded = common.upload_points("Sites file (CSV or GeoJSON)", key="sites_upload",
+    uploaded = uploads.upload_points("Sites file (CSV or GeoJSON)", key="sites_upload",
                                     help="Columns: name, and longitude/latitude, easting/northing or postcode; "
                                          "optional jobs, type, source.")
     if uploaded is not None:
@@ -71,14 +71,15 @@ if sites is None or len(sites) == 0:
     st.stop()
 
 try:
-    frame = access_frame(store, area, level, sites, mode, engine, network_file if engine == "network" else None, params)
+    result = cache.access_result(requests.access_request(area, level, sites, mode, engine, network_file, params))
 except WardscopeError as exc:
     st.error(str(exc))
     st.stop()
-st.caption(" · ".join(frame.attrs.get("notes", [])))
+frame = result.data
+st.caption(" · ".join(result.notes))
 
-scored = common.score_current(store, area, level)
-table = common.table_for(store, level)
+scored = scores.score_or_stop(scores.current_request(store, area, level)).data
+table = cache.table_for(store, level)
 md, pts = access_map(store, area, level, frame, mode, scheme=scheme, sites=sites)
 col_map, col_side = st.columns([2.3, 1])
 with col_map:
@@ -87,10 +88,10 @@ with col_map:
     from layers.mapview import folium_map
 
     outline = store.table("boundaries", "lad_outline", area.lad_codes)
-    out = st_folium(folium_map(md, outline, points=pts), height=common.MAP_HEIGHT, use_container_width=True,
+    out = st_folium(folium_map(md, outline, points=pts), height=maps.MAP_HEIGHT, use_container_width=True,
                     returned_objects=["last_clicked"], key=f"access-{area.key}-{level}-{mode}")
 with col_side:
-    common.legend(md)
+    maps.legend(md)
     clicked = (out or {}).get("last_clicked")
     with st.form("add_site", clear_on_submit=True):
         st.markdown("**Add a site**" + (f" at {clicked['lat']:.4f}, {clicked['lng']:.4f}" if clicked else
@@ -119,7 +120,7 @@ inside, people = catchment(frame, table, mode, chosen, threshold)
 if inside is None:
     st.info("Per-site times are shown for up to 50 sites; choose fewer sites to see a catchment.")
 else:
-    st.markdown(f"**{len(inside)} {common.LEVELS[level].split(' ')[0].lower()}** within {threshold} minutes of "
+    st.markdown(f"**{len(inside)} {state.LEVELS[level].split(' ')[0].lower()}** within {threshold} minutes of "
                 f"**{site_names[chosen]}** by {MODES[mode].lower()}, home to about **{people:,.0f} people** "
                 "(Census 2021).")
     st.dataframe(inside, hide_index=True, width="stretch", height=240)
@@ -131,29 +132,5 @@ c1, c2 = st.columns(2)
 c1.download_button("Download the site list (CSV)", editable.to_csv(index=False).encode("utf-8-sig"),
                    file_name="wardscope-sites.csv", mime="text/csv", on_click="ignore")
 with c2.popover("Save or load a site list on the server"):
-    from geo.saved import saved_path
-    from geo.sites import read_sites, save_sites
-
-    list_name = st.text_input("Save these sites as", key="save_sites_name")
-    if st.button("Save", key="save_sites", disabled=not list_name):
-        try:
-            path = save_sites(sites, saved_path("sites", list_name, ".csv"))
-            st.success(f"Saved as {path.name} (the previous version is kept).")
-        except WardscopeError as exc:
-            st.error(str(exc))
-    lists = common.saved_names("sites", ".csv")
-    if lists:
-        pick = st.selectbox("Saved site lists", lists, key="saved_sites_pick")
-        if st.button("Load", key="load_sites"):
-            path = saved_path("sites", pick, ".csv")
-            try:
-                st.session_state["sites"] = read_sites(path)
-                st.session_state["sites_from"] = "saved"
-                st.rerun()
-            except WardscopeError as exc:
-                prev = path.with_name(path.name + ".prev")
-                st.error(f"{exc}" + ("; the previous version was loaded instead" if prev.exists() else ""))
-                if prev.exists():
-                    st.session_state["sites"] = read_sites(prev)
-                    st.session_state["sites_from"] = "saved"
-common.credits()
+    saved_panels.saved_sites_panel(sites)
+sources.credits()

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app_pages import common
+from app_pages import cache, state
+from geo.errors import WardscopeError
 from layers.mapview import format_value
 from layers.scoring import top_reasons
 
@@ -20,9 +21,9 @@ def selected_area(store, area, level: str, table: pd.DataFrame, code: str | None
         return
     row = table.set_index("code").loc[code]
     st.markdown(f"### {row['name']}\n`{code}` · {row['lad_name']}")
-    comp = common.cached_comparators(store.generation, level, area.name, tuple(area.lad_codes))
+    comp = cache.cached_comparators(store.generation, level, area.name, tuple(area.lad_codes))
     mine = comp[comp["code"] == code]
-    reg = common.registry()
+    reg = cache.registry()
     rows = []
     for r in mine.itertuples(index=False):
         ind = reg.get(r.indicator)
@@ -38,12 +39,13 @@ def selected_area(store, area, level: str, table: pd.DataFrame, code: str | None
         st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", height=260)
     if level == "ward":
         if st.button("Open ward profile", key=f"open-profile-{code}", type="primary"):
-            common.set_choice("profile_ward", code)
+            state.set_choice("profile_ward", code)
             st.switch_page("app_pages/ward_profile.py")
 
 
-def ranking_table(scored, reg: dict, area, level: str, *, key: str, top_n: int = 25, extra=None) -> None:
+def ranking_table(request, result, area, level: str, *, key: str, top_n: int = 25) -> None:
     """The top areas with score, rank, band, robustness and the three biggest reasons."""
+    scored, reg = result.data, result.indicators
     labels = {i: reg[i].label if i in reg else i for i in scored.indicators}
     frame = scored.areas[scored.areas["rank"].notna()].sort_values("rank")
     show = pd.DataFrame({
@@ -60,7 +62,7 @@ def ranking_table(scored, reg: dict, area, level: str, *, key: str, top_n: int =
         show["Rank range (90%)"] = frame["rank_p05"].astype("Int64").astype(str) + "–" + frame["rank_p95"].astype("Int64").astype(str)
     show["Overlapping needs"] = frame["overlap_count"]
     show["Main reasons"] = [", ".join(top_reasons(r, scored.indicators, labels)) for _, r in frame.iterrows()]
-    st.subheader(f"Top {min(top_n, len(show))} of {len(show)} {common.LEVELS[level].split(' ')[0].lower()} in {area.name}")
+    st.subheader(f"Top {min(top_n, len(show))} of {len(show)} {state.LEVELS[level].split(' ')[0].lower()} in {area.name}")
     st.dataframe(show.head(top_n), hide_index=True, width="stretch")
     csv = show.to_csv(index=False).encode("utf-8-sig")
     st.download_button("Download the ranking (CSV)", csv, file_name=f"wardscope-{scored.profile.id}-{level}-{area.key}.csv",
@@ -68,10 +70,9 @@ def ranking_table(scored, reg: dict, area, level: str, *, key: str, top_n: int =
     if 0 < scored.areas["rank"].notna().sum() < 10:
         st.caption(f"Only {int(scored.areas['rank'].notna().sum())} area(s) were ranked here: with so few, bands and "
                    "the robust flag say little; compare with the national rank.")
-    priority_exports(scored, common.get_store(), area, level, key, extra=extra)
+    priority_exports(request, result, key)
 
 
-EXPORT_FORMATS = {"gpkg": "GeoPackage", "shp": "Shapefile (zip)", "geojson": "GeoJSON", "csv": "CSV (Excel)"}
 def selections(profile) -> dict[str, str]:
     """Export choices for a profile: all its priority bands, the first band alone, robust ones, everything."""
     from layers.scoring import priority_bands
@@ -85,58 +86,47 @@ def selections(profile) -> dict[str, str]:
     return out
 
 
-def export_buttons(areas, columns, selection: str, *, stem: str, provenance: dict, key: str, layers=None) -> None:
-    """One download button per format; each file is made when its button is clicked (geo.export)."""
-    from geo.export import bytes_filename, export_bytes
+def export_buttons(layer, *, key: str) -> None:
+    """One download button per format; each file is made when its button is clicked (tasks.export)."""
+    from geo.export import bytes_filename
+    from tasks.export import EXPORT_FORMATS
 
     cols = st.columns(len(EXPORT_FORMATS))
     for col, (fmt, label) in zip(cols, EXPORT_FORMATS.items()):
         def make(fmt=fmt):
-            return export_bytes(areas, columns, selection, fmt, stem=stem, provenance=provenance, layers=layers).data
-        name, mime = bytes_filename(stem, fmt)
+            return layer.file(fmt).data
+        name, mime = bytes_filename(layer.stem, fmt)
         col.download_button(label, make, file_name=name, mime=mime, key=f"{key}-export-{fmt}", width="stretch",
                             on_click="ignore")  # no rerun: the file is made on click and the page stays as it is
 
 
-def priority_exports(scored, store, area, level: str, key: str, extra=None) -> None:
+def priority_exports(request, result, key: str) -> None:
     """Export the current ranking's selection in any format, with its methodology."""
-    from layers.priority_export import export_layer, provenance
+    from app_pages.requests import export_request
+    from tasks import export
 
+    scored = result.data
     st.markdown("**Export priority areas** (with methodology.json: the profile, weights, method and sources)")
     options = selections(scored.profile)
     choice = st.radio("Which areas", list(options), format_func=options.get, horizontal=True, key=f"{key}-sel")
     if choice == "robust" and "robust" not in scored.areas:
         st.caption("Robustness was not computed (0 draws), so there is no robust flag to select on.")
         return
-    n = len(scored.areas) if choice == "all" else int(
-        scored.areas["robust"].sum() if choice == "robust" else
-        scored.areas["band"].isin([b.split(":", 1)[1] for b in choice.split(",")]).sum())
+    layer = export.run(export_request(request, choice), cache.get_store(), scored=result).data
+    try:
+        n = layer.selected
+    except WardscopeError:  # a band no area is in
+        n = 0
     if n == 0:
         st.caption("No area is in this selection, so there is nothing to export.")
         return
-    reg = common.registry()
-    table = common.table_for(store, level)
-    if extra:
-        table = table.merge(extra[0], on="code", how="left")
-        reg = {**reg, **extra[1]}
-    areas, columns = export_layer(scored, store, table, reg)
-    draws = int(scored.notes and next((int(t.split()[1]) for t in scored.notes if t.startswith("robustness:")), 0) or 0)
-    prov = provenance(scored, reg, store, sensitivity=draws, seed=20251127)
-    stem = f"wardscope_{scored.profile.id}_{level}_{area.key}".replace(" ", "_").lower()
     st.caption(f"{n} area(s) selected.")
-    export_buttons(areas, columns, choice, stem=stem, provenance=prov, key=key)
+    export_buttons(layer, key=key)
 
 
-def hub_exports(plan, store, area, profile) -> None:
+def hub_exports(request, result) -> None:
     """Export the priority LSOAs with their coverage and the hubs/sites layer."""
-    from layers.hub_view import export_frame
+    from tasks.hubs import export_layer
 
     st.markdown("**Export** priority LSOAs with their coverage, and the hubs (GeoPackage and shapefile carry both layers)")
-    areas, columns, hubs = export_frame(plan, store, area)
-    prov = {"profile": {"name": profile.name, "id": profile.id, "weights": {i.id: i.weight for i in profile.indicators},
-                        "indicators": [i.id for i in profile.indicators], "definition": profile.to_dict()},
-            "area_of_interest": {"name": area.name, "lad_codes": list(area.lad_codes)}, "level": "lsoa",
-            "hub_plan": {"model": plan.model, "mode": plan.mode, "threshold_min": plan.threshold_min,
-                         "statements": plan.statements()}}
-    export_buttons(areas, columns, "all", stem=f"wardscope_hubs_{area.key}".replace(" ", "_").lower(), provenance=prov,
-                   key="hubs-export", layers={"hubs": hubs})
+    export_buttons(export_layer(request, result, cache.get_store()), key="hubs-export")

@@ -3,15 +3,16 @@
 import pandas as pd
 import streamlit as st
 
-from app_pages import common, details
+from app_pages import cache, details, maps, requests, scores, sources, state
 from layers.mapclasses import SCHEMES
 from layers.mapview import SCORE_LAYERS, folium_map, indicator_map, score_map
+from tasks import boundaries
 
-store = common.get_store()
-area = common.area_picker(store)
-level = common.level_picker()
-reg = common.registry()
-table = common.table_for(store, level)
+store = cache.get_store()
+area = state.area_picker(store)
+level = state.level_picker()
+reg = cache.registry()
+table = cache.table_for(store, level)
 
 show = st.sidebar.radio("Show", ["Priority", "Indicator"], horizontal=True, key="explorer_show")
 if show == "Indicator":
@@ -22,48 +23,44 @@ if show == "Indicator":
     if st.session_state.get("explorer_indicator") not in ids:
         st.session_state["explorer_indicator"] = default
     ind_id = st.sidebar.selectbox("Indicator", ids, format_func=labels.get, key="explorer_indicator")
-    common.not_installed_notice()
+    sources.not_installed_notice()
 else:
-    common.profile_picker()
+    state.profile_picker()
     what = st.sidebar.selectbox("Layer", list(SCORE_LAYERS), format_func=SCORE_LAYERS.get, key="explorer_layer")
 scheme = st.sidebar.selectbox("Classes", list(SCHEMES), format_func=SCHEMES.get, key="explorer_scheme")
 
-areas = store.boundaries(level, area.lad_codes)
+areas = boundaries.run(requests.boundaries_request(area, level), store).data
 outline = store.table("boundaries", "lad_outline", area.lad_codes)
-in_area = table[table["lad_code"].isin(area.lad_codes)]
 
 if show == "Indicator":
     ind = reg[ind_id]
+    values = cache.indicator_values(requests.indicators_request(area, level, (ind_id,))).data
     reasons = pd.Series(table.attrs.get("notes", {}), dtype=object)
-    md = indicator_map(areas, in_area, ind, scheme=scheme, area_name=area.name, no_data_reasons=reasons)
+    md = indicator_map(areas, values, ind, scheme=scheme, area_name=area.name, no_data_reasons=reasons)
     heading = ind.label
 else:
-    scored = common.score_current(store, area, level)
-    clusters = None
+    request = scores.current_request(store, area, level)
+    result = scores.score_or_stop(request)
+    clusters = names = None
     if what == "cluster":
-        profile_now, extra_key, extra = common.with_access(common.current_profile(), store, area, level)
-        from layers.profiles import profile_yaml
-
-        clusters, cluster_table, _ = common.cached_clusters(store.generation, profile_yaml(profile_now), level, area.name,
-                                                tuple(area.lad_codes), 200, extra_key=extra_key, _extra=extra)
-    names = dict(zip(cluster_table["cluster_id"], cluster_table["name"])) if what == "cluster" else None
-    md = score_map(areas, scored, what, scheme=scheme, clusters=clusters, cluster_names=names)
+        hoods = cache.neighbourhoods(request).data
+        clusters, names = hoods.labels, dict(zip(hoods.table["cluster_id"], hoods.table["name"]))
+    md = score_map(areas, result.data, what, scheme=scheme, clusters=clusters, cluster_names=names)
     heading = md.title
 
 st.title(area.name)
-st.caption(f"{heading} · {common.LEVELS[level]} · {len(areas)} areas in {len(area.lad_codes)} district(s)")
+st.caption(f"{heading} · {state.LEVELS[level]} · {len(areas)} areas in {len(area.lad_codes)} district(s)")
 col_map, col_side = st.columns([2.3, 1])
 with col_map:
     if md.no_data_reason:
         st.info(f"No data: {md.no_data_reason} Areas are shown grey.")
-    clicked = common.show_map(folium_map(md, outline), key=f"explorer-{area.key}-{level}")
+    clicked = maps.show_map(folium_map(md, outline), key=f"explorer-{area.key}-{level}")
     if clicked:
         st.session_state["selected_code"] = clicked
 with col_side:
-    common.legend(md)
+    maps.legend(md)
     details.selected_area(store, area, level, table, st.session_state.get("selected_code"))
 
 if show == "Priority":
-    _, _, extra = common.with_access(common.current_profile(), store, area, level)
-    details.ranking_table(scored, reg, area, level, key="explorer", extra=extra)
-common.credits()
+    details.ranking_table(request, result, area, level, key="explorer")
+sources.credits()

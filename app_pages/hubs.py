@@ -1,44 +1,33 @@
 """Hub planner: coverage of priority areas by hubs, cold spots, and the best places for new hubs."""
 
-import hashlib
-
 import streamlit as st
 
-from app_pages import common, details
+from app_pages import cache, details, maps, requests, sources, state, uploads
 from geo.errors import WardscopeError
-from layers.hub_view import hub_map, plan_for_area
-from layers.profiles import profile_yaml
+from layers.hub_view import hub_map
 
 MODELS = {"coverage": "Coverage of the existing hubs", "mclp": "Best k new sites: most people reached (MCLP)",
           "pmedian": "Best k sites: shortest journeys (p-median)", "lscp": "Fewest sites to reach everyone (LSCP)"}
 MODES = {"bus": "Bus (or walk, if quicker)", "walk": "Walk", "car": "Car"}
 WEIGHTS = {"population": "Residents", "inactive": "Economically inactive residents (16+)", "claimants": "Claimants"}
 
-
-
-def _csv(sites) -> str:
-    from geo.sites import sites_table
-
-    return "" if sites is None else sites_table(sites).to_csv(index=False)
-
-
-store = common.get_store()
-area = common.area_picker(store)
-common.profile_picker()
-profile = common.current_profile()
+store = cache.get_store()
+area = state.area_picker(store)
+state.profile_picker()
+profile = state.current_profile()
 
 st.sidebar.markdown("**Demand**")
 bands = st.sidebar.multiselect("Priority bands", ["top 10%", "top 20%"], default=["top 10%", "top 20%"], key="hub_bands")
 weight = st.sidebar.selectbox("Weighted by", list(WEIGHTS), format_func=WEIGHTS.get, key="hub_weight")
 st.sidebar.markdown("**Hubs and candidates**")
-existing = common.upload_points("Existing hubs (CSV or GeoJSON)", key="hub_existing",
+existing = uploads.upload_points("Existing hubs (CSV or GeoJSON)", key="hub_existing",
                                 help="name + longitude/latitude, easting/northing or postcode; optional type "
                                      "(jobcentre, library, GP surgery, family hub, youth hub, community centre, other), "
                                      "capacity, fixed (yes/no).")
 generated = st.sidebar.multiselect("Candidate sites", ["stations", "priority-centroids"], default=["stations"],
                                    format_func={"stations": "Railway stations in the area",
                                                 "priority-centroids": "Centres of priority LSOAs"}.get, key="hub_cands")
-own = common.upload_points("Your own candidate sites (optional)", key="hub_candidates_file")
+own = uploads.upload_points("Your own candidate sites (optional)", key="hub_candidates_file")
 mode = st.sidebar.selectbox("Mode", list(MODES), format_func=MODES.get, key="hub_mode")
 minutes = st.sidebar.slider("Within (minutes)", 10, 90, 30, 5, key="hub_minutes")
 model = st.sidebar.selectbox("Question", list(MODELS), format_func=MODELS.get, index=1, key="hub_model")
@@ -54,21 +43,14 @@ if not bands:
     st.info("Choose at least one priority band.")
     st.stop()
 
-inputs = (profile_yaml(profile), area.name, tuple(area.lad_codes), tuple(bands), weight, _csv(existing),
-          tuple(generated), _csv(own), mode, minutes, model, int(k))
-key = hashlib.sha256(repr(inputs).encode("utf-8")).hexdigest()
-cache = st.session_state.setdefault("hub_plans", {})
-if key not in cache:
-    try:
-        with st.spinner("Measuring travel times and solving (the solver stops at 60 s)…"):
-            cache.clear()  # keep one plan per session: memory stays small
-            cache[key] = plan_for_area(store, area, profile, bands=tuple(bands), weight=weight, existing=existing,
-                                       generated=tuple(generated), own=own, mode=mode, minutes=minutes, model=model,
-                                       k=int(k) if model in ("mclp", "pmedian") else None)
-    except WardscopeError as exc:
-        st.error(str(exc))
-        st.stop()
-plan = cache[key]
+request = requests.hubs_request(area, profile, bands=bands, weight=weight, existing=existing, generated=generated,
+                                own=own, mode=mode, minutes=minutes, model=model, k=k)
+try:
+    result = cache.hub_plan(request)
+except WardscopeError as exc:
+    st.error(str(exc))
+    st.stop()
+plan = result.data
 
 summary = plan.coverage.summary
 after = plan.result.after.summary if plan.result is not None else None
@@ -96,9 +78,9 @@ with col_map:
     from layers.mapview import folium_map
 
     outline = store.table("boundaries", "lad_outline", area.lad_codes)
-    common.show_map(folium_map(md, outline, points=points), key=f"hubs-{area.key}")
+    maps.show_map(folium_map(md, outline, points=points), key=f"hubs-{area.key}")
 with col_side:
-    common.legend(md)
+    maps.legend(md)
     st.caption("Circles: existing hubs kept by the plan (black) and the sites it adds (white with a red ring).")
 
 if plan.result is not None:
@@ -112,7 +94,7 @@ st.subheader("By district")
 st.dataframe(plan.table("districts"), hide_index=True, width="stretch")
 with st.expander("Sites"):
     st.dataframe(plan.table("sites"), hide_index=True, width="stretch")
-details.hub_exports(plan, store, area, profile)
-for note in plan.notes:
+details.hub_exports(request, result)
+for note in result.notes:
     st.caption(note)
-common.credits()
+sources.credits()

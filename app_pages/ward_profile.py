@@ -2,46 +2,28 @@
 
 import streamlit as st
 
-from app_pages import common
-from layers.ward_report import build_ward_report, chart_png, map_png, report_html, report_pdf, trend_png
+from app_pages import cache, requests, sources, state
+from layers.ward_report import chart_png, map_png, report_html, report_pdf, trend_png
+from tasks import profile as ward_profile
 
-store = common.get_store()
-area = common.area_picker(store)
-reg = common.registry()
+store = cache.get_store()
+area = state.area_picker(store)
+reg = cache.registry()
 wards = store.boundaries("ward", area.lad_codes).sort_values(["name", "lad_name"])
 labels = {r.code: f"{r.name} ({r.lad_name})" for r in wards.itertuples()}
-code = common.sticky_choice(st.sidebar, "Ward (type to search)", list(labels), "profile_ward", next(iter(labels)),
-                            format_func=labels.get)
+code = state.sticky_choice(st.sidebar, "Ward (type to search)", list(labels), "profile_ward", next(iter(labels)),
+                           format_func=labels.get)
 
 
 @st.cache_data(max_entries=64, show_spinner="Building the ward profile…")
-def ward_report(generation: str, area_name: str, lad_codes: tuple, ward_code: str, profiles: tuple[str, ...]):
-    """The report and its two images, cached per ward and profile texts (YAML)."""
-    from geo.areas import Area
-
-    comp = common.cached_comparators(generation, "ward", area_name, lad_codes)
-    scored = [common.cached_score(generation, text, "ward", area_name, lad_codes, 200) for text in profiles]
-    notes = common.table_for(store, "ward").attrs.get("notes", {})
-    report = build_ward_report(ward_code=ward_code, area=Area(area_name, lad_codes, "preset"), store=store,
-                               comparators=comp, registry=reg, scored=scored, notes=notes)
+def ward_report(generation: str, request: ward_profile.WardProfileRequest):
+    """The report and its images, cached on the request (the profiles by their YAML texts)."""
+    report = ward_profile.run(request, cache.get_store()).data
     return report, map_png(report), chart_png(report), trend_png(report)
 
 
-
-
-def profile_texts() -> tuple[tuple[str, ...], str]:
-    """The session's profile with its weights, and the other shipped profile as published; and a note saying so."""
-    from layers.profiles import load_profile, profile_yaml
-
-    mine = common.current_profile()
-    others = [load_profile(n) for n in common.PROFILE_NAMES if n != mine.id]
-    note = (f"{mine.name} uses this session's weights; "
-            + ", ".join(f"{p.name} its published weights" for p in others) + ".")
-    return tuple(profile_yaml(p) for p in [mine, *others]), note
-
-
-texts, weights_note = profile_texts()
-report, map_image, chart_image, trend = ward_report(store.generation, area.name, tuple(area.lad_codes), code, texts)
+request, weights_note = requests.ward_profile_request(area, code, state.current_profile())
+report, map_image, chart_image, trend = ward_report(store.generation, request)
 
 st.title(f"{report.name} ward profile")
 st.caption(f"{report.code} · {report.lad_name} · {report.ward_note}")
@@ -79,7 +61,7 @@ if trend:
     st.image(trend)
 st.subheader(f"{report.lad_name}: labour market (district figures)")
 aps_ids = ["aps_employment_rate", "aps_inactivity_rate", "aps_inactive_long_term_sick_pct"]
-lad_table = common.table_for(store, "lad")
+lad_table = cache.table_for(store, "lad")
 if all(i in lad_table.columns for i in aps_ids):
     row = lad_table.set_index("code").loc[report.lad_code]
     cols = st.columns(3)
@@ -95,4 +77,4 @@ with st.expander("Caveats"):
     for r in report.figures.drop_duplicates("caveat").itertuples():
         if r.caveat:
             st.markdown(f"- **{r.label}**: {r.caveat}")
-common.credits()
+sources.credits()

@@ -277,7 +277,7 @@ class SessionPlan:
 
 
 def area_label(area) -> str:
-    """The option text of ``area`` in the app's "Area of interest" selectbox (app_pages.common.area_picker)."""
+    """The option text of ``area`` in the app's "Area of interest" selectbox (app_pages.state.area_picker)."""
     return area.name if area.kind != "district" else f"{area.name} (district)"
 
 

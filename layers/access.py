@@ -308,35 +308,6 @@ def access_layer(area, sites: gpd.GeoDataFrame, modes: Sequence[str] = ("bus",),
     return access_ward(lsoa, population, wards)
 
 
-def access_from_files(sites: str, mode: str, *, area: str, level: str = "lsoa", engine: str | None = None,
-                      network: str | None = None, store=None) -> pd.DataFrame:
-    """What ``cli.py access`` prints: sites from a file (or ``sample``: the store's sample sites).
-
-    The network engine needs ``network`` (a .osm.pbf); other engines refuse it rather than ignore it.
-    """
-    from geo.config import travel_engine
-    from geo.sites import read_sites, sample_sites
-    from geo.store import open_store
-
-    store = store or open_store()
-    engine = (engine or travel_engine()).lower()
-    if engine == "network" and not network:
-        raise WardscopeError("the network engine needs --network FILE.osm.pbf (an OpenStreetMap extract of the area)")
-    if engine != "network" and network:
-        raise WardscopeError(f"--network is only used by the network engine (this run uses {engine}); add --engine network")
-    layer_sites = sample_sites(store) if sites == "sample" else read_sites(sites)
-    params = {"network": network} if network else {}
-    frame = access_layer(area, layer_sites, (mode,), level=level, engine=engine, store=store, **params)
-    notes = list(frame.attrs.get("notes", []))
-    frame = frame.round(2)  # minutes to 0.01; the engines are nowhere near that precise
-    frame.attrs["notes"] = notes
-    if engine == "estimate":
-        frame.attrs["notes"] = list(frame.attrs.get("notes", [])) + [
-            "times are estimates: straight-line distance x circuity at mode speeds plus access, wait and parking "
-            "allowances (see README: Transport access)"]
-    return frame
-
-
 def access_indicators(frame: pd.DataFrame, modes: Sequence[str]) -> tuple[pd.DataFrame, dict]:
     """Access figures as scoring indicators: (table keyed by ``code``, registry entries by id).
 

@@ -9,21 +9,13 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from layers.access import GAP_MODES, access_gap, access_layer
+from layers.access import GAP_MODES, access_gap
 from layers.mapclasses import classify
 from layers.mapview import MapData, format_value, rank_texts
 
 GAP_COLUMNS = {"name": "Area", "lad_name": "District", "band": "Priority band", "score": "Score",
                "minutes": "Minutes to nearest site", "nearest": "Nearest site", "no_car": "No car or van (% of households)",
                "access_gap": "Access gap"}
-
-
-def access_frame(store, area, level: str, sites: gpd.GeoDataFrame, mode: str, engine: str,
-                 network: str | None, params: dict) -> pd.DataFrame:
-    """Access figures for the area at ``level`` by ``mode``, and by bus and on foot (the access gap's modes)."""
-    modes = tuple(dict.fromkeys((mode, *GAP_MODES)))
-    extra = {"network": network} if network else {}
-    return access_layer(area, sites, modes, level=level, engine=engine, store=store, **extra, **params)
 
 
 def access_map(store, area, level: str, frame: pd.DataFrame, mode: str, *, scheme: str = "quantiles",

@@ -1,13 +1,14 @@
 """Priority neighbourhoods: adjacent priority areas merged into named clusters, and hot spots.
 
-* Clusters: priority areas (in a priority band) that share a border or a
-  corner (Queen contiguity, libpysal) are joined into one neighbourhood,
-  whatever ward or district line runs between them. Each reports its
-  population, wards and districts, and is named after its two most populous
-  wards and its district(s).
-* Hot spots: Getis-Ord Gi* (esda) of the score with binary Queen weights
-  including the area itself, 999 conditional permutations, and a
-  Benjamini-Hochberg false-discovery-rate correction across all areas
+* Clusters: priority areas (in a priority band) that touch under the one
+  neighbourhood rule of :mod:`geo.contiguity` (Rook: a shared stretch of
+  boundary, never a corner alone; the rule every export's dissolve uses) are
+  joined into one neighbourhood, whatever ward or district line runs between
+  them. Each reports its population, wards and districts, and is named after
+  its two most populous wards and its district(s).
+* Hot spots: Getis-Ord Gi* (esda) of the score with binary weights over the
+  same neighbours, including the area itself, 999 conditional permutations,
+  and a Benjamini-Hochberg false-discovery-rate correction across all areas
   (scipy.stats.false_discovery_control). A hot spot is an area whose
   neighbourhood scores significantly high; a cluster is *significant* when
   it contains at least one hot spot.
@@ -24,23 +25,26 @@ import numpy as np
 import pandas as pd
 from scipy.stats import false_discovery_control
 
+from geo.contiguity import adjacency
 from geo.crs import require_bng
 
 PERMUTATIONS = 999
 FDR_ALPHA = 0.05
+#: Seed of the permutation test (results are reproducible).
+HOTSPOT_SEED = 12345
 
 
 def contiguity(gdf: gpd.GeoDataFrame):
-    """Queen contiguity weights (libpysal) for the rows of ``gdf`` (EPSG:27700)."""
-    from libpysal.weights import Queen
+    """Spatial weights (libpysal ``W``) for the rows of ``gdf`` (EPSG:27700) under :mod:`geo.contiguity`'s rule."""
+    from libpysal.weights import W
 
     require_bng(gdf, what="areas")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # islands and disconnected components are expected
-        return Queen.from_dataframe(gdf.reset_index(drop=True), use_index=False, silence_warnings=True)
+        return W.from_sparse(adjacency(gdf.reset_index(drop=True)))
 
 
-def hotspots(gdf: gpd.GeoDataFrame, values: np.ndarray, *, permutations: int = PERMUTATIONS, seed: int = 12345,
+def hotspots(gdf: gpd.GeoDataFrame, values: np.ndarray, *, permutations: int = PERMUTATIONS, seed: int = HOTSPOT_SEED,
              alpha: float = FDR_ALPHA, w=None) -> pd.DataFrame:
     """Gi* z-scores, permutation p-values, FDR-adjusted p-values and hot/cold flags per row.
 

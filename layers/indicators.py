@@ -224,6 +224,21 @@ def indicator_table(level: str, lad_codes: Iterable[str] | None = None, ids: Ite
     return out
 
 
+def england_table(level: str, ids: Iterable[str], store: Store) -> pd.DataFrame:
+    """:func:`indicator_table` for all of England, memoised on the store (read-only: never change it).
+
+    Every score compares areas across England, so each area of interest, weight or draw count scored
+    with the same indicators shares one table.
+    """
+    memo = store.__dict__.setdefault("_england_memo", {})
+    key = (level, tuple(ids))
+    if key not in memo:
+        if len(memo) >= MEMO_ENTRIES:
+            memo.pop(next(iter(memo)))
+        memo[key] = indicator_table(level, None, list(key[1]), store=store)
+    return memo[key]
+
+
 def area_indicator_table(level: str, area, ids: Iterable[str] | None = None, store: Store | None = None) -> pd.DataFrame:
     """:func:`indicator_table` for an area of interest (name or code), values rounded for display.
 

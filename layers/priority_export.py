@@ -11,7 +11,11 @@ import geopandas as gpd
 import pandas as pd
 
 from geo.export import ColumnSpec
+from layers.provenance import dataset_sources, indicator_sources
 from layers.scoring import Scored, population_of
+
+#: Installed datasets every scored export names besides its indicators.
+SCORE_DATASETS = ("lsoa21_boundaries", "ward_boundaries", "lsoa21_ward24_lad24")
 
 
 def _scored_columns(scored: Scored, registry: dict) -> list[ColumnSpec]:
@@ -78,18 +82,7 @@ def provenance(scored: Scored, registry: dict, store, *, sensitivity: int, seed:
     """What methodology.json records about how these areas were chosen."""
     profile = scored.profile
     used = [i for i in profile.indicators if i.id in scored.indicators]
-    sources = []
-    for i in scored.indicators:
-        ind = registry.get(i)
-        if ind is not None:
-            sources.append({"indicator": i, "label": ind.label, "dataset": ind.dataset, "publisher": ind.publisher,
-                            "period": ind.period, "licence": ind.licence, "attribution": ind.attribution})
-    boundary = store.manifest.get("datasets", {})
-    for key in ("lsoa21_boundaries", "ward_boundaries", "lsoa21_ward24_lad24"):
-        if key in boundary:
-            d = boundary[key]
-            sources.append({"dataset": d.get("title"), "publisher": d.get("publisher"), "period": d.get("vintage"),
-                            "licence": d.get("licence"), "attribution": d.get("attribution")})
+    sources = indicator_sources(scored.indicators, registry) + dataset_sources(store, SCORE_DATASETS)
     return {
         "profile": {"name": profile.name, "id": profile.id,
                     "method": f"{profile.normalisation} normalisation over England"

@@ -18,9 +18,14 @@ import pandas as pd
 
 from layers.normalise import normalise
 from layers.profiles import Profile
+from layers.weighted import band_size, weighted_scores
 
 #: Draws scored together (bounds memory: chunk x areas float32).
 CHUNK_DRAWS = 200
+#: The seed of the weight draws unless the user gives one (every front door and export uses this one).
+DEFAULT_SEED = 20251127
+#: Weight draws for the robust flag unless the user chooses another number.
+DEFAULT_DRAWS = 200
 
 
 def dirichlet_weights(weights: np.ndarray, concentration: float, n_draws: int, rng: np.random.Generator) -> np.ndarray:
@@ -62,8 +67,6 @@ def monte_carlo(values: np.ndarray, weights: np.ndarray, directions: np.ndarray,
     """
     if n_draws < 1:
         raise ValueError("n_draws must be at least 1")
-    from layers.scoring import band_size, weighted_scores
-
     rng = np.random.default_rng(seed)
     scope = np.ones(len(values), dtype=bool) if scope is None else scope
     methods = methods or [profile.normalisation]

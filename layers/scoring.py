@@ -35,9 +35,11 @@ import pandas as pd
 
 from geo.areas import Area, resolve_area
 from geo.errors import WardscopeError
-from layers.normalise import normalise
+from layers.normalise import METHODS, normalise
 from layers.profiles import Profile, ProfileError
+from layers.robustness import DEFAULT_SEED, monte_carlo
 from layers.shrinkage import shrink_rates
+from layers.weighted import band_size, weighted_scores
 
 NO_DATA = "no data"
 OTHER = "other"
@@ -62,27 +64,6 @@ class MatrixScore:
     normalised: np.ndarray       # (n, k)
     missing_share: np.ndarray    # (n,) share of the weight that was missing
     weights: np.ndarray          # (k,) scaled to sum to 1
-
-
-def weighted_scores(norm: np.ndarray, weights: np.ndarray, *, missing: str = "reweight",
-                    max_missing_share: float = 0.34) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(score, contributions, missing_share) from normalised values and weights summing to 1."""
-    avail = ~np.isnan(norm)
-    filled = np.where(avail, norm, 0.0)
-    present = avail @ weights
-    missing_share = 1.0 - present
-    if missing == "exclude":
-        scale = np.where(missing_share < 1e-12, 1.0, np.nan)
-    else:
-        with np.errstate(divide="ignore", invalid="ignore"):
-            scale = np.where(missing_share <= max_missing_share + 1e-12, 1.0 / present, np.nan)
-    contributions = filled * weights[None, :] * scale[:, None]
-    if not avail.all():
-        # a missing indicator contributes nothing (0), or NaN when the area gets no score at all
-        contributions[~avail] = np.broadcast_to(np.where(np.isnan(scale), np.nan, 0.0)[:, None], norm.shape)[~avail]
-    score = contributions.sum(axis=1)
-    score[np.isnan(scale)] = np.nan
-    return score, contributions, missing_share
 
 
 def score_matrix(values: np.ndarray, weights: np.ndarray, directions: np.ndarray, method: str, *,
@@ -124,11 +105,6 @@ def id_lists(mask: np.ndarray, ids: list[str]) -> pd.Categorical:
     patterns, inverse = np.unique(bits, return_inverse=True)
     names = [";".join(i for j, i in enumerate(ids) if p >> j & 1) for p in patterns.tolist()]
     return pd.Categorical.from_codes(inverse.reshape(-1), names)
-
-
-def band_size(share: float, n_scored: int) -> int:
-    """How many areas are in the top ``share`` of ``n_scored`` (rounded, at least one)."""
-    return max(1, int(np.floor(share * n_scored + 0.5))) if n_scored else 0
 
 
 def bands(rank: np.ndarray, n_scored: int, shares: tuple[float, ...]) -> np.ndarray:
@@ -238,13 +214,15 @@ def with_extra(table: pd.DataFrame, registry: dict, installed: set[str], extra: 
 
 
 def score_table(table: pd.DataFrame, profile: Profile, area: Area, level: str, registry: dict,
-                installed: set[str], *, sensitivity: int = 0, seed: int = 20251127,
+                installed: set[str], *, sensitivity: int = 0, seed: int = DEFAULT_SEED,
                 vary_methods: bool | None = None, extra: pd.DataFrame | None = None,
                 extra_registry: dict | None = None) -> Scored:
     """Score every area of ``table`` (all of England at ``level``) and return the area of interest's rows.
 
     ``extra`` adds indicators known only to this session (keyed by ``code``, described by
-    ``extra_registry``), such as minutes to the session's employment sites.
+    ``extra_registry``), such as minutes to the session's employment sites. The steps: add the
+    session's indicators, check the profile's indicators, score England, keep the area of interest's
+    rows with their ranks and bands, and (``sensitivity`` draws) add how robust each rank is.
     """
     table, registry, installed = with_extra(table, registry, installed, extra, extra_registry)
     ids, notes = resolve_indicators(profile, level, registry, installed)
@@ -256,6 +234,29 @@ def score_table(table: pd.DataFrame, profile: Profile, area: Area, level: str, r
     in_area = table["lad_code"].isin(area.lad_codes).to_numpy()
     if not in_area.any():
         raise WardscopeError(f"no {level} areas in {area.name}")
+    out = area_rows(table, in_area, result, values, directions, profile, ids)
+    scored = Scored(out, profile, level, area, ids, notes)
+    if sensitivity:
+        add_robustness(scored, values, weights, directions, in_area, sensitivity=sensitivity, seed=seed,
+                       vary_methods=vary_methods)
+    return scored
+
+
+def area_bands(profile: Profile, area_scores: np.ndarray, area_rank: np.ndarray, national_rank: np.ndarray,
+               in_area: np.ndarray) -> np.ndarray:
+    """Band label per area of interest: by score threshold, by national rank or by rank in the area."""
+    n_area = int((~np.isnan(area_scores)).sum())
+    n_nat = int((national_rank > 0).sum())
+    if profile.threshold is not None:
+        return np.where(np.isnan(area_scores), NO_DATA, np.where(area_scores >= profile.threshold, "priority", OTHER))
+    if profile.band_scope == "national":
+        return bands(national_rank, n_nat, profile.band_shares)[in_area]
+    return bands(area_rank[in_area], n_area, profile.band_shares)
+
+
+def area_rows(table: pd.DataFrame, in_area: np.ndarray, result: MatrixScore, values: np.ndarray,
+              directions: np.ndarray, profile: Profile, ids: list[str]) -> pd.DataFrame:
+    """The area of interest's rows: identity, score, ranks, band, overlapping needs and contributions."""
     national_rank = ranks_desc(result.score)
     area_score = np.where(in_area, result.score, np.nan)
     area_rank = ranks_desc(area_score)
@@ -264,12 +265,7 @@ def score_table(table: pd.DataFrame, profile: Profile, area: Area, level: str, r
     area_scores = result.score[in_area]
     n_area = int((~np.isnan(area_scores)).sum())
     n_nat = int((~np.isnan(result.score)).sum())
-    if profile.threshold is not None:
-        band = np.where(np.isnan(area_scores), NO_DATA, np.where(area_scores >= profile.threshold, "priority", OTHER))
-    elif profile.band_scope == "national":
-        band = bands(national_rank, n_nat, profile.band_shares)[in_area]
-    else:
-        band = bands(area_rank[in_area], n_area, profile.band_shares)
+    band = area_bands(profile, area_scores, area_rank, national_rank, in_area)
     unscored = np.isnan(area_scores)
 
     def blank_if_unscored(values: np.ndarray) -> pd.arrays.IntegerArray:
@@ -286,25 +282,24 @@ def score_table(table: pd.DataFrame, profile: Profile, area: Area, level: str, r
     contrib = np.round(result.contributions[in_area], 3)
     columns.update({f"contrib__{i}": contrib[:, j] for j, i in enumerate(ids)})
     # one concat, not a column at a time: pandas charges per inserted column
-    out = pd.concat([table.loc[in_area, ["code", "name", "lad_code", "lad_name"]].reset_index(drop=True),
-                     pd.DataFrame(columns)], axis=1)
-    scored = Scored(out, profile, level, area, ids, notes)
-    if sensitivity:
-        from layers.robustness import monte_carlo
+    return pd.concat([table.loc[in_area, ["code", "name", "lad_code", "lad_name"]].reset_index(drop=True),
+                      pd.DataFrame(columns)], axis=1)
 
-        methods = None
-        if vary_methods if vary_methods is not None else profile.vary_methods:
-            from layers.normalise import METHODS
 
-            methods = list(METHODS)
-        scope = np.ones(len(table), dtype=bool) if profile.band_scope == "national" else in_area
-        robust = monte_carlo(values, weights, directions, profile, n_draws=sensitivity, seed=seed,
-                             methods=methods, scope=scope)
-        robust = robust[in_area[scope]].reset_index(drop=True)
-        scored.areas = out = pd.concat([out, robust], axis=1)
-        scored.notes.append(f"robustness: {sensitivity} draws of the weights (Dirichlet, concentration "
-                            f"{profile.sensitivity_concentration:g}{', methods varied' if methods else ''}), seed {seed}")
-    return scored
+def add_robustness(scored: Scored, values: np.ndarray, weights: np.ndarray, directions: np.ndarray,
+                   in_area: np.ndarray, *, sensitivity: int, seed: int, vary_methods: bool | None = None) -> None:
+    """Add each area's rank range and band share over ``sensitivity`` weight draws (see :mod:`layers.robustness`)."""
+    profile = scored.profile
+    methods = None
+    if vary_methods if vary_methods is not None else profile.vary_methods:
+        methods = list(METHODS)
+    scope = np.ones(len(values), dtype=bool) if profile.band_scope == "national" else in_area
+    robust = monte_carlo(values, weights, directions, profile, n_draws=sensitivity, seed=seed,
+                         methods=methods, scope=scope)
+    robust = robust[in_area[scope]].reset_index(drop=True)
+    scored.areas = pd.concat([scored.areas, robust], axis=1)
+    scored.notes.append(f"robustness: {sensitivity} draws of the weights (Dirichlet, concentration "
+                        f"{profile.sensitivity_concentration:g}{', methods varied' if methods else ''}), seed {seed}")
 
 
 def top_reasons(row: pd.Series, ids: list[str], labels: dict[str, str], n: int = 3) -> list[str]:
@@ -315,7 +310,7 @@ def top_reasons(row: pd.Series, ids: list[str], labels: dict[str, str], n: int =
 
 
 def score_area(profile: Profile, area: str | Area, *, level: str | None = None, store=None,
-               sensitivity: int = 0, seed: int = 20251127, vary_methods: bool | None = None,
+               sensitivity: int = 0, seed: int = DEFAULT_SEED, vary_methods: bool | None = None,
                extra: pd.DataFrame | None = None, extra_registry: dict | None = None) -> Scored:
     """Score an area of interest with a profile (the one entry point for the CLI and the app).
 
@@ -323,7 +318,7 @@ def score_area(profile: Profile, area: str | Area, *, level: str | None = None, 
     all of England at that level; ranks and bands are reported for the area.
     """
     from geo.store import open_store
-    from layers.indicators import available, indicator_table
+    from layers.indicators import available, england_table
     from layers.registry import load_registry
 
     store = store or open_store()
@@ -336,7 +331,7 @@ def score_area(profile: Profile, area: str | Area, *, level: str | None = None, 
     installed = set(available(level, store=store))
     _, all_registry, all_installed = with_extra(pd.DataFrame({"code": []}), registry, installed, extra, extra_registry)
     ids, _ = resolve_indicators(profile, level, all_registry, all_installed)
-    table = indicator_table(level, None, [i for i in ids if i in installed], store=store)
+    table = england_table(level, [i for i in ids if i in installed], store)
     return score_table(table, profile, area, level, registry, installed, sensitivity=sensitivity, seed=seed,
                        vary_methods=vary_methods, extra=extra, extra_registry=extra_registry)
 

@@ -15,6 +15,7 @@ import base64
 import datetime as dt
 import html
 import io
+import json
 from dataclasses import dataclass, field
 
 import geopandas as gpd
@@ -125,6 +126,28 @@ def build_ward_report(*, ward_code: str, area, store, comparators: pd.DataFrame,
         ward_note += f" {notes[ward_code]}"
     return WardReport(ward_code, row["name"], row["lad_code"], row["lad_name"], area.name, ward_note, figures, scores,
                       ward, lsoas, district, claimant_trend, sources)
+
+
+def report_record(report: WardReport) -> dict:
+    """The profile as plain data (no images or date): ward, scores, figures, gaps and sources."""
+    def plain(value):
+        if isinstance(value, dict):
+            return {k: plain(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [plain(v) for v in value]
+        if hasattr(value, "item"):  # numpy scalars
+            value = value.item()
+        return None if isinstance(value, float) and not np.isfinite(value) else value
+
+    figures = json.loads(report.figures.to_json(orient="records", force_ascii=False)) if len(report.figures) else []
+    return {"code": report.code, "name": report.name, "lad_code": report.lad_code, "lad_name": report.lad_name,
+            "area": report.area_name, "ward_note": report.ward_note, "scores": plain(report.scores),
+            "figures": figures, "gaps": report.gaps, "sources": list(report.sources)}
+
+
+def report_json(report: WardReport) -> str:
+    """:func:`report_record` as JSON text."""
+    return json.dumps(report_record(report), indent=1, ensure_ascii=False)
 
 
 def score_sentence(s: dict, area_name: str) -> str:

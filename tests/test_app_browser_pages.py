@@ -44,7 +44,8 @@ def download(page, label: str, folder, attempts: int = 3):
 
 
 def test_access_page_shows_bus_minutes_for_every_lsoa_and_the_gaps(app_server, page, store):
-    from layers.access import access_from_files
+    from tasks import access
+    from tasks.inputs import SitesInput, area_of
 
     page.goto(app_server.url + "/access")
     wait_ready(page)
@@ -53,7 +54,8 @@ def test_access_page_shows_bus_minutes_for_every_lsoa_and_the_gaps(app_server, p
     expected = set(store.boundaries("lsoa", SOUTH_MIDLANDS)["code"])
     assert wait_for_codes(page, expected) == expected
     props = feature_props(page)
-    cli = access_from_files("sample", "bus", area="South Midlands", level="lsoa", store=store).set_index("code")
+    request = access.AccessRequest(area_of("South Midlands", store), SitesInput.from_file("sample", store), ("bus",))
+    cli = access.run(request, store).data.set_index("code")
     districts = store.boundaries("lsoa", SOUTH_MIDLANDS).set_index("code")["lad_name"]
     for code in list(expected)[:200]:
         minutes = cli.loc[code, "access_bus_nearest_min"]
@@ -67,10 +69,11 @@ def test_access_page_shows_bus_minutes_for_every_lsoa_and_the_gaps(app_server, p
 
 
 def test_hub_planner_best_five_sites_with_existing_hubs_and_export(app_server, page, store, tmp_path):
-    from layers.hub_view import plan_for_area
-    from layers.profiles import load_profile
+    from app_pages.requests import hubs_request
     from geo.areas import resolve_area
     from geo.sites import sites_from_frame
+    from layers.profiles import load_profile
+    from tasks import hubs as hub_task
 
     hubs = pd.DataFrame({"name": ["Luton Jobcentre Plus", "Northampton Library", "Bedford Family Hub"],
                          "easting": [509200, 475400, 504900], "northing": [221300, 260600, 249700],
@@ -84,9 +87,9 @@ def test_hub_planner_best_five_sites_with_existing_hubs_and_export(app_server, p
     page.get_by_text("After the plan").first.wait_for(timeout=90000)
     wait_ready(page)
     area = resolve_area("South Midlands", store.districts())
-    plan = plan_for_area(store, area, load_profile("neighbourhood"), bands=("top 10%", "top 20%"), weight="population",
-                         existing=sites_from_frame(hubs.astype(str)), generated=("stations",), own=None, mode="bus",
-                         minutes=30, model="mclp", k=5)
+    plan = hub_task.run(hubs_request(area, load_profile("neighbourhood"), bands=("top 10%", "top 20%"), weight="population",
+                                     existing=sites_from_frame(hubs.astype(str)), generated=("stations",), own=None,
+                                     mode="bus", minutes=30, model="mclp", k=5), store).data
     before, after = plan.coverage.summary["covered_pct"], plan.result.after.summary["covered_pct"]
     assert before > 0 and after > before
     # the page first shows the plan without the uploaded hubs; wait for the one with them

@@ -13,7 +13,9 @@ import pandas as pd
 import pytest
 
 from layers.access import lsoa_centroids
-from layers.hubs import plan_from_files
+from layers.hubs.demand import demand_text
+from tasks import hubs
+from tasks.inputs import SitesInput, area_of
 
 ROOT = Path(__file__).resolve().parent.parent
 LUTON = "E06000032"
@@ -50,8 +52,10 @@ def test_coverage_prints_district_figures_and_the_sentence(store, files):
     assert out.returncode == 0, out.stderr
     table = pd.read_csv(io.StringIO(out.stdout))
     assert table["level"].tolist() == ["district", "area of interest"] and table["lad_code"].iloc[0] == LUTON
-    plan = plan_from_files("Luton", str(files / "hubs.csv"), demand_file=str(files / "demand.csv"), mode="bus",
-                           minutes=30, store=store)
+    request = hubs.HubsRequest(area_of("Luton", store), demand_csv=demand_text(files / "demand.csv"),
+                               demand_source=str(files / "demand.csv"), existing=SitesInput.from_file(str(files / "hubs.csv")),
+                               mode="bus", minutes=30)
+    plan = hubs.run(request, store).data
     pct = plan.coverage.summary["covered_pct"]
     assert table["covered_pct"].iloc[1] == pytest.approx(round(pct, 2))
     assert out.stderr.splitlines()[0].startswith(f"{pct:.1f}% of priority demand in Luton is within 30 minutes by bus of a hub (")

@@ -47,7 +47,8 @@ from geo.errors import (EmptySelectionError, ExportError, GSSCodeError, OutputEx
                         OutputNotWritableError, UnknownColumnError)
 from geo.export import writers
 from geo.export.columns import BASE_COLUMNS, ColumnSpec, as_spec, check_names, resolve_columns
-from geo.export.dissolve import ADJACENCY, dissolve_adjacent, dissolved_specs
+from geo.contiguity import ADJACENCY
+from geo.export.dissolve import dissolve_adjacent, dissolved_specs
 from geo.export.provenance import build_methodology, metadata_rows, readme_text
 from geo.export.selection import Selection, SelectionColumns, parse_selection
 from geo.export.writers import Layer

@@ -1,14 +1,10 @@
 """Merge adjacent selected areas into priority neighbourhoods.
 
-Two selected areas are adjacent when they share at least
-:data:`MIN_SHARED_BOUNDARY_M` of boundary (or overlap): "Rook" contiguity.
-Areas that meet only at a corner are **not** merged (a corner is no
-walkable link between two neighbourhoods). The test uses shapely lengths in
-EPSG:27700 metres, so it does not depend on outlines sharing exact vertices;
-on the store's boundaries it agrees with libpysal's Rook weights (the tests
-check this). Each connected group of adjacent areas becomes one
-neighbourhood; an area with no selected neighbour is a neighbourhood of its
-own.
+Two selected areas are adjacent when they touch under the one rule of
+:mod:`geo.contiguity` (Rook: a shared stretch of boundary, never a corner
+alone), the same rule the app's map of priority neighbourhoods uses. Each
+connected group of adjacent areas becomes one neighbourhood; an area with no
+selected neighbour is a neighbourhood of its own.
 
 Geometry stays in EPSG:27700 (metres); a neighbourhood's outline is the
 union of its members'. Populations are summed; scores and other measures
@@ -24,9 +20,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
+from geo.contiguity import components
 from geo.crs import require_bng
 from geo.errors import ExportError, UnknownColumnError
 from geo.export.columns import BASE_COLUMNS, ColumnSpec, as_spec
@@ -37,10 +32,6 @@ MEMBER_COLUMNS = ("n_areas", "member_codes", "member_names", "ward_names")
 CODE_PREFIX = "PN"
 #: How many ward names a neighbourhood's name shows before "+k more".
 NAME_WARDS = 3
-#: Least shared boundary (metres) for two areas to count as adjacent; a corner shares none.
-MIN_SHARED_BOUNDARY_M = 1.0
-ADJACENCY = (f"areas sharing at least {MIN_SHARED_BOUNDARY_M:g} m of boundary (Rook contiguity) are merged; "
-             "areas meeting only at a corner are not")
 
 
 def default_rule(spec: ColumnSpec, values: pd.Series, *, population: str, rank: str | None) -> str:
@@ -62,27 +53,6 @@ def default_rule(spec: ColumnSpec, values: pd.Series, *, population: str, rank: 
     if pd.api.types.is_numeric_dtype(values):
         return "weighted"
     return "join"
-
-
-def components(areas: gpd.GeoDataFrame) -> np.ndarray:
-    """Label of each row's group of adjacent areas (see module docstring), 0..k-1 in order of first member."""
-    geoms = areas.geometry.to_numpy()
-    n = len(geoms)
-    if n == 1:
-        return np.zeros(1, dtype=int)
-    left, right = shapely.STRtree(geoms).query(geoms, predicate="intersects")
-    keep = left < right
-    left, right = left[keep], right[keep]
-    boundaries = shapely.boundary(geoms)
-    shared = shapely.length(shapely.intersection(boundaries[left], boundaries[right])) >= MIN_SHARED_BOUNDARY_M
-    overlap = shapely.area(shapely.intersection(geoms[left], geoms[right])) > 0.0
-    edge = shared | overlap
-    graph = coo_matrix((np.ones(int(edge.sum())), (left[edge], right[edge])), shape=(n, n))
-    _, labels = connected_components(graph, directed=False)
-    # renumber by first appearance so labels follow the input (priority) order
-    _, first = np.unique(labels, return_index=True)
-    order = np.argsort(np.argsort(first))
-    return order[labels]
 
 
 def _join(series: pd.Series) -> str:

@@ -13,7 +13,7 @@ Public surface::
     priority_centroid_candidates(demand)        centroids of priority areas as candidates
     HubCoverage.from_matrix / from_geodataframe coverage, cold spots, duplication, per district
     HubMCLP, HubPMedian, HubLSCP                optimisation (spopt + CBC); from_matrix, from_geodataframe, solve()
-    plan_hubs(...), plan_from_files(...)        what the CLI and the app call
+    plan_hubs(...)                              a plan from plain inputs (tasks.hubs calls it)
 """
 
 from layers.hubs.candidates import priority_centroid_candidates, station_candidates
@@ -22,7 +22,7 @@ from layers.hubs.coverage import HubCoverage
 from layers.hubs.demand import demand_points, priority_demand, read_demand_file
 from layers.hubs.errors import (DemandError, HubError, IndicatorsMissing, InfeasibleCoverageError, ModelTooLargeError,
                                 NoCandidatesError, SitesOutsideAreaError, SolverError, TooFewCandidatesError)
-from layers.hubs.plan import HubPlan, plan_from_files, plan_hubs
+from layers.hubs.plan import HubPlan, plan_hubs
 from layers.hubs.sites import HUB_TYPES, hub_sites, read_hub_sites, site_pool
 
 #: Imported on first use: spopt (and its dependencies) take about two seconds to import, and coverage
@@ -43,6 +43,6 @@ __all__ = [
     "DEFAULT_TIME_LIMIT_S", "DemandError", "HUB_TYPES", "HubCoverage", "HubError", "HubLSCP", "HubMCLP",
     "HubPMedian", "HubPlan", "IndicatorsMissing", "InfeasibleCoverageError", "MODELS", "ModelTooLargeError",
     "NoCandidatesError", "SitesOutsideAreaError", "SolveInfo", "SolverError", "TooFewCandidatesError",
-    "demand_points", "hub_sites", "plan_from_files", "plan_hubs", "priority_centroid_candidates",
+    "demand_points", "hub_sites", "plan_hubs", "priority_centroid_candidates",
     "priority_demand", "read_demand_file", "read_hub_sites", "site_pool", "solve_cbc", "station_candidates",
 ]

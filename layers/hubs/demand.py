@@ -17,6 +17,8 @@ without coordinates, or a GeoDataFrame); :func:`read_demand_file` reads such a t
 
 from __future__ import annotations
 
+import io
+
 from pathlib import Path
 from typing import Iterable
 
@@ -238,16 +240,27 @@ def check_demand_layer(demand: gpd.GeoDataFrame) -> None:
 
 def read_demand_file(path: str | Path, *, store=None, area=None, band=None) -> gpd.GeoDataFrame:
     """Read a demand CSV (code, weight, priority; optional x/y) for an area (:class:`geo.areas.Area`)."""
+    return demand_from_text(demand_text(path), source=str(path), store=store, area=area, band=band)
+
+
+def demand_text(path: str | Path) -> str:
+    """The text of a demand CSV (UTF-8, with or without a byte-order mark)."""
     path = Path(path)
     if not path.is_file():
         raise SourceFileError(f"{path}: file not found")
     try:
-        frame = pd.read_csv(path, dtype=str, encoding="utf-8-sig", keep_default_na=False)
+        return path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise SourceFileError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+
+
+def demand_from_text(text: str, *, source: str = "demand", store=None, area=None, band=None) -> gpd.GeoDataFrame:
+    """A demand layer from the text of a demand CSV (see :func:`read_demand_file`)."""
+    try:
+        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise SourceFileError(f"{path}: malformed CSV ({str(exc).strip().splitlines()[0]})") from None
-    return demand_points(frame, store=store, source=str(path), band=band,
+        raise SourceFileError(f"{source}: malformed CSV ({str(exc).strip().splitlines()[0]})") from None
+    return demand_points(frame, store=store, source=source, band=band,
                          lad_codes=area.lad_codes if area is not None else None,
                          area_name=area.name if area is not None else None)
 

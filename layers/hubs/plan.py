@@ -1,8 +1,8 @@
-"""A hub plan for an area of interest: the one entry point for ``cli.py hubs`` and the app.
+"""A hub plan for an area of interest from plain inputs (``cli.py hubs`` and the app go through :mod:`tasks.hubs`).
 
 :func:`plan_hubs` takes plain inputs (a demand layer, existing hubs, candidates; EPSG:27700), computes
 the travel minutes once, measures coverage by the existing hubs and, for ``mclp``, ``pmedian`` or
-``lscp``, solves the model. :func:`plan_from_files` resolves the area, reads the files, generates the
+``lscp``, solves the model. :mod:`tasks.hubs` resolves the area, reads the inputs, generates the
 candidates and delegates. Units: minutes, people (the demand's unit), seconds.
 """
 
@@ -10,17 +10,16 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Iterable, Sequence
+from typing import TYPE_CHECKING, Iterable
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
 from geo.crs import BNG
-from geo.errors import WardscopeError
 from layers.hubs.coverage import HubCoverage
 from layers.hubs.demand import WEIGHT_LABEL, WEIGHT_VERB, check_demand_layer
-from layers.hubs.errors import DemandError, HubError
+from layers.hubs.errors import HubError
 from layers.hubs.matrix import travel_minutes
 from layers.hubs.sites import EXISTING, site_pool
 
@@ -192,8 +191,9 @@ def plan_hubs(demand: gpd.GeoDataFrame, existing: gpd.GeoDataFrame | None, candi
     return HubPlan(model, area_name, mode, float(threshold_min), demand, pool, coverage, result, table, notes)
 
 
-def candidate_sites(specs: Iterable[str], area, demand: gpd.GeoDataFrame, store) -> gpd.GeoDataFrame | None:
-    """Candidates from ``stations``, ``priority-centroids`` and/or sites files, in one layer (EPSG:27700)."""
+def candidate_sites(specs: Iterable, area, demand: gpd.GeoDataFrame, store) -> gpd.GeoDataFrame | None:
+    """Candidates from ``stations``, ``priority-centroids``, sites files and/or hub sites layers, in one layer
+    (EPSG:27700), in the order given."""
     from layers.hubs.candidates import priority_centroid_candidates, station_candidates
     from layers.hubs.sites import CANDIDATE, HUB_COLUMNS, read_hub_sites
 
@@ -205,6 +205,8 @@ def candidate_sites(specs: Iterable[str], area, demand: gpd.GeoDataFrame, store)
                 notes.append(f"no railway stations inside {area.name}")
         elif spec == "priority-centroids":
             found = priority_centroid_candidates(demand)
+        elif isinstance(spec, gpd.GeoDataFrame):  # a hub sites layer the caller read already
+            found = spec
         else:
             found = read_hub_sites(spec, CANDIDATE)
         notes += found.attrs.get("notes", [])
@@ -214,48 +216,3 @@ def candidate_sites(specs: Iterable[str], area, demand: gpd.GeoDataFrame, store)
     out = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), geometry="geometry", crs=BNG)
     out.attrs["notes"] = notes
     return out
-
-
-def plan_from_files(area: str, sites: str | None, *, candidates: Sequence[str] = (), demand_profile: str | None = None,
-                    demand_file: str | None = None, demand_kind: str = "population", band=None, mode: str = "bus",
-                    minutes: float = 30.0, model: str = "coverage", k: int | None = None, engine: str | None = None,
-                    network: str | None = None, time_limit_s: float | None = None, sites_outside: str = "error",
-                    curve: bool = False, store=None) -> HubPlan:
-    """What ``cli.py hubs`` runs: demand from a profile (``priority_demand``) or a CSV, hubs and candidates
-    from files or generated, all checked against the area of interest."""
-    from geo.areas import resolve_area
-    from geo.config import travel_engine
-    from geo.store import open_store
-    from layers.hubs.demand import priority_demand, read_demand_file
-    from layers.hubs.sites import EXISTING as ROLE, locate_in_area, read_hub_sites
-
-    store = store or open_store()
-    area = resolve_area(area, store.districts())
-    engine_name = (engine or travel_engine()).lower()
-    if engine_name == "network" and not network:
-        raise WardscopeError("the network engine needs --network FILE.osm.pbf (an OpenStreetMap extract of the area)")
-    if engine_name != "network" and network:
-        raise WardscopeError(f"--network is only used by the network engine (this run uses {engine_name}); add --engine network")
-    if (demand_profile is None) == (demand_file is None):
-        raise DemandError("give the demand either as --demand PROFILE (priority bands from a scoring profile) or as "
-                          "--demand-file CSV (code,weight,priority), not both or neither")
-    if demand_file is not None:
-        demand = read_demand_file(demand_file, store=store, area=area, band=band)
-    else:
-        demand = priority_demand(area, demand_profile, demand=demand_kind, band=band, store=store)
-    lsoa = store.boundaries("lsoa", area.lad_codes)
-    existing = None
-    if sites:
-        existing = locate_in_area(read_hub_sites(sites, ROLE), lsoa, area_name=area.name, outside=sites_outside)
-    cands = candidate_sites(candidates, area, demand, store)
-    if cands is not None:
-        notes = cands.attrs.get("notes", [])
-        cands = locate_in_area(cands, lsoa, area_name=area.name, outside=sites_outside)
-        cands.attrs["notes"] = notes + [n for n in cands.attrs.get("notes", []) if n not in notes]
-    params = {"network": network} if network else {}
-    plan = plan_hubs(demand, existing, cands, mode=mode, threshold_min=minutes, model=model, k=k, engine=engine_name,
-                     time_limit_s=time_limit_s, area_name=area.name, curve=curve, **params)
-    if engine_name == "estimate":
-        plan.notes.append("times are estimates: straight-line distance x circuity at mode speeds plus access, wait "
-                          "and parking allowances (see README: Transport access)")
-    return plan

@@ -1,0 +1,68 @@
+"""Requests from the values of the pages' widgets: the app's half of each task (no Streamlit here).
+
+Each function takes what the widgets (and the session's choices) hold and
+returns the frozen request the task runs; ``cli.py`` builds the same requests
+from its arguments, and tests/test_tasks_symmetry.py checks both give the
+same result.
+"""
+
+from __future__ import annotations
+
+from layers.robustness import DEFAULT_DRAWS, DEFAULT_SEED
+from tasks.access import AccessRequest, with_gap_modes
+from tasks.boundaries import BoundariesRequest
+from tasks.export import ExportRequest
+from tasks.hubs import HubsRequest
+from tasks.indicators import IndicatorsRequest
+from tasks.inputs import SitesInput, profile_text
+from tasks.profile import WardProfileRequest, profiles_for
+from tasks.score import AccessInScore, ScoreRequest
+
+#: The hub planner's solver time limit per solve (seconds), as ``cli.py hubs`` by default.
+HUB_TIME_LIMIT_S = 60.0
+
+
+def boundaries_request(area, level: str) -> BoundariesRequest:
+    return BoundariesRequest(area, level)
+
+
+def indicators_request(area, level: str, ids=None) -> IndicatorsRequest:
+    return IndicatorsRequest(area, level, tuple(ids) if ids is not None else None)
+
+
+def score_request(area, level: str, profile, draws: int = DEFAULT_DRAWS, access=None, sites=None) -> ScoreRequest:
+    """The session's profile (weights and method applied) for an area; ``access`` is (mode, weight) when the
+    user added minutes to the nearest of ``sites`` to the score."""
+    extra = None
+    if access:
+        mode, weight = access
+        extra = AccessInScore(SitesInput.from_layer(sites), mode, float(weight))
+    return ScoreRequest(area, profile_text(profile), level, int(draws), DEFAULT_SEED, extra)
+
+
+def export_request(score: ScoreRequest, selection: str) -> ExportRequest:
+    return ExportRequest(score, selection)
+
+
+def access_request(area, level: str, sites, mode: str, engine: str, network: str | None,
+                   params: dict | None = None) -> AccessRequest:
+    """Minutes by ``mode`` and by the access gap's modes (bus, walk), for the map, the gaps and the catchment."""
+    return AccessRequest(area, SitesInput.from_layer(sites), with_gap_modes(mode), level, engine,
+                         network if engine == "network" else None, tuple(sorted((params or {}).items())))
+
+
+def hubs_request(area, profile, *, bands, weight: str, existing, generated, own, mode: str, minutes: float,
+                 model: str, k: int) -> HubsRequest:
+    """The Hub planner's question; uploaded hubs outside the area are left out (the page says how many)."""
+    candidates = tuple(generated) + ((SitesInput.from_layer(own),) if own is not None and len(own) else ())
+    return HubsRequest(area, profile=profile_text(profile), weight=weight, bands=tuple(bands),
+                       existing=SitesInput.from_layer(existing) if existing is not None and len(existing) else None,
+                       candidates=candidates, sites_outside="drop", mode=mode, minutes=float(minutes), model=model,
+                       k=int(k) if model in ("mclp", "pmedian") else None, time_limit_s=HUB_TIME_LIMIT_S)
+
+
+def ward_profile_request(area, ward: str, profile, draws: int = DEFAULT_DRAWS) -> tuple[WardProfileRequest, str]:
+    """The ward's profile with the session's profile first (its weights) and the other shipped one as published;
+    and the note that says so."""
+    texts, note = profiles_for(profile)
+    return WardProfileRequest(area, ward, texts, draws), note

@@ -1,0 +1,102 @@
+"""Saved and uploaded work: profiles and site lists on the server (previous version kept), uploaded profiles."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app_pages import cache, state, uploads
+from geo.errors import WardscopeError
+
+
+def saved_names(kind: str, suffix: str) -> list[str]:
+    from geo.config import user_dir
+
+    folder = user_dir() / kind
+    return sorted(p.name[: -len(suffix)] for p in folder.glob(f"*{suffix}")) if folder.is_dir() else []
+
+
+def check_usable(profile) -> None:
+    """Raise the profile's problem (unknown or uninstalled indicator) before it becomes the session's profile."""
+    from layers.indicators import available
+    from layers.scoring import resolve_indicators
+
+    store = cache.get_store()
+    resolve_indicators(profile, profile.level, cache.registry(), set(available(profile.level, store=store)))
+
+
+def saved_profiles_panel() -> None:
+    """Save the current profile on the server, load a saved one (offering the previous version if damaged), or upload one."""
+    from geo.errors import CorruptSavedFile
+    from geo.saved import restore_previous, saved_path
+    from geo.uploads import PROFILE_KINDS, accept_upload, upload_text
+    from layers.profiles import load_saved_profile, parse_profile_text, save_profile
+
+    with st.sidebar.expander("Saved and uploaded profiles"):
+        name = st.text_input("Save the current profile as", key="save_profile_name")
+        if st.button("Save on the server", key="save_profile", disabled=not name):
+            try:
+                path = save_profile(state.current_profile(), saved_path("profiles", name))
+                st.success(f"Saved as {path.name} (the previous version is kept).")
+            except WardscopeError as exc:
+                st.error(str(exc))
+        names = saved_names("profiles", ".yaml")
+        if names:
+            chosen = st.selectbox("Saved profiles", names, key="saved_profile_pick")
+            path = saved_path("profiles", chosen)
+            if st.button("Load", key="load_saved_profile"):
+                try:
+                    profile = load_saved_profile(path)
+                    check_usable(profile)
+                    state.use_profile(profile, f"saved:{chosen}")
+                    st.rerun()
+                except CorruptSavedFile as exc:
+                    st.session_state["damaged_profile"] = str(path)
+                    st.error(str(exc))
+                except WardscopeError as exc:
+                    st.error(str(exc))
+            if st.session_state.get("damaged_profile") == str(path) and path.with_name(path.name + ".prev").exists():
+                if st.button("Use the previous version", key="use_prev_profile"):
+                    state.use_profile(load_saved_profile(path, previous=True), f"saved:{chosen}")
+                    restore_previous(path)
+                    st.session_state.pop("damaged_profile", None)
+                    st.rerun()
+        file = st.file_uploader("Upload a profile (YAML)", key="profile_upload")
+        if file is not None:
+            try:
+                up = accept_upload(file.name, file, workspace=uploads.workspace(), kinds=PROFILE_KINDS)
+                profile = parse_profile_text(upload_text(up), up.name)
+                check_usable(profile)
+                if st.button(f"Use {profile.name}", key="use_uploaded_profile"):
+                    state.use_profile(profile, f"upload:{up.sha256[:12]}")
+                    st.rerun()
+            except WardscopeError as exc:
+                st.error(str(exc))
+
+
+def saved_sites_panel(sites) -> None:
+    """Save this session's sites on the server, or load a saved list (the previous version if it is damaged)."""
+    from geo.saved import saved_path
+    from geo.sites import read_sites, save_sites
+
+    list_name = st.text_input("Save these sites as", key="save_sites_name")
+    if st.button("Save", key="save_sites", disabled=not list_name):
+        try:
+            path = save_sites(sites, saved_path("sites", list_name, ".csv"))
+            st.success(f"Saved as {path.name} (the previous version is kept).")
+        except WardscopeError as exc:
+            st.error(str(exc))
+    lists = saved_names("sites", ".csv")
+    if lists:
+        pick = st.selectbox("Saved site lists", lists, key="saved_sites_pick")
+        if st.button("Load", key="load_sites"):
+            path = saved_path("sites", pick, ".csv")
+            try:
+                st.session_state["sites"] = read_sites(path)
+                st.session_state["sites_from"] = "saved"
+                st.rerun()
+            except WardscopeError as exc:
+                prev = path.with_name(path.name + ".prev")
+                st.error(f"{exc}" + ("; the previous version was loaded instead" if prev.exists() else ""))
+                if prev.exists():
+                    st.session_state["sites"] = read_sites(prev)
+                    st.session_state["sites_from"] = "saved"

@@ -1,0 +1,62 @@
+"""Files from the user, per session: the private upload folder and points files through the upload gate."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from geo.errors import WardscopeError
+
+
+@st.cache_resource(show_spinner=False)
+def _startup_checks() -> str | None:
+    """Once per process: remove session folders left by crashed processes; check the upload limits agree."""
+    from geo import config
+    from geo.workspace import sweep_stale
+
+    sweep_stale()
+    return config.streamlit_upload_limit_problem(st.get_option("server.maxUploadSize"))
+
+
+def workspace():
+    """This session's private upload folder (removed when the session object goes)."""
+    from geo.workspace import SessionWorkspace
+
+    problem = _startup_checks()
+    if problem:
+        st.warning(problem)
+    ws = st.session_state.get("workspace")
+    if ws is None or not ws.path.exists():
+        ws = SessionWorkspace()
+        st.session_state["workspace"] = ws
+    return ws
+
+
+def upload_points(label: str, *, key: str, help: str | None = None, where=None):
+    """A points file (CSV or GeoJSON: name + lon/lat, easting/northing or postcode) through the upload gate.
+
+    Returns the sites layer (EPSG:27700) or None; problems are shown, never raised.
+    """
+    from geo import config
+    from geo.sites import read_sites, sites_from_frame
+    from geo.uploads import TABLE_KINDS, accept_upload, read_table_upload
+
+    where = where or st.sidebar
+    file = where.file_uploader(label, type=None, key=key, help=help, max_upload_size=config.max_upload_mb())
+    if file is None:
+        return None
+    try:
+        up = accept_upload(file.name, file, workspace=workspace(), kinds=TABLE_KINDS | {"geojson"})
+        if up.kind == "csv":
+            table = read_table_upload(up)
+            sites = sites_from_frame(table, source=up.name)
+        else:
+            sites = read_sites(up.path)
+    except WardscopeError as exc:
+        where.error(str(exc))
+        problems = getattr(exc, "problems", None)
+        if problems:
+            where.dataframe(pd.DataFrame(problems), hide_index=True, width="stretch")
+        return None
+    where.caption(f"{up.name}: {len(sites)} site(s) read")
+    return sites

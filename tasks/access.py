@@ -1,0 +1,69 @@
+"""Minutes from every LSOA or ward to employment sites (``cli.py access``; the Transport access page).
+
+Geometry EPSG:27700; minutes rounded to 0.01 (the engines are nowhere near that precise).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from geo.areas import Area
+from geo.config import travel_engine
+from geo.errors import WardscopeError
+from layers.access import GAP_MODES, access_layer
+from layers.provenance import dataset_sources
+from tasks.inputs import SitesInput
+from tasks.result import Provenance, Result, versions
+
+#: Said of every estimate, wherever access figures are shown.
+ESTIMATE_NOTE = ("times are estimates: straight-line distance x circuity at mode speeds plus access, wait and parking "
+                 "allowances (see README: Transport access)")
+
+
+@dataclass(frozen=True)
+class AccessRequest:
+    area: Area
+    sites: SitesInput
+    modes: tuple[str, ...] = ("bus",)
+    level: str = "lsoa"                         # lsoa or ward
+    engine: str | None = None                   # None: $WARDSCOPE_TRAVEL_ENGINE, else estimate
+    network: str | None = None                  # OpenStreetMap extract (.osm.pbf) for the network engine
+    params: tuple[tuple[str, float], ...] = ()  # engine parameters the user changed (name, value)
+
+
+def with_gap_modes(mode: str) -> tuple[str, ...]:
+    """``mode`` and the access gap's modes (bus, walk), each once: what the Transport access page computes."""
+    return tuple(dict.fromkeys((mode, *GAP_MODES)))
+
+
+def check_engine(engine: str | None, network: str | None) -> str:
+    """The engine to use; the network engine needs ``network`` and the others refuse it rather than ignore it."""
+    engine = (engine or travel_engine()).lower()
+    if engine == "network" and not network:
+        raise WardscopeError("the network engine needs --network FILE.osm.pbf (an OpenStreetMap extract of the area)")
+    if engine != "network" and network:
+        raise WardscopeError(f"--network is only used by the network engine (this run uses {engine}); add --engine network")
+    return engine
+
+
+def run(request: AccessRequest, store) -> Result:
+    """The access layer (see :mod:`layers.access` for its columns), keyed by ``code``."""
+    engine = check_engine(request.engine, request.network)
+    layer_sites = request.sites.layer()
+    params = {"network": request.network} if request.network else {}
+    params.update(dict(request.params))
+    frame = access_layer(request.area, layer_sites, request.modes, level=request.level, engine=engine, store=store,
+                         **params)
+    notes = list(frame.attrs.get("notes", []))
+    frame = frame.round(2)  # minutes to 0.01; the engines are nowhere near that precise
+    frame.attrs["notes"] = notes
+    if engine == "estimate":
+        frame.attrs["notes"] = list(frame.attrs.get("notes", [])) + [ESTIMATE_NOTE]
+    provenance = Provenance(
+        "access", f"{engine} engine: minutes from LSOA 2021 population-weighted centroids to the nearest site"
+                  + ("; wards: population-weighted means of their LSOAs" if request.level == "ward" else ""),
+        {"area_of_interest": {"name": request.area.name, "lad_codes": list(request.area.lad_codes)},
+         "level": request.level, "modes": list(request.modes), "engine": engine, "network": request.network,
+         "parameters": dict(request.params), "sites": {"source": request.sites.source, "count": len(layer_sites)}},
+        tuple(dataset_sources(store, ("lsoa21_centroids", "lsoa21_ward24_lad24"))), versions=versions(store))
+    return Result(frame, provenance, tuple(frame.attrs["notes"]))
