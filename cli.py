@@ -220,6 +220,7 @@ def cmd_export(args) -> int:
     result = export.run(export_request(args, store), store)
     written = result.data.write(args.format, args.out, overwrite=args.overwrite)
     print(f"wrote {', '.join(str(p) for p in written.files)} ({written.feature_count} areas)", file=sys.stderr)
+    _provenance(result, args)
     return 0
 
 
@@ -233,7 +234,7 @@ def hubs_request(args, store):
         _area(args, store), profile=profile_text(args.demand) if args.demand else None,
         demand_csv=demand_text(args.demand_file) if args.demand_file else None,
         demand_source=args.demand_file or "demand", weight=args.weight,
-        bands=(args.band,) if args.band else None,
+        bands=tuple(args.band) if args.band else None,
         existing=SitesInput.from_file(args.sites, store) if args.sites else None,
         candidates=tuple(c if c in generated else SitesInput.from_file(c, store) for c in args.candidates or ()),
         sites_outside=args.sites_outside, mode=args.mode, minutes=args.minutes, model=args.model, k=args.k,
@@ -384,6 +385,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=["gpkg", "shp", "geojson", "csv"], required=True)
     p.add_argument("--out", required=True, metavar="PATH")
     p.add_argument("--overwrite", action="store_true", help="replace an existing file")
+    p.add_argument("--provenance", metavar="PATH", help="also write how the areas were scored (sources, method, "
+                                                          "parameters, seed, versions) as JSON")
     p.add_argument("--sensitivity", type=int, default=DEFAULT_DRAWS, metavar="N",
                    help=f"weight draws for the robust flag (default {DEFAULT_DRAWS})")
     p.add_argument("--seed", type=int, default=DEFAULT_SEED)
@@ -397,8 +400,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "priority (true/false or a band); optional x,y (BNG metres)")
     p.add_argument("--weight", choices=["population", "inactive", "claimants"], default="population",
                    help="with --demand: weight areas by residents, economically inactive residents 16+ or claimants")
-    p.add_argument("--band", metavar="BAND", help="bands that count as priority, e.g. 'top 10%%' (default: top 20%% "
-                   "and threshold 'priority')")
+    p.add_argument("--band", metavar="BAND", action="append", help="a band that counts as priority, e.g. 'top 10%%'; "
+                   "repeat for several (default: top 10%%, top 20%% and threshold 'priority')")
     p.add_argument("--area", required=True, metavar="NAME_OR_CODE", help='e.g. "South Midlands", Luton or E06000032')
     p.add_argument("--sites", metavar="FILE", help="existing hubs .csv/.geojson (name, location; optional type, "
                    "capacity, fixed)")

@@ -95,7 +95,10 @@ def _provenance(request: HubsRequest, plan, profile, engine: str, store) -> Prov
         "hub_plan": {"model": plan.model, "mode": plan.mode, "threshold_min": plan.threshold_min,
                      "k": request.k, "engine": engine, "statements": plan.statements()},
         "sites": {"existing": int((plan.sites["role"] == EXISTING).sum()),
-                  "candidates": int((plan.sites["role"] == CANDIDATE).sum())},
+                  "candidates": int((plan.sites["role"] == CANDIDATE).sum()),
+                  "generated": [c for c in request.candidates if isinstance(c, str)],
+                  "outside_the_area": request.sites_outside},
+        "time_limit_s": request.time_limit_s,
     }
     if plan.result is not None:
         parameters["hub_plan"]["solver"] = plan.result.solver.as_dict()
