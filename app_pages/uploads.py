@@ -1,10 +1,15 @@
-"""Files from the user, per session: the private upload folder and points files through the upload gate."""
+"""Files from the user, per session: the private upload folder and points files through the upload gate.
+
+A parsed upload is kept once per process by a hash of its content (never by file name), so a rerun does not
+parse it again and one session can never be handed another's file.
+"""
 
 from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
 
+from geo.contentcache import ContentCache, content_key
 from geo.errors import WardscopeError
 
 
@@ -16,6 +21,12 @@ def _startup_checks() -> str | None:
 
     sweep_stale()
     return config.streamlit_upload_limit_problem(st.get_option("server.maxUploadSize"))
+
+
+@st.cache_resource(show_spinner=False)
+def parsed() -> ContentCache:
+    """Parsed uploads, shared by every session and keyed by their content (:mod:`geo.contentcache`)."""
+    return ContentCache(max_entries=32)
 
 
 def workspace():
@@ -45,13 +56,16 @@ def upload_points(label: str, *, key: str, help: str | None = None, where=None):
     file = where.file_uploader(label, type=None, key=key, help=help, max_upload_size=config.max_upload_mb())
     if file is None:
         return None
-    try:
-        up = accept_upload(file.name, file, workspace=workspace(), kinds=TABLE_KINDS | {"geojson"})
+    def read(up):
         if up.kind == "csv":
             table = read_table_upload(up)
-            sites = sites_from_frame(table, source=up.name)
-        else:
-            sites = read_sites(up.path)
+            return sites_from_frame(table, source=up.name)
+        return read_sites(up.path)
+
+    try:
+        up = accept_upload(file.name, file, workspace=workspace(), kinds=TABLE_KINDS | {"geojson"})
+        # by content and name (the name is in the sites' messages and source), never by name alone
+        sites = parsed().get_or_compute(content_key("points", up, up.name), lambda: read(up))
     except WardscopeError as exc:
         where.error(str(exc))
         problems = getattr(exc, "problems", None)

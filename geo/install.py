@@ -1,16 +1,17 @@
 """Install steps for boundaries, geographic lookups and places.
 
-Each step reads source files through a source (mirror or online), checks
-them, and writes store tables through a :class:`geo.store.StoreWriter`.
-Steps share already-built layers through ``ctx`` so nothing is read twice.
-Indicator steps live in ``layers.install`` and run after these.
+Each step reads source files through a :class:`geo.sources.Source` (mirror
+or online), checks them, and writes store tables through a
+:class:`geo.store.StoreWriter`. Steps share already-built layers through an
+:class:`InstallContext` so nothing is read twice. Indicator steps live in
+``layers.install`` (with a context that adds their own tables) and run after these.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Optional
 
 import geopandas as gpd
 import numpy as np
@@ -22,19 +23,30 @@ from geo.dissolve import dissolve_coverage
 from geo.errors import GSSCodeError, SourceFileError
 from geo.gss import check_codes
 from geo.progress import Progress, silent
-from geo.sources import MirrorSource, dataset
+from geo.sources import MirrorSource, Source, dataset
 from geo.store import StoreWriter
 from geo.tables import read_csv_checked
 from geo.wards import build_ward_layers
 
 
 @dataclass
+class InstallContext:
+    """What the boundary steps have built, for the steps after them (EPSG:27700 layers, plain tables)."""
+
+    lad: Optional[gpd.GeoDataFrame] = None            # districts (LAD 2024)
+    lsoa: Optional[gpd.GeoDataFrame] = None           # LSOA 2021 with ward, district and centroid columns
+    ward: Optional[gpd.GeoDataFrame] = None           # wards (2024 codes)
+    lsoa11: Optional[gpd.GeoDataFrame] = None         # LSOA 2011 with their district
+    lsoa11_lsoa21: Optional[pd.DataFrame] = None      # LSOA 2011 -> 2021 change lookup
+
+
+@dataclass
 class Step:
     name: str
-    run: Callable[[object, StoreWriter, dict], None]
+    run: Callable[[Source, StoreWriter, InstallContext], None]
 
 
-def resolve_source(from_dir: Path | None = None):
+def resolve_source(from_dir: Path | None = None) -> Source:
     """The source to install from: ``--from DIR``, else WARDSCOPE_MIRROR, else ../shared/data, else online."""
     if from_dir is not None:
         return MirrorSource(Path(from_dir))
@@ -46,7 +58,7 @@ def resolve_source(from_dir: Path | None = None):
     return OnlineSource()
 
 
-def _record(writer: StoreWriter, source, dataset_id: str, rows: int) -> None:
+def _record(writer: StoreWriter, source: Source, dataset_id: str, rows: int) -> None:
     ds = dataset(dataset_id)
     writer.record(dataset_id, title=ds.title, publisher=ds.publisher, vintage=ds.vintage,
                   licence=ds.licence, attribution=ds.credit(), origin=source.origin(dataset_id), rows=rows)
@@ -58,16 +70,16 @@ def _unknown(codes: pd.Series, known: pd.Index, *, source: str, what: str) -> No
         raise GSSCodeError(f"{source}: {len(unknown)} {what} code(s) are not in the boundaries, first {unknown.iloc[0]!r}")
 
 
-def step_lad(source, writer: StoreWriter, ctx: dict) -> None:
+def step_lad(source: Source, writer: StoreWriter, ctx: InstallContext) -> None:
     path = source.path("lad_boundaries")
     lad = read_boundary_file(path, code_field="LAD24CD", name_field="LAD24NM", level="lad", source=str(path))
     lad = to_multipolygons(lad).assign(lad_code=lambda d: d["code"], lad_name=lambda d: d["name"])
-    ctx["lad"] = lad
+    ctx.lad = lad
     writer.write("boundaries", "lad", lad)
     _record(writer, source, "lad_boundaries", len(lad))
 
 
-def step_lsoa(source, writer: StoreWriter, ctx: dict) -> None:
+def step_lsoa(source: Source, writer: StoreWriter, ctx: InstallContext) -> None:
     path = source.path("lsoa21_boundaries")
     lsoa = read_boundary_file(path, code_field="LSOA21CD", name_field="LSOA21NM", level="lsoa", source=str(path))
     lk_path = source.path("lsoa21_ward24_lad24")
@@ -76,7 +88,7 @@ def step_lsoa(source, writer: StoreWriter, ctx: dict) -> None:
     check_codes(lookup["LSOA21CD"], level="lsoa", source=str(lk_path))
     check_codes(lookup["WD24CD"].drop_duplicates().reset_index(drop=True), level="ward", source=str(lk_path))
     _unknown(lookup["LSOA21CD"], pd.Index(lsoa["code"]), source=str(lk_path), what="LSOA 2021")
-    _unknown(lookup["LAD24CD"], pd.Index(ctx["lad"]["code"]), source=str(lk_path), what="district")
+    _unknown(lookup["LAD24CD"], pd.Index(ctx.lad["code"]), source=str(lk_path), what="district")
     missing = lsoa.loc[~lsoa["code"].isin(lookup["LSOA21CD"]), "code"]
     if len(missing):
         raise GSSCodeError(f"{lk_path}: {len(missing)} LSOA(s) in the boundaries have no ward, first {missing.iloc[0]!r}")
@@ -107,7 +119,7 @@ def step_lsoa(source, writer: StoreWriter, ctx: dict) -> None:
         lsoa["urban_rural"] = ruc["Urban_rural_flag"].to_numpy()
         _record(writer, source, "lsoa21_ruc21", int(ruc["RUC21CD"].notna().sum()))
     lsoa = to_multipolygons(lsoa)
-    ctx["lsoa"] = lsoa
+    ctx.lsoa = lsoa
     writer.write("boundaries", "lsoa", lsoa)
     # District outlines drawn from the same BSC LSOAs, so they line up with ward and LSOA maps
     # (the official LAD BUC outline is generalised differently, to 500 m).
@@ -119,7 +131,7 @@ def step_lsoa(source, writer: StoreWriter, ctx: dict) -> None:
         _record(writer, source, ds_id, rows)
 
 
-def step_ward(source, writer: StoreWriter, ctx: dict) -> None:
+def step_ward(source: Source, writer: StoreWriter, ctx: InstallContext) -> None:
     path = source.path("ward_boundaries")
     ward23 = read_boundary_file(path, code_field="WD23CD", name_field="WD23NM", level="ward", source=str(path))
     lk_path = source.path("ward23_lad23")
@@ -127,8 +139,8 @@ def step_ward(source, writer: StoreWriter, ctx: dict) -> None:
     lookup = lookup[lookup["WD23CD"].str.startswith("E")].reset_index(drop=True)
     check_codes(lookup["WD23CD"], level="ward", source=str(lk_path))
     _unknown(ward23["code"], pd.Index(lookup["WD23CD"]), source=str(path), what="ward (not in the ward lookup)")
-    wards, superseded = build_ward_layers(ward23, lookup, ctx["lsoa"])
-    ctx["ward"] = wards
+    wards, superseded = build_ward_layers(ward23, lookup, ctx.lsoa)
+    ctx.ward = wards
     writer.write("boundaries", "ward", wards)
     writer.write("boundaries", "ward_superseded", superseded)
     writer.notes.append(
@@ -140,7 +152,7 @@ def step_ward(source, writer: StoreWriter, ctx: dict) -> None:
     _record(writer, source, "ward23_lad23", len(lookup))
 
 
-def step_lsoa11(source, writer: StoreWriter, ctx: dict) -> None:
+def step_lsoa11(source: Source, writer: StoreWriter, ctx: InstallContext) -> None:
     path = source.path("lsoa11_boundaries")
     lsoa11 = read_boundary_file(path, code_field="LSOA11CD", name_field="LSOA11NM", level="lsoa11", source=str(path))
     lk_path = source.path("lsoa11_lsoa21_lad22")
@@ -149,7 +161,7 @@ def step_lsoa11(source, writer: StoreWriter, ctx: dict) -> None:
     bad = change.loc[~change["CHGIND"].isin(["U", "S", "M", "X"]), "CHGIND"]
     if len(bad):
         raise SourceFileError(f"{lk_path}: row {bad.index[0] + 2}: unknown change indicator {bad.iloc[0]!r} (expected U, S, M or X)")
-    lsoa = ctx["lsoa"]
+    lsoa = ctx.lsoa
     _unknown(change["LSOA21CD"], pd.Index(lsoa["code"]), source=str(lk_path), what="LSOA 2021")
     _unknown(change["LSOA11CD"], pd.Index(lsoa11["code"]), source=str(lk_path), what="LSOA 2011")
     # An LSOA 2011 gets the district of the 2021 LSOA(s) it became (all in one district).
@@ -163,13 +175,13 @@ def step_lsoa11(source, writer: StoreWriter, ctx: dict) -> None:
     table = pd.DataFrame({"lsoa11_code": change["LSOA11CD"], "lsoa21_code": change["LSOA21CD"], "change": change["CHGIND"]})
     table["lad_code"] = lad_of21["lad_code"].reindex(table["lsoa21_code"]).to_numpy()
     writer.write("boundaries", "lsoa11_lsoa21", table)
-    ctx["lsoa11"] = lsoa11
-    ctx["lsoa11_lsoa21"] = table
+    ctx.lsoa11 = lsoa11
+    ctx.lsoa11_lsoa21 = table
     _record(writer, source, "lsoa11_boundaries", len(lsoa11))
     _record(writer, source, "lsoa11_lsoa21_lad22", len(change))
 
 
-def step_places(source, writer: StoreWriter, ctx: dict) -> None:
+def step_places(source: Source, writer: StoreWriter, ctx: InstallContext) -> None:
     path = source.path("stations")
     st = read_csv_checked(path, ["stationName", "lat", "long", "crsCode", "constituentCountry"], numeric=["lat", "long"])
     pts = points_from_lonlat(st, "long", "lat", source=str(path))
@@ -195,17 +207,19 @@ GEO_STEPS = [
 
 
 def run_install(
-    source,
+    source: Source,
     steps: list[Step],
     *,
     root: Path | None = None,
     progress: Progress = silent,
+    context: InstallContext | None = None,
 ) -> dict:
     """Run ``steps`` into a new store generation and commit it atomically.
 
+    ``context`` is what the steps share (an empty :class:`InstallContext` unless given).
     Returns the manifest. Any exception leaves the previous store untouched.
     """
-    ctx: dict = {}
+    ctx = context if context is not None else InstallContext()
     with StoreWriter(root) as writer:
         for i, step in enumerate(steps):
             progress(i, len(steps), step.name)

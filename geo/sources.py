@@ -1,4 +1,4 @@
-"""The catalogue of source datasets (geo/sources.yaml) and where to read them.
+"""The catalogue of source datasets (geo/sources.yaml and the files added to it) and where to read them.
 
 A *source* is either a local mirror directory laid out like ``../shared/data``
 or the official publishers online. Both hand the parsers a local file path:
@@ -11,12 +11,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import Protocol
 
 import yaml
 
 from geo.errors import MissingSourceFile
 
 CATALOGUE = Path(__file__).with_name("sources.yaml")
+#: The catalogue files read, in order: geo's own, then those registered with :func:`add_catalogue`.
+_CATALOGUES: list[Path] = [CATALOGUE]
 
 
 @dataclass(frozen=True)
@@ -40,21 +43,52 @@ class Dataset:
         return self.attribution.format(year=self.year or "", edition=self.vintage)
 
 
+def add_catalogue(path: Path) -> None:
+    """Read the datasets of another catalogue file too (``layers`` adds layers/sources.yaml this way)."""
+    path = Path(path)
+    if path not in _CATALOGUES:
+        _CATALOGUES.append(path)
+
+
 @lru_cache(maxsize=None)
-def catalogue() -> dict[str, Dataset]:
-    """All datasets by id, from geo/sources.yaml (and layers/sources.yaml when present)."""
+def load_catalogue(paths: tuple[Path, ...]) -> dict[str, Dataset]:
+    """All datasets by id from the catalogue files ``paths`` (YAML with a ``datasets`` mapping), later files last."""
     out: dict[str, Dataset] = {}
-    for path in (CATALOGUE, CATALOGUE.parent.parent / "layers" / "sources.yaml"):
-        if not path.exists():
-            continue
+    for path in paths:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
         for key, spec in raw["datasets"].items():
             out[key] = Dataset(id=key, **spec)
     return out
 
 
+def catalogue() -> dict[str, Dataset]:
+    """All datasets by id: geo/sources.yaml and every catalogue added with :func:`add_catalogue`."""
+    return load_catalogue(tuple(_CATALOGUES))
+
+
 def dataset(dataset_id: str) -> Dataset:
     return catalogue()[dataset_id]
+
+
+class Source(Protocol):
+    """Where install steps read datasets from: a mirror directory, the publishers online, or one over the other.
+
+    Every kind hands the parsers a local file, so a parser never knows which it got.
+    """
+
+    kind: str
+
+    def describe(self) -> str:
+        """One line for the manifest and messages (``mirror /path``, ``online``...)."""
+
+    def has(self, dataset_id: str) -> bool:
+        """True when the dataset can be read from this source (optional datasets may be absent)."""
+
+    def path(self, dataset_id: str) -> Path:
+        """A local file holding the dataset; raises :class:`MissingSourceFile` naming it and its publisher."""
+
+    def origin(self, dataset_id: str) -> str:
+        """Where the dataset came from, for the manifest (a path or an address)."""
 
 
 class MirrorSource:

@@ -16,18 +16,29 @@ extracts) and otherwise listed as not installed, with the command to run.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
 import layers.nomis  # noqa: F401  (registers the Nomis API fetcher with geo.online)
-from geo.install import GEO_STEPS, Step, _record, resolve_source, run_install
+from geo.install import GEO_STEPS, InstallContext, Step, _record, resolve_source, run_install
 from geo.progress import Progress, silent
-from geo.sources import MirrorSource
+from geo.sources import MirrorSource, Source
+from geo.store import StoreWriter
 from layers import aps, census, claimant, iod
 from layers.registry import NOMIS_INSTALL_HINT, builtin_registry
 
 NOMIS_DATASETS = (claimant.DATASET, aps.DATASET)
+
+
+@dataclass
+class IndicatorContext(InstallContext):
+    """The boundary steps' layers plus what the indicator steps share."""
+
+    lsoa_table: pd.DataFrame | None = None     # LSOA 2021 rows without geometry (code, name, ward, district)
+    census_weights: pd.DataFrame | None = None  # Census 2021 denominators per LSOA (people), for later rates
+    installed: list[dict] = field(default_factory=list)  # one row per installed indicator (the catalogue)
 
 
 def _frame(gdf) -> pd.DataFrame:
@@ -38,35 +49,35 @@ def _codes(frame: pd.DataFrame) -> pd.Index:
     return pd.Index(frame["code"].to_numpy(dtype=object), dtype=object)
 
 
-def _installed(ctx: dict, table: str, ids, *, method, datasets, period: str | None = None, note: str = "") -> None:
+def _installed(ctx: IndicatorContext, table: str, ids, *, method, datasets, period: str | None = None, note: str = "") -> None:
     registry = builtin_registry()
     for ind in ids:
         meta = registry[ind]
         how = method.get(ind, "") if isinstance(method, dict) else method
         estimate = "estimate" in how.lower() if table == census.TABLE else meta.estimate
-        ctx["installed"].append({
+        ctx.installed.append({
             "id": ind, "table": table, "base": meta.base, "method": how, "datasets": ", ".join(datasets),
             "period": period or meta.period, "estimate": bool(estimate), "note": note})
 
 
-def step_index(source, writer, ctx: dict) -> None:
+def step_index(source: Source, writer: StoreWriter, ctx: IndicatorContext) -> None:
     """Names and districts of every area at every level, without geometry (fast tables for indicators)."""
-    lsoa = _frame(ctx["lsoa"])
-    ctx["lsoa_table"] = lsoa
+    lsoa = _frame(ctx.lsoa)
+    ctx.lsoa_table = lsoa
     writer.write("indicators", "index_lsoa", lsoa[["code", "name", "lad_code", "lad_name", "ward_code"]])
-    ward = _frame(ctx["ward"])
+    ward = _frame(ctx.ward)
     writer.write("indicators", "index_ward", ward[["code", "name", "lad_code", "lad_name", "n_lsoa", "lsoa_assignment"]])
-    lad = _frame(ctx["lad"])
+    lad = _frame(ctx.lad)
     writer.write("indicators", "index_lad", lad[["code", "name", "lad_code", "lad_name"]])
-    lsoa11 = _frame(ctx["lsoa11"])
+    lsoa11 = _frame(ctx.lsoa11)
     writer.write("indicators", "index_lsoa11", lsoa11[["code", "name", "lad_code", "lad_name"]])
-    ctx["installed"] = []
+    ctx.installed = []
 
 
-def step_census(source, writer, ctx: dict) -> None:
-    table, weights, method, used = census.build(source, ctx["lsoa_table"])
+def step_census(source: Source, writer: StoreWriter, ctx: IndicatorContext) -> None:
+    table, weights, method, used = census.build(source, ctx.lsoa_table)
     writer.write("indicators", "census_lsoa", table)
-    ctx["census_weights"] = weights
+    ctx.census_weights = weights
     for ds in used:
         _record(writer, source, ds, len(table))
     _installed(ctx, census.TABLE, census.RATE_IDS + census.COUNT_IDS, method=method, datasets=used)
@@ -75,8 +86,8 @@ def step_census(source, writer, ctx: dict) -> None:
     writer.notes.append(f"census 2021: {have:,} of {len(table):,} LSOAs, from {kind}")
 
 
-def step_iod2025(source, writer, ctx: dict) -> None:
-    codes = _codes(ctx["lsoa_table"])
+def step_iod2025(source: Source, writer: StoreWriter, ctx: IndicatorContext) -> None:
+    codes = _codes(ctx.lsoa_table)
     main = iod.read_iod2025(source.path("imd2025_lsoa21"), codes, source=source.origin("imd2025_lsoa21"))
     numerators = None
     used = ["imd2025_lsoa21"]
@@ -84,7 +95,7 @@ def step_iod2025(source, writer, ctx: dict) -> None:
         numerators = iod.read_iod2025_numerators(source.path("imd2025_indicators"), codes,
                                                  source=source.origin("imd2025_indicators"))
         used.append("imd2025_indicators")
-    table, note = iod.build_iod2025(main, numerators, ctx["lsoa_table"], ctx.get("census_weights"))
+    table, note = iod.build_iod2025(main, numerators, ctx.lsoa_table, ctx.census_weights)
     writer.write("indicators", "iod2025_lsoa", table)
     for ds in used:
         _record(writer, source, ds, len(main))
@@ -94,8 +105,8 @@ def step_iod2025(source, writer, ctx: dict) -> None:
         writer.notes.append("IoD 2025: income/employment numerators (File 8) not in the source; their count indicators are not installed")
 
 
-def step_iod2019(source, writer, ctx: dict) -> None:
-    codes11 = _codes(_frame(ctx["lsoa11"]))
+def step_iod2019(source: Source, writer: StoreWriter, ctx: IndicatorContext) -> None:
+    codes11 = _codes(_frame(ctx.lsoa11))
     values = iod.read_iod2019(source.path("imd2019_domains"), codes11, source=source.origin("imd2019_domains"))
     pop = iod.read_iod2019_population(source.path("imd2019_population"), codes11, source=source.origin("imd2019_population"))
     used = ["imd2019_domains", "imd2019_population"]
@@ -103,9 +114,9 @@ def step_iod2019(source, writer, ctx: dict) -> None:
         iod.check_iod2019_file1(source.path("imd2019_imd"), values, source=source.origin("imd2019_imd"))
         used.append("imd2019_imd")
     native = values.set_index("code").reindex(codes11).rename_axis("code").reset_index()
-    native.insert(1, "lad_code", _frame(ctx["lsoa11"]).set_index("code")["lad_code"].reindex(codes11).to_numpy())
+    native.insert(1, "lad_code", _frame(ctx.lsoa11).set_index("code")["lad_code"].reindex(codes11).to_numpy())
     writer.write("indicators", "iod2019_lsoa11", native)
-    converted = iod.convert_iod2019(values, pop, ctx["lsoa11_lsoa21"], ctx["lsoa_table"])
+    converted = iod.convert_iod2019(values, pop, ctx.lsoa11_lsoa21, ctx.lsoa_table)
     writer.write("indicators", "iod2019_lsoa", converted)
     for ds in used:
         _record(writer, source, ds, len(values))
@@ -121,14 +132,14 @@ def _not_installed(writer, what: str, dataset_id: str) -> None:
                         f"To install it: {NOMIS_INSTALL_HINT}")
 
 
-def step_claimant(source, writer, ctx: dict) -> None:
+def step_claimant(source: Source, writer: StoreWriter, ctx: IndicatorContext) -> None:
     if not source.has(claimant.DATASET):
         _not_installed(writer, "claimant count", claimant.DATASET)
         return
-    codes = _codes(ctx["lsoa_table"])
+    codes = _codes(ctx.lsoa_table)
     counts, period = claimant.read_claimant(source.path(claimant.DATASET), codes, source=source.origin(claimant.DATASET))
-    pop = ctx["census_weights"]["pop_working_age"]
-    table = claimant.build(counts, pop, ctx["lsoa_table"])
+    pop = ctx.census_weights["pop_working_age"]
+    table = claimant.build(counts, pop, ctx.lsoa_table)
     writer.write("indicators", "claimant_lsoa", table)
     _record(writer, source, claimant.DATASET, len(table))
     ids = [i for i, m in builtin_registry().items() if m.table == "claimant"]
@@ -136,11 +147,11 @@ def step_claimant(source, writer, ctx: dict) -> None:
                datasets=[claimant.DATASET], period=period)
 
 
-def step_aps(source, writer, ctx: dict) -> None:
+def step_aps(source: Source, writer: StoreWriter, ctx: IndicatorContext) -> None:
     if not source.has(aps.DATASET):
         _not_installed(writer, "Annual Population Survey", aps.DATASET)
         return
-    codes = _codes(_frame(ctx["lad"]))
+    codes = _codes(_frame(ctx.lad))
     districts, england, period = aps.read_aps(source.path(aps.DATASET), codes, source=source.origin(aps.DATASET))
     writer.write("indicators", "aps_lad", districts)
     writer.write("indicators", "aps_england", england)
@@ -149,8 +160,8 @@ def step_aps(source, writer, ctx: dict) -> None:
                datasets=[aps.DATASET], period=period)
 
 
-def step_catalogue(source, writer, ctx: dict) -> None:
-    writer.write("indicators", "installed", pd.DataFrame(ctx["installed"]))
+def step_catalogue(source: Source, writer: StoreWriter, ctx: IndicatorContext) -> None:
+    writer.write("indicators", "installed", pd.DataFrame(ctx.installed))
 
 
 INDICATOR_STEPS = [
@@ -182,7 +193,7 @@ def install(from_dir: Path | None = None, *, root: Path | None = None, progress:
 
         source = OverlaySource(source, OnlineSource(), NOMIS_DATASETS)
     try:
-        return run_install(source, install_steps(), root=root, progress=progress)
+        return run_install(source, install_steps(), root=root, progress=progress, context=IndicatorContext())
     except BaseException:
         if hasattr(source, "discard_downloads"):  # a download that failed its checks must not be reused
             source.discard_downloads()

@@ -1,8 +1,9 @@
 """The indicator registry (layers/registry.yaml): what each indicator is, where it comes from, its caveats.
 
 The registry is data: one YAML file with groups (shared fields) and
-indicators. :func:`load_registry` returns every indicator, including the
-user indicators saved with :mod:`layers.user_indicators`.
+indicators, and the registry entries of the user indicators that
+:mod:`layers.user_indicators` saves (``<user dir>/indicators/<id>.yaml``).
+:func:`load_registry` returns every indicator, built-in and saved.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 
 import yaml
 
+from geo.config import user_dir
 from geo.errors import WardscopeError
 
 REGISTRY_FILE = Path(__file__).with_name("registry.yaml")
@@ -173,12 +175,33 @@ def builtin_registry() -> dict[str, Indicator]:
     return {key: build_indicator(key, spec, groups) for key, spec in raw["indicators"].items()}
 
 
+def indicators_dir() -> Path:
+    """Where saved user indicators live: ``<id>.yaml`` (their registry entry) beside ``<id>.parquet`` (their rows)."""
+    return user_dir() / "indicators"
+
+
+def saved_user_indicators() -> list[Indicator]:
+    """Every saved user indicator (whose table is present)."""
+    folder = indicators_dir()
+    if not folder.is_dir():
+        return []
+    out = []
+    for meta_path in sorted(folder.glob("*.yaml")):
+        if not (folder / f"{meta_path.stem}.parquet").is_file():
+            continue
+        try:
+            spec = yaml.safe_load(meta_path.read_text(encoding="utf-8")) or {}
+        except yaml.YAMLError as exc:
+            raise RegistryError(f"{meta_path}: not valid YAML ({exc})") from None
+        ind_id = spec.pop("id", meta_path.stem)
+        out.append(build_indicator(ind_id, spec, source=str(meta_path)))
+    return out
+
+
 def load_registry(include_user: bool = True) -> dict[str, Indicator]:
     """Every indicator by id: the built-in registry, then saved user indicators."""
     out = dict(builtin_registry())
     if include_user:
-        from layers.user_indicators import saved_user_indicators
-
         for ind in saved_user_indicators():
             out.setdefault(ind.id, ind)
     return out

@@ -7,7 +7,7 @@ row (unknown codes, duplicates, non-numeric or negative values, a
 numerator above its denominator, codes of another level); nothing is saved
 unless the whole file is good. Saved indicators live in
 ``<user dir>/indicators/<id>.parquet`` + ``<id>.yaml`` (written atomically,
-the YAML last) and join the registry.
+the YAML last) and join the registry (:func:`layers.registry.saved_user_indicators` reads them).
 
 A numerator/denominator indicator aggregates upwards by summing, like the
 built-in rates. A value-only indicator exists only at its own level; its
@@ -25,11 +25,11 @@ import pandas as pd
 import yaml
 
 from geo import atomic
-from geo.config import user_dir
 from geo.errors import SourceFileError, WardscopeError
 from geo.gss import GSS_PATTERN, LEVEL_NAMES
 from layers.checks import article
-from layers.registry import ID_PATTERN, Indicator, RegistryError, build_indicator, builtin_registry
+from layers.registry import (ID_PATTERN, Indicator, RegistryError, build_indicator, builtin_registry,
+                             indicators_dir, saved_user_indicators)
 
 PREFIX_LEVEL = {"E01": "lsoa", "E05": "ward", "E06": "lad", "E07": "lad", "E08": "lad", "E09": "lad"}
 LEVELS_ABOVE = {"lsoa": ["lsoa", "ward", "lad"], "ward": ["ward", "lad"], "lad": ["lad"]}
@@ -56,10 +56,6 @@ class UserIndicatorError(WardscopeError):
         shown = "; ".join(str(p) for p in problems[:SHOWN])
         more = f"; and {len(problems) - SHOWN} more" if len(problems) > SHOWN else ""
         super().__init__(f"{source}: {len(problems)} problem(s), nothing was loaded: {shown}{more}")
-
-
-def indicators_dir() -> Path:
-    return user_dir() / "indicators"
 
 
 def _read(path_or_text, source: str) -> pd.DataFrame:
@@ -223,24 +219,6 @@ def load_user_indicator(path_or_bytes, *, store=None, **meta) -> Indicator:
     ind, rows = read_user_indicator(path_or_bytes, store=store or open_store(), **meta)
     save_user_indicator(ind, rows)
     return ind
-
-
-def saved_user_indicators() -> list[Indicator]:
-    """Every saved user indicator (whose table is present)."""
-    folder = indicators_dir()
-    if not folder.is_dir():
-        return []
-    out = []
-    for meta_path in sorted(folder.glob("*.yaml")):
-        if not (folder / f"{meta_path.stem}.parquet").is_file():
-            continue
-        try:
-            spec = yaml.safe_load(meta_path.read_text(encoding="utf-8")) or {}
-        except yaml.YAMLError as exc:
-            raise RegistryError(f"{meta_path}: not valid YAML ({exc})") from None
-        ind_id = spec.pop("id", meta_path.stem)
-        out.append(build_indicator(ind_id, spec, source=str(meta_path)))
-    return out
 
 
 def user_rows(indicator_id: str, store=None) -> pd.DataFrame:
