@@ -10,7 +10,7 @@
     python cli.py access --sites sites.csv --mode bus --engine estimate --level lsoa --area Luton --format csv
     python cli.py export --profile neighbourhood --area Luton --select top:20 --format gpkg --out top20
     python cli.py hubs --demand neighbourhood --area Luton --sites hubs.csv --candidates stations --model mclp --k 3
-    python cli.py ward-profile --area Luton --ward E05015476 --format pdf --out ward.pdf
+    python cli.py ward-profile --area Luton --ward E05014737 --format pdf --out ward.pdf
 
     python cli.py check sites.zip [--assume-crs 27700] [--repair]
     python cli.py bench
@@ -24,8 +24,9 @@ import sys
 from pathlib import Path
 
 from geo.errors import WardscopeError
-from geo.travel.base import MODES
-from layers.robustness import DEFAULT_DRAWS, DEFAULT_SEED
+from geo.export.core import FORMATS
+from geo.travel.base import ENGINES, MODES
+from tasks.score import DEFAULT_DRAWS, DEFAULT_SEED
 
 
 def _output(text: str, out: str | None) -> None:
@@ -350,7 +351,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="sites .csv or .geojson (name + longitude/latitude, easting/northing or postcode), or 'sample'")
     p.add_argument("--mode", type=modes, required=True, metavar="{walk,cycle,car,bus}",
                    help="travel mode, or several separated by commas (e.g. bus,walk)")
-    p.add_argument("--engine", choices=["estimate", "network"], default=None,
+    p.add_argument("--engine", choices=list(ENGINES), default=None,
                    help="default: $WARDSCOPE_TRAVEL_ENGINE, else estimate")
     p.add_argument("--network", metavar="FILE.osm.pbf", help="OpenStreetMap extract covering the area (network engine)")
     p.add_argument("--level", choices=["lsoa", "ward"], default="lsoa")
@@ -382,7 +383,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="comma-separated filters, all must hold: top:N, band:NAME (repeat for several, e.g. "
                         "'band:top 10%%,band:top 20%%' for the top fifth), robust, codes:FILE, threshold:COLUMN>=X, or all")
     p.add_argument("--dissolve", action="store_true", help="merge touching selected areas into priority neighbourhoods")
-    p.add_argument("--format", choices=["gpkg", "shp", "geojson", "csv"], required=True)
+    p.add_argument("--format", choices=list(FORMATS), required=True)
     p.add_argument("--out", required=True, metavar="PATH")
     p.add_argument("--overwrite", action="store_true", help="replace an existing file")
     p.add_argument("--provenance", metavar="PATH", help="also write how the areas were scored (sources, method, "
@@ -415,7 +416,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--k", type=int, metavar="N", help="sites to choose besides the fixed hubs (mclp, pmedian)")
     p.add_argument("--curve", action="store_true", help="with mclp: re-solve for k = 1..N (best coverage per number of hubs)")
     p.add_argument("--time-limit", type=float, default=60.0, metavar="SECONDS", help="solver time limit per solve (default 60)")
-    p.add_argument("--engine", choices=["estimate", "network"], default=None,
+    p.add_argument("--engine", choices=list(ENGINES), default=None,
                    help="default: $WARDSCOPE_TRAVEL_ENGINE, else estimate")
     p.add_argument("--network", metavar="FILE.osm.pbf", help="OpenStreetMap extract covering the area (network engine)")
     p.add_argument("--table", choices=["districts", "areas", "sites", "marginal", "curve"],
@@ -425,7 +426,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("ward-profile", help="a ward's profile for councillors (PDF, HTML or JSON)")
     p.add_argument("--area", required=True, metavar="NAME_OR_CODE", help="the area of interest the ward is compared with")
-    p.add_argument("--ward", required=True, metavar="CODE", help="ward (2024) GSS code, e.g. E05015476")
+    p.add_argument("--ward", required=True, metavar="CODE", help="ward (2024) GSS code, e.g. E05014737")
     p.add_argument("--profile", action="append", metavar="{neighbourhood,multi-agency,PATH.yaml}",
                    help="profiles to report, in order; repeat for several (default: both shipped profiles)")
     p.add_argument("--sensitivity", type=int, default=DEFAULT_DRAWS, metavar="N",

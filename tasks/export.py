@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import geopandas as gpd
 
-from geo.export import export_areas, export_bytes, parse_selection
+from geo.export import FORMAT_LABELS, export_areas, export_bytes, parse_selection
 from geo.export.selection import Selection
 from layers.indicators import indicator_table
 from layers.priority_export import export_layer, provenance
@@ -20,8 +20,8 @@ from layers.scoring import POPULATION_COLUMNS
 from tasks import score
 from tasks.result import Provenance, Result
 
-#: Formats every export offers: name -> what a person calls it.
-EXPORT_FORMATS = {"gpkg": "GeoPackage", "shp": "Shapefile (zip)", "geojson": "GeoJSON", "csv": "CSV (Excel)"}
+#: Formats every export offers: name -> what a person calls it (every format geo.export writes).
+EXPORT_FORMATS = FORMAT_LABELS
 
 
 @dataclass(frozen=True)

@@ -46,12 +46,12 @@ Wiring the app (a button per format wherever a selection is shown)::
 """
 
 from geo.export.columns import BASE_COLUMNS, ColumnSpec
-from geo.export.core import FORMATS, ExportFile, ExportResult, bytes_filename, export_areas, export_bytes
+from geo.export.core import FORMAT_LABELS, FORMATS, ExportFile, ExportResult, bytes_filename, export_areas, export_bytes
 from geo.export.fieldnames import short_names
 from geo.export.provenance import request_from_methodology
 from geo.export.selection import Selection, SelectionColumns, Threshold, parse_selection
 
 __all__ = [
-    "BASE_COLUMNS", "ColumnSpec", "ExportFile", "ExportResult", "FORMATS", "Selection", "SelectionColumns",
+    "BASE_COLUMNS", "ColumnSpec", "ExportFile", "ExportResult", "FORMAT_LABELS", "FORMATS", "Selection", "SelectionColumns",
     "Threshold", "bytes_filename", "export_areas", "export_bytes", "parse_selection", "request_from_methodology", "short_names",
 ]

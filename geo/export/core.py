@@ -61,6 +61,8 @@ FORMATS: dict[str, tuple[str, str]] = {
     "geojson": (".geojson", "application/geo+json"),
     "csv": (".csv", "text/csv"),
 }
+#: format -> what a person calls it (the app's download buttons)
+FORMAT_LABELS: dict[str, str] = {"gpkg": "GeoPackage", "shp": "Shapefile (zip)", "geojson": "GeoJSON", "csv": "CSV (Excel)"}
 _LAYER_NAME = re.compile(r"^[a-z][a-z0-9_]{0,30}$")
 RESERVED_LAYERS = ("areas", "metadata", "fields", "members")
 
