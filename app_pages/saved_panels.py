@@ -15,6 +15,16 @@ def saved_names(kind: str, suffix: str) -> list[str]:
     return sorted(p.name[: -len(suffix)] for p in folder.glob(f"*{suffix}")) if folder.is_dir() else []
 
 
+def save_button(label: str, key: str, name: str, save) -> None:
+    """A button that runs ``save()`` (which returns the saved path) and says what happened."""
+    if st.button(label, key=key, disabled=not name):
+        try:
+            path = save()
+            st.success(f"Saved as {path.name} (the previous version is kept).")
+        except WardscopeError as exc:
+            st.error(str(exc))
+
+
 def check_usable(profile) -> None:
     """Raise the profile's problem (unknown or uninstalled indicator) before it becomes the session's profile."""
     from layers.indicators import available
@@ -33,12 +43,8 @@ def saved_profiles_panel() -> None:
 
     with st.sidebar.expander("Saved and uploaded profiles"):
         name = st.text_input("Save the current profile as", key="save_profile_name")
-        if st.button("Save on the server", key="save_profile", disabled=not name):
-            try:
-                path = save_profile(state.current_profile(), saved_path("profiles", name))
-                st.success(f"Saved as {path.name} (the previous version is kept).")
-            except WardscopeError as exc:
-                st.error(str(exc))
+        save_button("Save on the server", "save_profile", name,
+                    lambda: save_profile(state.current_profile(), saved_path("profiles", name)))
         names = saved_names("profiles", ".yaml")
         if names:
             chosen = st.selectbox("Saved profiles", names, key="saved_profile_pick")
@@ -79,12 +85,7 @@ def saved_sites_panel(sites) -> None:
     from geo.sites import read_sites, save_sites
 
     list_name = st.text_input("Save these sites as", key="save_sites_name")
-    if st.button("Save", key="save_sites", disabled=not list_name):
-        try:
-            path = save_sites(sites, saved_path("sites", list_name, ".csv"))
-            st.success(f"Saved as {path.name} (the previous version is kept).")
-        except WardscopeError as exc:
-            st.error(str(exc))
+    save_button("Save", "save_sites", list_name, lambda: save_sites(sites, saved_path("sites", list_name, ".csv")))
     lists = saved_names("sites", ".csv")
     if lists:
         pick = st.selectbox("Saved site lists", lists, key="saved_sites_pick")
