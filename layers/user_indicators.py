@@ -28,8 +28,7 @@ from geo import atomic
 from geo.errors import SourceFileError, WardscopeError
 from geo.gss import GSS_PATTERN, LEVEL_NAMES
 from layers.checks import article
-from layers.registry import (ID_PATTERN, Indicator, RegistryError, build_indicator, builtin_registry,
-                             indicators_dir, saved_user_indicators)
+from layers.registry import ID_PATTERN, Indicator, RegistryError, build_indicator, builtin_registry, indicators_dir
 
 PREFIX_LEVEL = {"E01": "lsoa", "E05": "ward", "E06": "lad", "E07": "lad", "E08": "lad", "E09": "lad"}
 LEVELS_ABOVE = {"lsoa": ["lsoa", "ward", "lad"], "ward": ["ward", "lad"], "lad": ["lad"]}

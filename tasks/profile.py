@@ -9,13 +9,13 @@ from geo.areas import Area
 from layers.comparators import comparators
 from layers.indicators import available, indicator_table
 from layers.profiles import load_profile
+from layers.provenance import dataset_sources, indicator_sources
 from layers.registry import load_registry
 from layers.robustness import DEFAULT_DRAWS
 from layers.ward_report import build_ward_report
 from tasks import score
 from tasks.inputs import profile_text
 from tasks.result import BOUNDARY_DATASETS, Provenance, Result, versions
-from layers.provenance import dataset_sources, indicator_sources
 
 #: The shipped profiles a ward profile reports on (the session's own first, the others as published).
 SHIPPED_PROFILES = ("neighbourhood", "multi-agency")
