@@ -119,13 +119,14 @@ def score_request(args, store):
 def cmd_score(args) -> int:
     from geo.textout import render
     from layers.scoring import score_output
-    from tasks import score
+    from tasks import neighbourhoods, score
 
     store = _store()
-    result = score.run(score_request(args, store), store)
+    request = score_request(args, store)
+    result = score.run(request, store)
     _notes(result)
     if args.neighbourhoods:
-        result = score.neighbourhoods(result, store)
+        result = neighbourhoods.run(request, store, scored=result)
         table = result.data.table
     else:
         table = score_output(result.data)

@@ -7,7 +7,8 @@ the task's frozen request (st.cache_data hashes it field by field), whose
 inputs are content: the profile's YAML text, the sites' CSV text, the area's
 districts. Equal keys mean equal inputs, so one session never sees another's
 data. Every key also carries the store generation, so a new install is
-never answered from an old one.
+never answered from an old one. Tasks are imported when first run: a page
+loads only what it uses (hub models and hot-spot statistics take seconds).
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ import streamlit as st
 
 from geo.errors import StoreNotInstalled
 from geo.store import Store
-from tasks import access, hubs, indicators, score
 
 
 @st.cache_resource(show_spinner="Loading the boundary store…")
@@ -55,52 +55,62 @@ def table_for(store: Store, level: str) -> pd.DataFrame:
 
 
 @st.cache_data(max_entries=64, show_spinner="Scoring areas…")
-def _score(generation: str, request: score.ScoreRequest) -> score.ScoreResult:
+def _score(generation: str, request):
+    from tasks import score
+
     return score.run(request, get_store())
 
 
-def scored(request: score.ScoreRequest) -> score.ScoreResult:
+def scored(request):
     """:func:`tasks.score.run`, cached on the request."""
     return _score(get_store().generation, request)
 
 
 @st.cache_data(max_entries=32, show_spinner="Finding priority neighbourhoods…")
-def _neighbourhoods(generation: str, request: score.ScoreRequest):
-    return score.neighbourhoods(scored(request), get_store())
+def _neighbourhoods(generation: str, request):
+    from tasks import neighbourhoods
+
+    return neighbourhoods.run(request, get_store(), scored=scored(request))
 
 
-def neighbourhoods(request: score.ScoreRequest):
-    """:func:`tasks.score.neighbourhoods` of the score ``request`` asks for, cached on the request."""
+def neighbourhoods(request):
+    """:func:`tasks.neighbourhoods.run` for the score ``request`` asks for, cached on the request."""
     return _neighbourhoods(get_store().generation, request)
 
 
 @st.cache_data(max_entries=16, show_spinner="Measuring travel times…")
-def _access(generation: str, request: access.AccessRequest):
+def _access(generation: str, request):
+    from tasks import access
+
     return access.run(request, get_store())
 
 
-def access_result(request: access.AccessRequest):
+def access_result(request):
     """:func:`tasks.access.run`, cached on the request."""
     return _access(get_store().generation, request)
 
 
 @st.cache_data(max_entries=32, show_spinner="Reading indicators…")
-def _indicators(generation: str, request: indicators.IndicatorsRequest):
+def _indicators(generation: str, request):
+    from tasks import indicators
+
     return indicators.run(request, get_store())
 
 
-def indicator_values(request: indicators.IndicatorsRequest):
+def indicator_values(request):
     """:func:`tasks.indicators.run`, cached on the request."""
     return _indicators(get_store().generation, request)
 
 
 # a plan holds its solved model (not worth pickling): kept as it is, shared by requests with equal content
 @st.cache_resource(max_entries=4, show_spinner="Measuring travel times and solving (the solver stops at 60 s)…")
-def _hubs(generation: str, request: hubs.HubsRequest):
+def _hubs(generation: str, request):
+    from tasks import hubs
+
     return hubs.run(request, get_store())
 
 
-def hub_plan(request: hubs.HubsRequest):
+def hub_plan(request):
     """:func:`tasks.hubs.run`, cached on the request."""
     return _hubs(get_store().generation, request)
 

@@ -12,10 +12,8 @@ from layers.robustness import DEFAULT_DRAWS, DEFAULT_SEED
 from tasks.access import AccessRequest, with_gap_modes
 from tasks.boundaries import BoundariesRequest
 from tasks.export import ExportRequest
-from tasks.hubs import HubsRequest
 from tasks.indicators import IndicatorsRequest
 from tasks.inputs import SitesInput, profile_text
-from tasks.profile import WardProfileRequest, profiles_for
 from tasks.score import AccessInScore, ScoreRequest
 
 #: The hub planner's solver time limit per solve (seconds), as ``cli.py hubs`` by default.
@@ -52,8 +50,10 @@ def access_request(area, level: str, sites, mode: str, engine: str, network: str
 
 
 def hubs_request(area, profile, *, bands, weight: str, existing, generated, own, mode: str, minutes: float,
-                 model: str, k: int) -> HubsRequest:
-    """The Hub planner's question; uploaded hubs outside the area are left out (the page says how many)."""
+                 model: str, k: int):
+    """The Hub planner's question (:class:`tasks.hubs.HubsRequest`); uploaded hubs outside the area are left out."""
+    from tasks.hubs import HubsRequest
+
     candidates = tuple(generated) + ((SitesInput.from_layer(own),) if own is not None and len(own) else ())
     return HubsRequest(area, profile=profile_text(profile), weight=weight, bands=tuple(bands),
                        existing=SitesInput.from_layer(existing) if existing is not None and len(existing) else None,
@@ -61,8 +61,10 @@ def hubs_request(area, profile, *, bands, weight: str, existing, generated, own,
                        k=int(k) if model in ("mclp", "pmedian") else None, time_limit_s=HUB_TIME_LIMIT_S)
 
 
-def ward_profile_request(area, ward: str, profile, draws: int = DEFAULT_DRAWS) -> tuple[WardProfileRequest, str]:
-    """The ward's profile with the session's profile first (its weights) and the other shipped one as published;
-    and the note that says so."""
+def ward_profile_request(area, ward: str, profile, draws: int = DEFAULT_DRAWS):
+    """The ward's profile (:class:`tasks.profile.WardProfileRequest`) with the session's profile first (its
+    weights) and the other shipped one as published; and the note that says so."""
+    from tasks.profile import WardProfileRequest, profiles_for
+
     texts, note = profiles_for(profile)
     return WardProfileRequest(area, ward, texts, draws), note

@@ -14,7 +14,7 @@ import geopandas as gpd
 
 from geo.export import FORMAT_LABELS, export_areas, export_bytes, parse_selection
 from geo.export.selection import Selection
-from layers.indicators import indicator_table
+from layers.indicators import england_table
 from layers.priority_export import export_layer, provenance
 from layers.scoring import POPULATION_COLUMNS
 from tasks import score
@@ -71,7 +71,7 @@ def run(request: ExportRequest, store, scored: score.ScoreResult | None = None) 
     s = result.data
     registry = result.indicators
     ids = [i for i in s.indicators if i not in result.registry] + [c for c in POPULATION_COLUMNS[:1] if c in registry]
-    table = indicator_table(s.level, s.area.lad_codes, ids, store=store)
+    table = england_table(s.level, ids, store)  # the rows of the area are picked by code; shared by every rerun
     if result.access is not None:
         table = table.merge(result.access, on="code", how="left")
     areas, columns = export_layer(s, store, table, registry)

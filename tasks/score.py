@@ -1,27 +1,22 @@
-"""Priority scores for an area of interest, and its priority neighbourhoods (``cli.py score``; the scoring pages).
+"""Priority scores for an area of interest (``cli.py score``; the explorer and scoring pages).
 
-Scores are on the 0-100 need scale of :mod:`layers.scoring`; neighbourhoods
-join touching priority areas (:mod:`geo.contiguity`) and test them for hot
-spots (:mod:`layers.hotspots`). Geometry EPSG:27700.
+Scores are on the 0-100 need scale of :mod:`layers.scoring`; their priority
+neighbourhoods are :mod:`tasks.neighbourhoods`. Geometry EPSG:27700.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-import numpy as np
 import pandas as pd
 
 from geo.areas import Area
-from geo.contiguity import ADJACENCY
 from layers.access import access_indicators
-from layers.hotspots import FDR_ALPHA, HOTSPOT_SEED, PERMUTATIONS, contiguity, hotspots, priority_clusters
-from layers.indicators import available, indicator_table
 from layers.priority_export import provenance as export_provenance
 from layers.profiles import Profile, ProfileIndicator
 from layers.registry import load_registry
 from layers.robustness import DEFAULT_DRAWS, DEFAULT_SEED
-from layers.scoring import POPULATION_COLUMNS, population_of, priority_bands, score_area
+from layers.scoring import score_area
 from tasks import access
 from tasks.inputs import SitesInput, profile_of
 from tasks.result import Provenance, Result, versions
@@ -90,37 +85,3 @@ def run(request: ScoreRequest, store) -> ScoreResult:
          "robustness": record["robustness"]},
         tuple(record["sources"]), seed=request.seed, draws=request.draws, versions=versions(store))
     return ScoreResult(scored, provenance, tuple(scored.notes), access=extra, registry=entries or {})
-
-
-@dataclass(frozen=True)
-class Neighbourhoods:
-    """Priority neighbourhoods of a score: cluster id per area code (None: not a priority), one row per
-    neighbourhood, and how many areas are significant hot spots."""
-
-    labels: pd.Series
-    table: pd.DataFrame
-    hot_spots: int
-
-
-def neighbourhoods(result: ScoreResult, store) -> Result:
-    """Touching priority areas joined into named neighbourhoods, with Gi* hot spots (see :mod:`layers.hotspots`)."""
-    scored = result.data
-    level, lad_codes = scored.level, scored.area.lad_codes
-    gdf = store.boundaries(level, lad_codes).set_index("code").reindex(scored.areas["code"]).reset_index()
-    w = contiguity(gdf)
-    score = scored.areas["score"].to_numpy(dtype=float)
-    hs = hotspots(gdf, score, w=w)
-    bands = priority_bands(scored.profile)
-    priority = scored.areas["band"].isin(bands).to_numpy()
-    ids = [c for c in POPULATION_COLUMNS[:1] if c in set(available(level, store=store))]
-    pop = population_of(indicator_table(level, lad_codes, ids, store=store), scored.areas["code"])
-    labels, clusters = priority_clusters(gdf, priority, pop, score, hot=hs["hotspot"].to_numpy(), w=w)
-    by_code = pd.Series(labels.to_numpy(dtype=object), index=scored.areas["code"], dtype=object)
-    provenance = Provenance(
-        "neighbourhoods",
-        f"priority areas ({' + '.join(bands)}) joined where {ADJACENCY}; hot spots: Getis-Ord Gi* of the score over "
-        f"the same neighbours and the area itself, {PERMUTATIONS} conditional permutations, Benjamini-Hochberg "
-        f"false discovery rate {FDR_ALPHA:.0%}",
-        {**result.provenance.parameters, "bands": bands, "permutations": PERMUTATIONS, "fdr_alpha": FDR_ALPHA},
-        result.provenance.sources, seed=HOTSPOT_SEED, draws=PERMUTATIONS, versions=versions(store))
-    return Result(Neighbourhoods(by_code, clusters, int(np.sum(hs["hotspot"]))), provenance, result.notes)

@@ -8,7 +8,7 @@ import shapely
 
 from geo.contiguity import adjacency, neighbour_pairs
 from layers.hotspots import contiguity
-from tasks import export, score
+from tasks import export, neighbourhoods, score
 from tasks.inputs import area_of, profile_text
 
 
@@ -16,7 +16,7 @@ from tasks.inputs import area_of, profile_text
 def test_map_neighbourhoods_are_the_exported_neighbourhoods(store, tmp_path, area_name):
     request = score.ScoreRequest(area_of(area_name, store), profile_text("neighbourhood"), "lsoa", draws=0)
     result = score.run(request, store)
-    hoods = score.neighbourhoods(result, store).data
+    hoods = neighbourhoods.run(request, store, scored=result).data
     on_map = {frozenset(codes.split(";")) for codes in hoods.table["codes"]}
     assert len(on_map) >= 3 and any(len(g) > 1 for g in on_map)  # several neighbourhoods, some merged
 
@@ -26,9 +26,9 @@ def test_map_neighbourhoods_are_the_exported_neighbourhoods(store, tmp_path, are
     members = pyogrio.read_dataframe(out.path, layer="members", read_geometry=False)
     exported = {frozenset(g["code"]) for _, g in members.groupby("neighbourhood")}
     assert exported == on_map
-    neighbourhoods = pyogrio.read_dataframe(out.path, layer="areas")
+    merged = pyogrio.read_dataframe(out.path, layer="areas")
     # every merged neighbourhood is one connected piece (written as a one-part MultiPolygon)
-    assert (shapely.get_num_geometries(neighbourhoods.geometry.to_numpy()) == 1).all()
+    assert (shapely.get_num_geometries(merged.geometry.to_numpy()) == 1).all()
 
 
 def test_hot_spot_weights_are_the_same_neighbours(store):

@@ -25,7 +25,7 @@ from geo.textout import render
 from layers.profiles import load_profile
 from layers.scoring import score_output
 from layers.ward_report import report_record
-from tasks import access, boundaries, export, hubs, indicators, profile, score
+from tasks import access, boundaries, export, hubs, indicators, neighbourhoods, profile, score
 from tasks.inputs import area_of
 
 LUTON = "E06000032"
@@ -85,7 +85,7 @@ def neighbourhoods_case(store, tmp_path):
     text, prov = _cli(["score", "--profile", "neighbourhood", "--level", "lsoa", "--area", "Luton", "--format", "json",
                        "--neighbourhoods"], tmp_path)
     request = page.score_request(area_of("Luton", store), "lsoa", load_profile("neighbourhood"), 200)
-    result = score.neighbourhoods(score.run(request, store), store)
+    result = neighbourhoods.run(request, store)
     return (_rows(text), prov), (_rows(render(result.data.table, "json")), result.provenance.to_dict())
 
 
