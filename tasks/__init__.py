@@ -12,7 +12,7 @@ Layering (one way): ``app.py``/``app_pages`` and ``cli.py`` -> ``tasks`` ->
 ``layers`` -> ``geo``. Tasks never import Streamlit; layers never import tasks.
 
 Modules: :mod:`~tasks.boundaries`, :mod:`~tasks.indicators`,
-:mod:`~tasks.score` (with priority neighbourhoods), :mod:`~tasks.access`,
+:mod:`~tasks.score`, :mod:`~tasks.neighbourhoods`, :mod:`~tasks.access`,
 :mod:`~tasks.hubs`, :mod:`~tasks.export`, :mod:`~tasks.profile` (the ward
 profile report), :mod:`~tasks.areas`, :mod:`~tasks.install`.
 """
