@@ -44,10 +44,10 @@ def registry() -> dict:
 @st.cache_resource(show_spinner="Computing indicators for England…")
 def national_table(generation_key: str, level: str) -> pd.DataFrame:
     """Every installed indicator for every area of ``level`` in England (shared, read-only)."""
-    from layers.indicators import available, indicator_table
+    from layers.indicators import available, england_table
 
     store = get_store()
-    return indicator_table(level, None, available(level, store=store), store=store)
+    return england_table(level, available(level, store=store), store)  # scores take their columns from it
 
 
 def table_for(store: Store, level: str) -> pd.DataFrame:

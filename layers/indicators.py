@@ -235,7 +235,15 @@ def england_table(level: str, ids: Iterable[str], store: Store) -> pd.DataFrame:
     if key not in memo:
         if len(memo) >= MEMO_ENTRIES:
             memo.pop(next(iter(memo)))
-        memo[key] = indicator_table(level, None, list(key[1]), store=store)
+        # a table already made with more indicators has these columns: take them instead of summing again
+        wider = next((t for (lv, have), t in memo.items() if lv == level and set(key[1]) <= set(have)), None)
+        if wider is not None:
+            columns = BASE_COLUMNS + output_columns(resolve_ids(level, key[1], store, load_registry()))
+            table = wider[columns].copy()
+            table.attrs = dict(wider.attrs)
+        else:
+            table = indicator_table(level, None, list(key[1]), store=store)
+        memo[key] = table
     return memo[key]
 
 
