@@ -13,6 +13,8 @@ loads only what it uses (hub models and hot-spot statistics take seconds).
 
 from __future__ import annotations
 
+import importlib
+
 import pandas as pd
 import streamlit as st
 
@@ -54,16 +56,26 @@ def table_for(store: Store, level: str) -> pd.DataFrame:
     return national_table(store.generation, level)
 
 
-@st.cache_data(max_entries=64, show_spinner="Scoring areas…")
-def _score(generation: str, request):
-    from tasks import score
+def _cached_task(name: str, spinner: str, max_entries: int, *, resource: bool = False):
+    """``tasks.<name>.run`` cached on (store generation, request); ``resource`` keeps results unpickled (shared)."""
+    def run(generation: str, task: str, request):
+        return importlib.import_module(f"tasks.{task}").run(request, get_store())
 
-    return score.run(request, get_store())
+    run.__qualname__ = run.__name__ = f"run_{name}"  # Streamlit keys a cache by its function's name
+    cached = (st.cache_resource if resource else st.cache_data)(max_entries=max_entries, show_spinner=spinner)(run)
+
+    def result(request):
+        return cached(get_store().generation, name, request)
+
+    result.__doc__ = f":func:`tasks.{name}.run`, cached on the request."
+    return result
 
 
-def scored(request):
-    """:func:`tasks.score.run`, cached on the request."""
-    return _score(get_store().generation, request)
+scored = _cached_task("score", "Scoring areas…", 64)
+access_result = _cached_task("access", "Measuring travel times…", 16)
+indicator_values = _cached_task("indicators", "Reading indicators…", 32)
+# a plan holds its solved model (not worth pickling): kept as it is, shared by requests with equal content
+hub_plan = _cached_task("hubs", "Measuring travel times and solving (the solver stops at 60 s)…", 4, resource=True)
 
 
 @st.cache_data(max_entries=32, show_spinner="Finding priority neighbourhoods…")
@@ -76,43 +88,6 @@ def _neighbourhoods(generation: str, request):
 def neighbourhoods(request):
     """:func:`tasks.neighbourhoods.run` for the score ``request`` asks for, cached on the request."""
     return _neighbourhoods(get_store().generation, request)
-
-
-@st.cache_data(max_entries=16, show_spinner="Measuring travel times…")
-def _access(generation: str, request):
-    from tasks import access
-
-    return access.run(request, get_store())
-
-
-def access_result(request):
-    """:func:`tasks.access.run`, cached on the request."""
-    return _access(get_store().generation, request)
-
-
-@st.cache_data(max_entries=32, show_spinner="Reading indicators…")
-def _indicators(generation: str, request):
-    from tasks import indicators
-
-    return indicators.run(request, get_store())
-
-
-def indicator_values(request):
-    """:func:`tasks.indicators.run`, cached on the request."""
-    return _indicators(get_store().generation, request)
-
-
-# a plan holds its solved model (not worth pickling): kept as it is, shared by requests with equal content
-@st.cache_resource(max_entries=4, show_spinner="Measuring travel times and solving (the solver stops at 60 s)…")
-def _hubs(generation: str, request):
-    from tasks import hubs
-
-    return hubs.run(request, get_store())
-
-
-def hub_plan(request):
-    """:func:`tasks.hubs.run`, cached on the request."""
-    return _hubs(get_store().generation, request)
 
 
 @st.cache_data(max_entries=32, show_spinner="Comparing with the district and England…")
