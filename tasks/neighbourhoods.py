@@ -17,8 +17,8 @@ from geo.contiguity import ADJACENCY
 from layers.hotspots import FDR_ALPHA, HOTSPOT_SEED, PERMUTATIONS, contiguity, hotspots, priority_clusters
 from layers.indicators import available, indicator_table
 from layers.scoring import POPULATION_COLUMNS, population_of, priority_bands
-from tasks.result import Provenance, Result, versions
 from tasks import score as score_task
+from tasks.result import Provenance, Result, versions
 from tasks.score import ScoreRequest, ScoreResult
 
 
@@ -36,18 +36,18 @@ def run(request: ScoreRequest, store, scored: ScoreResult | None = None) -> Resu
     """Touching priority areas of the score ``request`` asks for (``scored``, when the caller has it already)
     joined into named neighbourhoods, with Gi* hot spots (see :mod:`layers.hotspots`)."""
     result = scored or score_task.run(request, store)
-    scored = result.data
-    level, lad_codes = scored.level, scored.area.lad_codes
-    gdf = store.boundaries(level, lad_codes).set_index("code").reindex(scored.areas["code"]).reset_index()
+    areas = result.data
+    level, lad_codes = areas.level, areas.area.lad_codes
+    gdf = store.boundaries(level, lad_codes).set_index("code").reindex(areas.areas["code"]).reset_index()
     w = contiguity(gdf)
-    score = scored.areas["score"].to_numpy(dtype=float)
+    score = areas.areas["score"].to_numpy(dtype=float)
     hs = hotspots(gdf, score, w=w)
-    bands = priority_bands(scored.profile)
-    priority = scored.areas["band"].isin(bands).to_numpy()
+    bands = priority_bands(areas.profile)
+    priority = areas.areas["band"].isin(bands).to_numpy()
     ids = [c for c in POPULATION_COLUMNS[:1] if c in set(available(level, store=store))]
-    pop = population_of(indicator_table(level, lad_codes, ids, store=store), scored.areas["code"])
+    pop = population_of(indicator_table(level, lad_codes, ids, store=store), areas.areas["code"])
     labels, clusters = priority_clusters(gdf, priority, pop, score, hot=hs["hotspot"].to_numpy(), w=w)
-    by_code = pd.Series(labels.to_numpy(dtype=object), index=scored.areas["code"], dtype=object)
+    by_code = pd.Series(labels.to_numpy(dtype=object), index=areas.areas["code"], dtype=object)
     provenance = Provenance(
         "neighbourhoods",
         f"priority areas ({' + '.join(bands)}) joined where {ADJACENCY}; hot spots: Getis-Ord Gi* of the score over "
