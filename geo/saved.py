@@ -27,6 +27,7 @@ import yaml
 from geo import atomic
 from geo.config import user_dir
 from geo.errors import CorruptSavedFile, SavedFileError, WardscopeError
+from geo.fsclock import age_s, fs_now
 from geo.safe_yaml import load_yaml_safely
 
 T = TypeVar("T")
@@ -57,10 +58,13 @@ def saved_path(kind: str, name: str, suffix: str = ".yaml") -> Path:
 
 
 def _remove_stale_temps(path: Path) -> None:
-    now = time.time()
-    for tmp in path.parent.glob(f".{path.name}.*.tmp"):
+    temps = sorted(path.parent.glob(f".{path.name}.*.tmp"))
+    if not temps:
+        return
+    now = fs_now(path.parent)
+    for tmp in temps:
         try:
-            if now - tmp.stat().st_mtime > STALE_TEMP_S:
+            if age_s(tmp, now) > STALE_TEMP_S:
                 tmp.unlink()
         except OSError:
             pass
