@@ -107,7 +107,7 @@ def cmd_access(args) -> int:
 def cmd_check(args) -> int:
     """Send a file through the upload gate, as the app would, and say what Wardscope makes of it."""
     from geo.errors import MissingCRSError
-    from geo.uploads import KINDS, accept_file, read_upload
+    from geo.uploads import KINDS, accept_file, describe_result, read_upload
     from geo.workspace import SessionWorkspace
 
     kinds = set(args.kinds.split(",")) if args.kinds else set(KINDS)
@@ -117,17 +117,7 @@ def cmd_check(args) -> int:
             result = read_upload(upload, assume_crs=args.assume_crs, repair=args.repair, layer=args.layer)
         except MissingCRSError as exc:
             raise type(exc)(f"{exc} (answer with --assume-crs 27700 or --assume-crs 4326)", hint=exc.hint) from None
-    if upload.kind == "yaml":
-        shape = f"{type(result).__name__} with {len(result) if hasattr(result, '__len__') else 1} item(s)"
-    elif upload.kind == "csv":
-        shape = f"{len(result):,} rows x {len(result.columns):,} columns ({upload.encoding})"
-    else:
-        assumed = result.attrs.get("crs_assumed")
-        shape = (f"{len(result):,} features, {', '.join(sorted(set(result.geom_type)))}, read as EPSG:27700"
-                 f"{f' (assumed EPSG:{assumed})' if assumed else ''}")
-        if result.attrs.get("repaired_rows"):
-            shape += f", repaired {len(result.attrs['repaired_rows']):,} geometr(ies)"
-    print(f"{upload.name}: accepted as {upload.kind}, {upload.size:,} bytes, sha256 {upload.sha256[:16]}; {shape}")
+    print(describe_result(upload, result))
     for note in getattr(result, "attrs", {}).get("warnings", []):
         print(f"  warning: {note}")
     return 0

@@ -130,8 +130,14 @@ def inspect_zip(raw: bytes, label: str, limits: UploadLimits) -> list[zipfile.Zi
 
 
 def _skipped(name: str) -> bool:
+    """macOS metadata (``__MACOSX/``, ``._sites.shp``) and other hidden files, which are not the data.
+
+    Folders are judged by name only for ``__MACOSX``: a folder called ``..sites`` or ``.backup`` is a
+    legal name (``_check_name`` has already refused a real '..' part), and nothing is ever written
+    under a member's own name, so a shapefile inside one is read like any other.
+    """
     parts = PurePosixPath(name.replace("\\", "/")).parts
-    return any(p == "__MACOSX" or p.startswith(".") for p in parts)
+    return "__MACOSX" in parts or (bool(parts) and parts[-1].startswith("."))
 
 
 def shapefile_members(infos: list[zipfile.ZipInfo], label: str) -> dict[str, zipfile.ZipInfo]:

@@ -39,11 +39,17 @@ PAUSE_ENV = "WARDSCOPE_TEST_SAVE_PAUSE"
 STALE_TEMP_S = 3600
 
 
-def slug(name: str) -> str:
-    """A file-name-safe version of a user's name for saved work ('Growth & jobs' -> 'growth-jobs')."""
+def slug(name: str, *, max_len: int = 80, fallback: str | None = None) -> str:
+    """A file-name-safe version of a user's name ('Growth & jobs' -> 'growth-jobs'): [a-z0-9-], at most ``max_len``.
+
+    Never empty and never '.' or '..': a name with no letters or digits gives ``fallback``, or raises
+    :class:`WardscopeError` when there is none.
+    """
     text = unicodedata.normalize("NFKD", str(name or "")).encode("ascii", "ignore").decode("ascii").lower()
-    text = re.sub(r"[^a-z0-9]+", "-", text).strip("-")[:80].strip("-")
+    text = re.sub(r"[^a-z0-9]+", "-", text).strip("-")[:max_len].strip("-")
     if not text:
+        if fallback is not None:
+            return fallback
         raise WardscopeError(f"the name {str(name)[:80]!r} needs some letters or digits")
     return text
 

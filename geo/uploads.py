@@ -35,7 +35,8 @@ from geo.workspace import SessionWorkspace
 
 __all__ = [
     "Upload", "accept_upload", "accept_file", "read_upload", "read_table_upload", "read_vector_upload",
-    "read_yaml_upload", "load_yaml_safely", "TABLE_KINDS", "VECTOR_KINDS", "PROFILE_KINDS", "KINDS",
+    "read_yaml_upload", "describe_result", "load_yaml_safely", "TABLE_KINDS", "VECTOR_KINDS", "PROFILE_KINDS",
+    "KINDS",
 ]
 
 TABLE_KINDS = frozenset({"csv"})
@@ -60,6 +61,7 @@ class Upload:
     size : bytes as uploaded.
     encoding : ``utf-8``, ``utf-8-sig`` or ``cp1252`` for text kinds, else None.
     files : every file stored for this upload (shapefile parts included).
+    member : for a zipped shapefile, the .shp's name inside the zip (shown to the user, never a path).
     """
 
     name: str
@@ -69,6 +71,7 @@ class Upload:
     size: int
     encoding: str | None = None
     files: tuple[Path, ...] = ()
+    member: str | None = None
 
     @property
     def has_prj(self) -> bool:
@@ -187,7 +190,9 @@ def accept_upload(
         if not path.is_file():
             atomic.write_bytes(path, raw)
         files = (path,)
-    return Upload(name=label, kind=kind, path=path, sha256=sha, size=len(raw), encoding=encoding, files=files)
+    member = parts[".shp"].filename if parts is not None else None
+    return Upload(name=label, kind=kind, path=path, sha256=sha, size=len(raw), encoding=encoding, files=files,
+                  member=member)
 
 
 def accept_file(path: Path, *, workspace: SessionWorkspace, kinds, limits: UploadLimits | None = None) -> Upload:
@@ -236,6 +241,22 @@ def read_vector_upload(upload: Upload, *, assume_crs: int | None = None, repair:
     _require_kind(upload, VECTOR_KINDS, "a boundary or site file (GeoJSON, zipped shapefile or GeoPackage)")
     upload.require_present()
     return read_vector(upload, assume_crs=assume_crs, repair=repair, layer=layer, limits=limits)
+
+
+def describe_result(upload: Upload, result: Any) -> str:
+    """One line saying what the gate accepted and what was read from it (``cli.py check`` prints it)."""
+    if upload.kind == "yaml":
+        shape = f"{type(result).__name__} with {len(result) if hasattr(result, '__len__') else 1} item(s)"
+    elif upload.kind == "csv":
+        shape = f"{len(result):,} rows x {len(result.columns):,} columns ({upload.encoding})"
+    else:
+        assumed = result.attrs.get("crs_assumed")
+        shape = (f"{len(result):,} features, {', '.join(sorted(set(result.geom_type)))}, read as EPSG:27700"
+                 f"{f' (assumed EPSG:{assumed})' if assumed else ''}")
+        if result.attrs.get("repaired_rows"):
+            shape += f", repaired {len(result.attrs['repaired_rows']):,} geometr(ies)"
+    holds = f" (the shapefile {upload.member[:120]!r})" if upload.member else ""
+    return f"{upload.name}: accepted as {upload.kind}{holds}, {upload.size:,} bytes, sha256 {upload.sha256[:16]}; {shape}"
 
 
 def read_upload(upload: Upload, *, assume_crs: int | None = None, repair: bool = False, layer: str | None = None,
