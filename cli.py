@@ -154,6 +154,9 @@ def cmd_indicators(args) -> int:
 
 def cmd_export(args) -> int:
     from geo.export import check_export_path, export_areas, parse_selection
+
+    selection = parse_selection(args.select)  # refuse a bad spec or --out before any work
+    check_export_path(args.out, args.format, overwrite=args.overwrite)
     from geo.store import open_store
     from layers.indicators import indicator_table
     from layers.priority_export import export_layer, provenance
@@ -161,8 +164,6 @@ def cmd_export(args) -> int:
     from layers.registry import load_registry
     from layers.scoring import POPULATION_COLUMNS, score_area
 
-    selection = parse_selection(args.select)  # refuse a bad spec or --out before any work
-    check_export_path(args.out, args.format, overwrite=args.overwrite)
     store = open_store()
     profile = load_profile(args.profile)
     scored = score_area(profile, args.area, level=args.level, store=store, sensitivity=args.sensitivity, seed=args.seed)

@@ -93,7 +93,7 @@ def place(tmp: Path, path: Path, *, overwrite: bool = True) -> None:
     try:
         os.link(tmp, path)
     except FileExistsError:
-        raise
+        raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), str(path)) from None
     except OSError as exc:
         if exc.errno not in _NO_LINKS:
             raise

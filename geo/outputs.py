@@ -2,8 +2,8 @@
 
 :func:`check_output` catches what can be known before writing (a folder, a
 file where a folder should be, a name longer than the file system allows,
-an existing file without overwrite); :func:`not_writable` turns what only
-the disk can say (read-only, permission denied) into the same kind of
+an existing file without overwrite, a folder the disk will not write to);
+:func:`not_writable` turns what the disk says later into the same kind of
 one-line message. Writing itself is :mod:`geo.atomic`'s job.
 """
 
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import stat
+import tempfile
 from pathlib import Path
 
 from geo.errors import OutputExistsError, OutputNotWritableError
@@ -55,7 +56,9 @@ def _name_max(path: Path) -> int:
 def check_output(path: Path, *, overwrite: bool = True, example: str = "out.csv") -> Path:
     """``path`` if a file can be written there, else :class:`OutputNotWritableError` or :class:`OutputExistsError`.
 
-    Nothing is created. ``example`` is the file name suggested when ``path`` is a folder.
+    Nothing is left behind: the only write is an empty probe file in the nearest existing folder,
+    removed at once, so a read-only disk or a missing permission is refused before any work.
+    ``example`` is the file name suggested when ``path`` is a folder.
     """
     path = Path(path).expanduser()
     limit = _name_max(path)
@@ -74,6 +77,14 @@ def check_output(path: Path, *, overwrite: bool = True, example: str = "out.csv"
             raise OutputNotWritableError(f"cannot write {_shown(path)}: {_shown(ancestor)} is a file, not a folder; {ADVICE}")
     if not overwrite and _exists(path):
         raise OutputExistsError(f"{_shown(path)} already exists; choose another name or overwrite it (--overwrite)")
+    folder = next((a for a in path.parents if is_folder(a)), None)
+    if folder is not None:  # ask the disk now (read-only, no permission), not after minutes of work
+        try:
+            fd, probe = tempfile.mkstemp(prefix=".wardscope-probe-", dir=folder)
+        except OSError as exc:
+            raise not_writable(path, exc) from None
+        os.close(fd)
+        os.unlink(probe)
     return path
 
 

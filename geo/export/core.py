@@ -139,8 +139,8 @@ def export_areas(areas: gpd.GeoDataFrame, columns: Sequence[str | ColumnSpec | M
         with atomic.atomic_files(targets, overwrite=overwrite) as temps:
             _write_format(fmt, prepared, methodology, temps, side, path.parent)
     except FileExistsError as exc:  # another export took the name while this one was writing
-        raise OutputExistsError(f"{exc.filename or path} was written by another export meanwhile; choose another "
-                                f"name or overwrite it (--overwrite)") from None
+        raise OutputExistsError(f"{exc.filename or path} already exists (another export wrote it meanwhile); "
+                                f"choose another name or overwrite it (--overwrite)") from None
     except (OSError, pyogrio.errors.DataSourceError) as exc:
         raise not_writable(path, exc) from None
     return ExportResult(path, tuple(targets), methodology, len(prepared.main.frame))
