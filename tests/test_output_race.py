@@ -55,7 +55,7 @@ def _check_one_won(results, folder, fmt):
     (_, winner, files), (_, _, message) = sorted(results)
     assert "already exists" in message and "\n" not in message
     assert sorted(p.name for p in folder.iterdir()) == sorted(files)  # the winner's files, no temporaries
-    back = gpd.read_file(folder / files[0]) if fmt != "csv" else None
+    back = gpd.read_file(folder / files[0], **({"layer": "areas"} if fmt == "gpkg" else {})) if fmt != "csv" else None
     rows = len(back) if back is not None else (folder / files[0]).read_text(encoding="utf-8-sig").count("\n") - 1
     assert rows == winner  # the file is the winner's, whole, not a mix
 
