@@ -98,7 +98,11 @@ def place(tmp: Path, path: Path, *, overwrite: bool = True) -> None:
         if exc.errno not in _NO_LINKS:
             raise
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644))  # claim the name, then fill it
-        os.replace(tmp, path)
+        try:
+            os.replace(tmp, path)
+        except BaseException:
+            os.unlink(path)  # the empty file claimed just above is this call's own
+            raise
     else:
         os.unlink(tmp)
 
@@ -139,9 +143,11 @@ def atomic_files(paths: Sequence[Path], *, keep_previous: bool = False, overwrit
     Yields one temporary path per target (suffix ``.tmp<suffix of the target>``
     unless ``suffixes`` are given). On success every file is moved into place,
     the first target last, so a reader who finds the first file finds them all.
-    On any failure nothing is left: temporaries are removed and, without
-    ``overwrite``, files this call already placed are removed again (they were
-    created exclusively, so they are this call's own).
+    On any failure the temporaries are removed and, without ``overwrite``, so
+    are the files this call already placed (they were created exclusively, so
+    they are this call's own): a refused or failed export leaves nothing. With
+    ``overwrite``, a failure while moving (rare: every file is complete by
+    then) can leave the files already moved in their new version.
     """
     paths = [Path(p) for p in paths]
     suffixes = list(suffixes) if suffixes is not None else [".tmp" + p.suffix for p in paths]
