@@ -25,8 +25,13 @@ from geo.errors import WardscopeError
 def _output(text: str, out: str | None) -> None:
     if out:
         from geo import atomic
+        from geo.outputs import check_output, not_writable
 
-        atomic.write_text(Path(out), text)
+        path = check_output(Path(out))
+        try:
+            atomic.write_text(path, text)
+        except OSError as exc:
+            raise not_writable(path, exc) from None
         print(f"wrote {out}", file=sys.stderr)
     else:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
@@ -138,7 +143,10 @@ def cmd_indicators(args) -> int:
 
 
 def cmd_export(args) -> int:
-    from geo.export import export_areas, parse_selection
+    from geo.export import check_export_path, export_areas, parse_selection
+
+    selection = parse_selection(args.select)  # refuse a bad spec or --out before any work
+    check_export_path(args.out, args.format, overwrite=args.overwrite)
     from geo.store import open_store
     from layers.indicators import indicator_table
     from layers.priority_export import export_layer, provenance
@@ -146,7 +154,6 @@ def cmd_export(args) -> int:
     from layers.registry import load_registry
     from layers.scoring import POPULATION_COLUMNS, score_area
 
-    selection = parse_selection(args.select)  # refuse a bad spec before any work
     store = open_store()
     profile = load_profile(args.profile)
     scored = score_area(profile, args.area, level=args.level, store=store, sensitivity=args.sensitivity, seed=args.seed)
@@ -309,6 +316,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        if getattr(args, "out", None) and args.command != "export":  # refuse a bad --out before any work
+            from geo.outputs import check_output
+
+            check_output(Path(args.out))
         return args.func(args)
     except WardscopeError as exc:
         print(f"error: {exc}", file=sys.stderr)

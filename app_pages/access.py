@@ -7,6 +7,7 @@ import numpy as np
 import streamlit as st
 
 from app_pages import common
+from geo.csvsafe import to_csv_bytes
 from geo.errors import WardscopeError
 from geo.sites import add_site, sample_sites, sites_table
 from layers.access_view import access_frame, access_map, catchment, gap_table
@@ -128,7 +129,7 @@ st.subheader("Sites in this session")
 editable = sites_table(sites)
 st.dataframe(editable, hide_index=True, width="stretch")
 c1, c2 = st.columns(2)
-c1.download_button("Download the site list (CSV)", editable.to_csv(index=False).encode("utf-8-sig"),
+c1.download_button("Download the site list (CSV)", to_csv_bytes(editable),
                    file_name="wardscope-sites.csv", mime="text/csv", on_click="ignore")
 with c2.popover("Save or load a site list on the server"):
     from geo.saved import saved_path

@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages import common
+from geo.csvsafe import to_csv_bytes
 from layers.mapview import format_value
 from layers.scoring import top_reasons
 
@@ -62,8 +63,8 @@ def ranking_table(scored, reg: dict, area, level: str, *, key: str, top_n: int =
     show["Main reasons"] = [", ".join(top_reasons(r, scored.indicators, labels)) for _, r in frame.iterrows()]
     st.subheader(f"Top {min(top_n, len(show))} of {len(show)} {common.LEVELS[level].split(' ')[0].lower()} in {area.name}")
     st.dataframe(show.head(top_n), hide_index=True, width="stretch")
-    csv = show.to_csv(index=False).encode("utf-8-sig")
-    st.download_button("Download the ranking (CSV)", csv, file_name=f"wardscope-{scored.profile.id}-{level}-{area.key}.csv",
+    st.download_button("Download the ranking (CSV)", to_csv_bytes(show),
+                       file_name=f"wardscope-{scored.profile.id}-{level}-{area.key}.csv",
                        mime="text/csv", key=f"{key}-csv", on_click="ignore")
     if 0 < scored.areas["rank"].notna().sum() < 10:
         st.caption(f"Only {int(scored.areas['rank'].notna().sum())} area(s) were ranked here: with so few, bands and "

@@ -463,9 +463,12 @@ def sites_table(sites: gpd.GeoDataFrame) -> pd.DataFrame:
 def save_sites(sites: gpd.GeoDataFrame, path: Path) -> Path:
     """Write sites atomically to ``.csv`` or ``.geojson`` (WGS84), keeping the previous file as ``.prev``.
 
-    The written file reads back with :func:`read_sites` to the same sites and ids.
+    The written file reads back with :func:`read_sites` to the same sites and ids. CSV comes from the
+    formula-safe writer (:mod:`geo.csvsafe`), so a name such as ``=HYPERLINK(...)`` is saved (and reads
+    back) as ``'=HYPERLINK(...)``: the file may be opened in a spreadsheet too.
     """
-    from geo.textout import to_csv_text, to_geojson_text
+    from geo.csvsafe import to_csv_text
+    from geo.textout import to_geojson_text
 
     path = Path(path)
     suffix = path.suffix.lower()
