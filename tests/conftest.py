@@ -17,6 +17,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from geo.config import default_mirror  # noqa: E402
+from hypothesis import settings  # noqa: E402
+
+# Property tests check behaviour, not speed: a per-example deadline fails on a busy machine
+# (or under faketime), so every test runs without one.
+settings.register_profile("wardscope", deadline=None)
+settings.load_profile("wardscope")
 
 #: Luton (unchanged wards), Worcester (re-warded in 2024), Nottingham (no Dec 2023 ward without LSOA).
 MINI_DISTRICTS = ["E06000032", "E07000237", "E06000018"]
