@@ -98,8 +98,12 @@ def install_lock(root: Path, *, wait_s: float | None = DEFAULT_WAIT_S,
         finally:
             held[key] -= 1
         return
-    root.mkdir(parents=True, exist_ok=True)
-    fd = os.open(root / LOCK_NAME, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        fd = os.open(root / LOCK_NAME, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+    except OSError as exc:  # read-only or not ours, or a symbolic link put in its place (O_NOFOLLOW)
+        raise WardscopeError(f"cannot open the install lock {root / LOCK_NAME} ({exc.strerror}); the data "
+                             "directory must be writable by the user running Wardscope") from None
     try:
         _acquire(fd, root, wait_s, on_wait)
         info = {"pid": os.getpid(), "host": socket.gethostname(), "started": time.strftime("%Y-%m-%d %H:%M:%S %z")}

@@ -22,7 +22,7 @@ import pandas as pd
 import pytest
 
 from geo import storecheck
-from geo.errors import InstallCheckFailed, InstallRunning
+from geo.errors import InstallCheckFailed, InstallRunning, WardscopeError
 from geo.store import GENERATION_RE, KINDS, Store, StoreWriter, table_file
 from geo.storelock import LOCK_NAME, PAUSE_AT_ENV, PAUSE_DIR_ENV, install_lock
 from tests.conftest import ROOT, copy_store
@@ -309,3 +309,12 @@ def test_clean_up_keeps_current_previous_and_generations_being_written(tmp_path)
     assert kept == {outer.generation, inner.generation, "not-a-generation"}
     assert all(GENERATION_RE.match(g) for g in gens + [outer.generation])
     assert Store(root).verify() == []
+
+
+def test_a_lock_file_that_cannot_be_opened_is_one_line(tmp_path):
+    (tmp_path / LOCK_NAME).symlink_to(tmp_path / "elsewhere")
+    with pytest.raises(WardscopeError, match=r"cannot open the install lock .*install\.lock \(.+\); the data "
+                                             r"directory must be writable"):
+        with install_lock(tmp_path):
+            pass
+    assert not (tmp_path / "elsewhere").exists()
