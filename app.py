@@ -13,10 +13,7 @@ from app_pages import common  # noqa: E402  (set_page_config must come first)
 st.markdown("<style>[data-testid=\"stMainBlockContainer\"],.block-container{padding-top:2.2rem;padding-bottom:1rem}</style>",
             unsafe_allow_html=True)
 
-store = common.get_store()
-if store is None:
-    common.install_page()
-    st.stop()
+store = common.app_store()  # the install page instead when the store is missing or damaged
 
 pages = [
     st.Page("app_pages/explorer.py", title="Map explorer", icon=":material/map:", default=True),
@@ -26,4 +23,5 @@ pages = [
     st.Page("app_pages/ward_profile.py", title="Ward profile", icon=":material/description:"),
     st.Page("app_pages/about.py", title="About and sources", icon=":material/info:"),
 ]
-st.navigation(pages).run()
+with common.store_damage_shown():
+    st.navigation(pages).run()

@@ -1,6 +1,7 @@
 """Wardscope on the command line. Every subcommand calls the same core as the app.
 
-    python cli.py install [--from DIR] [--nomis]
+    python cli.py install [--from DIR] [--nomis] [--no-wait | --wait-minutes N]
+    python cli.py verify
     python cli.py areas
     python cli.py indicators --list
     python cli.py indicators --level ward --area Worcestershire --ids census21_inactive_pct,imd2025_score --format csv
@@ -38,18 +39,49 @@ def _output(text: str, out: str | None) -> None:
 
 
 def cmd_install(args) -> int:
+    from tqdm import tqdm
+
     from geo.progress import tqdm_progress
+    from geo.storelock import DEFAULT_WAIT_S
     from layers.install import install
 
+    if args.wait_minutes is not None and not 0 <= args.wait_minutes < float("inf"):
+        raise WardscopeError(f"--wait-minutes must be a number of minutes, 0 or more; got {args.wait_minutes:g}")
+    wait_s = 0 if args.no_wait else DEFAULT_WAIT_S if args.wait_minutes is None else args.wait_minutes * 60
     progress, close = tqdm_progress("install")
     try:
-        manifest = install(Path(args.from_dir) if args.from_dir else None, progress=progress, nomis=args.nomis)
+        manifest = install(Path(args.from_dir) if args.from_dir else None, progress=progress, nomis=args.nomis,
+                           wait_s=wait_s, on_wait=lambda message: tqdm.write(message, file=sys.stderr))
     finally:
         close()
     counts = ", ".join(f"{k.split('/')[-1]} {v:,}" for k, v in manifest["counts"].items())
     print(f"installed store {manifest['generation']} from {manifest['source']}: {counts}")
     for note in manifest.get("notes", []):
         print(f"  note: {note}")
+    return 0
+
+
+def cmd_verify(args) -> int:
+    """Check every store file against the sha256, size and rows store.json records; one line per damaged file."""
+    import time
+
+    from geo.storecheck import PREDATES
+    from geo.store import Store
+
+    start = time.perf_counter()
+    store = Store(check=False)
+    problems = store.verify()
+    for line in problems:
+        print(f"error: {line}", file=sys.stderr)
+    if problems:
+        return 2
+    if not store.checksums:
+        print(f"warning: {store.root}: {PREDATES} (its {len(store.records)} files are present with the rows "
+              "store.json lists; their contents cannot be checked)", file=sys.stderr)
+        return 1
+    size_mb = sum(r["bytes"] for r in store.records.values()) / 1e6
+    print(f"store {store.generation} in {store.root}: all {len(store.records)} files match store.json "
+          f"(sha256, size, rows; {size_mb:.1f} MB in {time.perf_counter() - start:.2f} s)")
     return 0
 
 
@@ -199,6 +231,8 @@ def add_output(p: argparse.ArgumentParser, formats=("csv", "json"), help: str | 
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from geo.storelock import DEFAULT_WAIT_S
+
     parser = argparse.ArgumentParser(prog="cli.py", description="Wardscope: where employment support should go.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -207,7 +241,16 @@ def build_parser() -> argparse.ArgumentParser:
                    help="local mirror directory (default: $WARDSCOPE_MIRROR, else ../shared/data, else download)")
     p.add_argument("--nomis", action="store_true",
                    help="also fetch the claimant count and Annual Population Survey from the Nomis API (needs internet)")
+    wait = p.add_mutually_exclusive_group()
+    wait.add_argument("--no-wait", action="store_true",
+                      help="if another install is running, stop at once with an error instead of waiting for it")
+    wait.add_argument("--wait-minutes", type=float, metavar="N",
+                      help=f"if another install is running, wait up to N minutes for it (default {DEFAULT_WAIT_S / 60:g})")
     p.set_defaults(func=cmd_install)
+
+    p = sub.add_parser("verify", help="check every store file against its recorded sha256, size and rows; "
+                                      "exit 0 if all match, 1 if the store predates checksums, 2 if damaged")
+    p.set_defaults(func=cmd_verify)
 
     p = sub.add_parser("areas", help="list areas of interest and districts")
     add_output(p)

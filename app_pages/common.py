@@ -10,33 +10,65 @@ memoised per process in geo.webmap.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import html
+from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
 from geo.areas import Area, list_areas
-from geo.errors import StoreNotInstalled, WardscopeError
+from geo.errors import StoreDamaged, StoreNotInstalled, WardscopeError
 from geo.store import INSTALL_HINT, Store
+from geo.storecheck import PREDATES
 
 LEVELS = {"ward": "Wards (2024)", "lsoa": "LSOAs (2021)"}
 MAP_HEIGHT = 540
 
 
 @st.cache_resource(show_spinner="Loading the boundary store…")
-def _load_store(generation_key: str) -> Store:
-    return Store().preload()
+def _load_store(root: str, generation_key: str) -> Store:
+    # Every file is hashed against store.json once per process and generation, before any page draws
+    # (geo.storecheck), so a damaged file never reaches a figure.
+    return Store(Path(root)).check_all().preload()
 
 
 def get_store() -> Store | None:
-    """The installed store (shared by every session), or None when nothing is installed."""
+    """The installed store (shared by every session), or None when nothing is installed.
+
+    Raises StoreDamaged (a file missing, truncated or changed since install); :func:`app_store` shows it.
+    """
     try:
-        generation = Store().generation  # cheap: reads store.json only
+        store = Store()  # cheap: reads store.json and stats every file
     except StoreNotInstalled:
         return None
-    return _load_store(generation)
+    return _load_store(str(store.root), store.generation)
+
+
+def app_store() -> Store:
+    """The store for app.py; stops the script with the install page when there is none or it is damaged."""
+    try:
+        store = get_store()
+    except StoreDamaged as exc:
+        install_page(problem=str(exc))
+        st.stop()
+    if store is None:
+        install_page()
+        st.stop()
+    if not store.checksums:
+        st.sidebar.warning(f"{PREDATES[:1].upper()}{PREDATES[1:]}.", icon=":material/warning:")
+    return store
+
+
+@contextlib.contextmanager
+def store_damage_shown():
+    """Show a store file found damaged while a page runs as one line (never a traceback)."""
+    try:
+        yield
+    except StoreDamaged as exc:
+        st.error(str(exc))
 
 
 @st.cache_resource(show_spinner=False)
@@ -59,12 +91,18 @@ def table_for(store: Store, level: str) -> pd.DataFrame:
     return national_table(store.generation, level)
 
 
-def install_page() -> None:
-    """Shown instead of the app when no store is installed."""
-    st.title("Wardscope is not set up yet")
-    st.error("No data store is installed, so there is nothing to map yet.")
+def install_page(problem: str | None = None) -> None:
+    """Shown instead of the app when no store is installed, or (``problem``) when the installed one is damaged."""
+    if problem:
+        st.title("Wardscope's data store needs repairing")
+        st.error(problem)
+        verb = "Reinstall"
+    else:
+        st.title("Wardscope is not set up yet")
+        st.error("No data store is installed, so there is nothing to map yet.")
+        verb = "Install"
     st.markdown(
-        "Install the boundaries and indicators once, from a terminal in the Wardscope folder:\n\n"
+        f"{verb} the boundaries and indicators, from a terminal in the Wardscope folder:\n\n"
         f"```bash\n{INSTALL_HINT}\n```\n\n"
         "It reads a local mirror (`--from DIR`, `$WARDSCOPE_MIRROR` or `../shared/data`) or, "
         "when there is none, downloads from ONS, Nomis and MHCLG. Then reload this page."
@@ -78,7 +116,7 @@ def install_page() -> None:
             bar.progress(min(done / max(total, 1), 1.0), text=message)
 
         try:
-            manifest = install(progress=progress)
+            manifest = install(progress=progress, wait_s=0)  # another install running: say so at once
         except WardscopeError as exc:  # shown to the user; the previous store is untouched
             st.error(f"Install failed: {exc}")
         else:

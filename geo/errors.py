@@ -15,6 +15,22 @@ class StoreNotInstalled(WardscopeError):
     """The local store has not been installed yet."""
 
 
+class StoreDamaged(WardscopeError):
+    """A store file is missing, truncated or changed since install; ``problems`` has one line per file."""
+
+    def __init__(self, message: str, *, problems: tuple[str, ...] = ()):
+        super().__init__(message)
+        self.problems = tuple(problems) or (message,)
+
+
+class InstallRunning(WardscopeError):
+    """Another install holds the store's lock (and waiting was not asked for, or timed out)."""
+
+
+class InstallCheckFailed(WardscopeError):
+    """A new store generation did not match its manifest before the swap; the current store was kept."""
+
+
 class SourceFileError(WardscopeError):
     """A source file (mirror, download or upload) is missing or malformed."""
 

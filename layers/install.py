@@ -17,13 +17,16 @@ extracts) and otherwise listed as not installed, with the command to run.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Callable
 
 import pandas as pd
 
 import layers.nomis  # noqa: F401  (registers the Nomis API fetcher with geo.online)
+from geo.config import data_dir
 from geo.install import GEO_STEPS, Step, _record, resolve_source, run_install
 from geo.progress import Progress, silent
 from geo.sources import MirrorSource
+from geo.storelock import DEFAULT_WAIT_S, install_lock
 from layers import aps, census, claimant, iod
 from layers.registry import NOMIS_INSTALL_HINT, builtin_registry
 
@@ -170,20 +173,25 @@ def install_steps():
 
 
 def install(from_dir: Path | None = None, *, root: Path | None = None, progress: Progress = silent, source=None,
-            nomis: bool = False) -> dict:
+            nomis: bool = False, wait_s: float | None = DEFAULT_WAIT_S,
+            on_wait: Callable[[str], None] | None = None) -> dict:
     """Install the store from ``from_dir`` (or the default source); returns the manifest.
 
     ``nomis=True`` also fetches the claimant count and APS from the Nomis API
-    when the source (a mirror) does not hold them.
+    when the source (a mirror) does not hold them. One install runs at a time:
+    while another holds the lock this one waits up to ``wait_s`` seconds
+    (0: refuse at once; None: no limit), calling ``on_wait(message)`` once,
+    then raises :class:`geo.errors.InstallRunning`.
     """
-    source = source or resolve_source(from_dir)
-    if nomis and isinstance(source, MirrorSource):
-        from geo.online import OnlineSource, OverlaySource
+    with install_lock(root or data_dir(), wait_s=wait_s, on_wait=on_wait):  # downloads and their clean-up too
+        source = source or resolve_source(from_dir)
+        if nomis and isinstance(source, MirrorSource):
+            from geo.online import OnlineSource, OverlaySource
 
-        source = OverlaySource(source, OnlineSource(), NOMIS_DATASETS)
-    try:
-        return run_install(source, install_steps(), root=root, progress=progress)
-    except BaseException:
-        if hasattr(source, "discard_downloads"):  # a download that failed its checks must not be reused
-            source.discard_downloads()
-        raise
+            source = OverlaySource(source, OnlineSource(), NOMIS_DATASETS)
+        try:
+            return run_install(source, install_steps(), root=root, progress=progress)
+        except BaseException:
+            if hasattr(source, "discard_downloads"):  # a download that failed its checks must not be reused
+                source.discard_downloads()
+            raise

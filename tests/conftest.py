@@ -55,6 +55,28 @@ def mini_mirror(tmp_path_factory, mirror) -> Path:
     return dst
 
 
+@pytest.fixture(scope="session")
+def mini_store(tmp_path_factory, mini_mirror) -> Path:
+    """A data directory installed twice from ``mini_mirror`` (a current and a previous generation).
+
+    Shared by the session: copy it with :func:`copy_store` before changing anything.
+    """
+    from layers.install import install
+
+    root = tmp_path_factory.mktemp("mini_store") / "data"
+    install(mini_mirror, root=root)
+    install(mini_mirror, root=root)
+    return root
+
+
+def copy_store(src: Path, dst: Path) -> Path:
+    """A copy of the data directory ``src`` at ``dst`` (which must not exist yet)."""
+    import shutil
+
+    shutil.copytree(src, dst)
+    return dst
+
+
 @pytest.fixture()
 def tmp_env(tmp_path, monkeypatch):
     """A private data and user directory for one test."""
