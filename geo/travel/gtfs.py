@@ -24,6 +24,7 @@ infinitely long, so a percentile is NaN (unreachable) when it falls among those.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 from pathlib import Path
@@ -90,14 +91,18 @@ def load_feed(gtfs) -> GtfsFeed:
     from geo.uploads import GTFS_KINDS, Upload, accept_file, read_gtfs_upload
     from geo.workspace import SessionWorkspace
 
+    def cached(upload: Upload) -> GtfsFeed:
+        feed = _FEEDS.get_or_compute(content_key("gtfs-feed", upload), lambda: read_gtfs_upload(upload))
+        # The same content may come under another name: messages name the file this user gave.
+        return feed if feed.label == upload.name else dataclasses.replace(feed, label=upload.name)
+
     if isinstance(gtfs, GtfsFeed):
         return gtfs
     if isinstance(gtfs, Upload):
-        return _FEEDS.get_or_compute(content_key("gtfs-feed", gtfs), lambda: read_gtfs_upload(gtfs))
+        return cached(gtfs)
     if isinstance(gtfs, (str, Path)):
         with SessionWorkspace() as workspace:
-            upload = accept_file(Path(gtfs), workspace=workspace, kinds=GTFS_KINDS)
-            return _FEEDS.get_or_compute(content_key("gtfs-feed", upload), lambda: read_gtfs_upload(upload))
+            return cached(accept_file(Path(gtfs), workspace=workspace, kinds=GTFS_KINDS))
     raise TravelError("the gtfs engine needs a timetable: pass gtfs=PATH to a GTFS feed (zip)")
 
 
@@ -143,7 +148,7 @@ def _walk_s(p: dict):
 
 
 def _timetable(feed: GtfsFeed, day: dt.date, start_s: float, horizon_s: float, p: dict):
-    key = (feed.key, id(feed), day, start_s, horizon_s, p["walk_speed_kmh"], p["circuity"], p["min_change_min"],
+    key = (feed.key, day, start_s, horizon_s, p["walk_speed_kmh"], p["circuity"], p["min_change_min"],
            p["transfer_walk_m"])
     if key not in _TIMETABLES:
         tt = build_timetable(feed, day, start_s, horizon_s)
@@ -180,9 +185,11 @@ class Plan:
         self.cap_s = 60.0 * p["max_minutes"]
         horizon = self.departures[-1] + self.cap_s
         self.tt, self.paths = _timetable(self.feed, self.day, start_s, horizon, p)
-        if self.tt.counts["events"] == 0:
-            raise GTFSDateError(f"{self.feed.label}: no trips run on {self.day.isoformat()} ({self.day:%A}) between "
-                                f"{clock(start_s)} and {clock(horizon)}; choose another date or window")
+        counts = self.tt.counts
+        if counts["trips"] + counts["frequency_trips"] == 0:
+            raise GTFSDateError(f"{self.feed.label}: no trips run on {self.day.isoformat()} ({self.day:%A}); "
+                                f"choose another date")
+        self.horizon = horizon
         walk = _walk_s(p)
         speed_m_s = p["walk_speed_kmh"] / 3.6
         reach_m = 60.0 * p["max_walk_min"] * speed_m_s / p["circuity"]
@@ -197,7 +204,7 @@ class Plan:
         self.sites_without_stop = int(len(destination_xy) - len(np.unique(e_site)))
         for what, n, total, xy in (("origins", len(np.unique(o)), len(origin_xy), origin_xy),
                                    ("sites", len(np.unique(e_site)), len(destination_xy), destination_xy)):
-            if n == 0:
+            if n == 0 and counts["events"]:
                 sx, sy = self.tt.stop_xy[:, 0], self.tt.stop_xy[:, 1]
                 raise GTFSCoverageError(
                     f"{self.feed.label}: does not reach the area: none of its {self.tt.n_stops:,} stops served on "
@@ -258,14 +265,17 @@ class Plan:
             f"{tt.counts['trips']:,} trips ({tt.counts['services']} services) run that day"
             + (f", plus {tt.counts['frequency_trips']:,} from frequencies.txt" if tt.counts["frequency_trips"] else ""),
         ]
+        if not tt.counts["events"]:
+            notes.append(f"no trip can be boarded between {clock(start_s)[:5]} and {clock(self.horizon)[:5]}: "
+                         f"walking only")
         if feed.skipped:
             shown = "; ".join(f"{s['stop_id']} {s['name']!r} {s['reason']}" for s in feed.skipped[:3])
             more = f" (and {len(feed.skipped) - 3} more)" if len(feed.skipped) > 3 else ""
             notes.append(f"{len(feed.skipped)} stop(s) skipped, never routed through: {shown}{more}")
-        if self.origins_without_stop:
+        if self.origins_without_stop and tt.counts["events"]:
             notes.append(f"{self.origins_without_stop} origin(s) have no stop within {self.p['max_walk_min']:g} minutes' "
                          f"walk: walking only")
-        if self.sites_without_stop:
+        if self.sites_without_stop and tt.counts["events"]:
             notes.append(f"{self.sites_without_stop} site(s) have no stop within {self.p['max_walk_min']:g} minutes' "
                          f"walk: reached on foot only")
         return {"params": {**self.p, "gtfs": feed.label, "date": self.day.isoformat(),

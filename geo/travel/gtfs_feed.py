@@ -58,7 +58,7 @@ DEFAULT_WEEKDAY = 1  # Monday = 0
 DEFAULT_SEARCH_DAYS = 400
 
 _TO_BNG = Transformer.from_crs(4326, 27700, always_xy=True)
-_TIME = r"^\s*(\d{1,3}):([0-5]\d):([0-5]\d)\s*$"
+_TIME = r"^\s*(?P<h>\d{1,3}):(?P<m>[0-5]\d):(?P<s>[0-5]\d)\s*$"
 
 
 @dataclass(eq=False)
@@ -128,14 +128,20 @@ def _text(series: pd.Series) -> pd.Series:
 
 def seconds(series: pd.Series, label: str, file: str, column: str) -> np.ndarray:
     """GTFS times as seconds after midnight (float; NaN where empty); raise for one that does not parse."""
-    text = _text(series)
-    parts = text.str.extract(_TIME)
-    bad = np.flatnonzero((text.notna() & (text != "") & parts[0].isna()).to_numpy())
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    text = pa.array(_text(series).to_numpy(dtype=object, na_value=None), type=pa.string())
+    parts = pc.extract_regex(text, _TIME)  # RE2 in C++: a few hundred thousand times in well under a second
+    bad = np.flatnonzero(np.asarray(pc.and_(pc.is_valid(text), pc.is_null(parts)).fill_null(False)))
     if len(bad):
-        _fail(label, file, bad, f"{column} {text.iloc[bad[0]]!r} is not a time (HH:MM:SS; hours may be 24 or more "
-                                f"for trips after midnight)")
-    hms = parts.astype("float64").to_numpy()
-    return hms[:, 0] * 3600 + hms[:, 1] * 60 + hms[:, 2]
+        _fail(label, file, bad, f"{column} {text[int(bad[0])].as_py()!r} is not a time (HH:MM:SS; hours may be 24 "
+                                f"or more for trips after midnight)")
+    total = np.zeros(len(text))
+    for name, factor in (("h", 3600.0), ("m", 60.0), ("s", 1.0)):
+        values = pc.cast(pc.struct_field(parts, name), pa.float64()).to_numpy(zero_copy_only=False)
+        total += factor * values
+    return total
 
 
 def _dates(series: pd.Series, label: str, file: str, column: str) -> pd.Series:
