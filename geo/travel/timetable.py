@@ -31,6 +31,7 @@ class Timetable:
     ``ev_trip`` numbers trip instances (a frequency-based trip gives one per departure);
     ``ev_stop`` indexes ``stops`` (feed stop indices; ``stop_xy`` their BNG metres);
     ``ev_board`` / ``ev_alight``: boarding / alighting allowed there and then.
+    ``instance_trip`` / ``instance_shift_s``: each instance's feed trip and the seconds added to its times.
     """
 
     feed: GtfsFeed
@@ -45,6 +46,8 @@ class Timetable:
     ev_dep: np.ndarray
     ev_board: np.ndarray
     ev_alight: np.ndarray
+    instance_trip: np.ndarray
+    instance_shift_s: np.ndarray
     counts: dict = field(default_factory=dict)
 
     @property
@@ -99,10 +102,12 @@ def build_timetable(feed: GtfsFeed, day: dt.date, start_s: float, horizon_s: flo
     alight = feed.st_alight[rows] & ok & (arr >= start_s) & (arr <= horizon_s)
     keep = board | alight
     used, ev_stop = np.unique(stop[keep], return_inverse=True)
-    counts.update(instances=int(len(np.unique(instance[keep]))), events=int(keep.sum()), stops=int(len(used)))
+    live_instances, ev_trip = np.unique(instance[keep], return_inverse=True)
+    counts.update(instances=int(len(live_instances)), events=int(keep.sum()), stops=int(len(used)))
     return Timetable(feed=feed, day=day, start_s=float(start_s), horizon_s=float(horizon_s), stops=used,
-                     stop_xy=feed.stop_xy[used], ev_trip=instance[keep], ev_stop=ev_stop.astype(np.int64),
-                     ev_arr=arr[keep], ev_dep=dep[keep], ev_board=board[keep], ev_alight=alight[keep], counts=counts)
+                     stop_xy=feed.stop_xy[used], ev_trip=ev_trip.astype(np.int64), ev_stop=ev_stop.astype(np.int64),
+                     ev_arr=arr[keep], ev_dep=dep[keep], ev_board=board[keep], ev_alight=alight[keep],
+                     instance_trip=trips[live_instances], instance_shift_s=shifts[live_instances], counts=counts)
 
 
 def footpaths(tt: Timetable, *, walk_s, change_s: float, transfer_walk_m: float) -> tuple[np.ndarray, ...]:
