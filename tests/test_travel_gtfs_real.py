@@ -129,7 +129,7 @@ def test_journeys_worked_out_by_hand(raw, places, run, lsoa_code, site, depart, 
     by_hand = (now - t0) / 60 + walk_min(here, s_xy[j])
     minutes, departures, _ = run
     k = int(np.flatnonzero(departures == t0)[0])
-    assert minutes[list(lsoa["code"]).index(lsoa_code), j, k] == pytest.approx(by_hand, abs=1e-6)
+    assert minutes[list(lsoa["code"]).index(lsoa_code), j, k] == pytest.approx(by_hand, abs=1e-4)  # float32 seconds inside
     assert by_hand < walk_min(o_xy[list(lsoa["code"]).index(lsoa_code)], s_xy[j])  # the bus is worth taking
 
 
@@ -216,7 +216,7 @@ def test_engine_agrees_with_dijkstra_on_a_time_expanded_graph(feed, places, run)
     for i in rng.choice(served, 4, replace=False):
         for k in (0, 41, 119):
             naive = journey_seconds(graph, waits, plan, int(i), plan.departures[k]) / 60
-            assert run[0][i, :, k] == pytest.approx(naive, abs=1e-6)
+            assert run[0][i, :, k] == pytest.approx(naive, abs=1e-4)
 
 
 def test_cli_prints_believable_minutes(tmp_path, feed_path, places):

@@ -37,7 +37,7 @@ from geo.contentcache import ContentCache, content_key
 from geo.errors import GTFSCoverageError, GTFSDateError, TravelError
 from geo.travel.estimate import BUS_STOP_WALK_M, CIRCUITY, WALK_SPEED_KMH, Parameter, minutes_for_distance
 from geo.travel.gtfs_feed import GtfsFeed, check_date, clock, default_date
-from geo.travel.raptor import GATHER_CELLS, site_profiles
+from geo.travel.raptor import GATHER_CELLS, grouped_min, site_profiles
 from geo.travel.timetable import build_timetable, footpaths
 
 NAME = "gtfs"
@@ -232,26 +232,27 @@ class Plan:
         for d0 in range(0, n_d, SITE_BATCH):
             sites = np.arange(d0, min(n_d, d0 + SITE_BATCH))
             profiles = site_profiles(self.tt, self.egress_matrix(sites), self.paths, max_rides=self.p["max_rides"])
-            per_pair = len(deps) * len(sites)
-            budget = max(1, GATHER_CELLS // per_pair)  # stop pairs (and origins) per chunk
-            i = 0
-            while i < n_o:
-                j = int(np.searchsorted(o_start, o_start[i] + budget, "right")) - 1
-                j = min(max(j, i + 1), n_o, i + budget)
-                out = np.repeat(self.direct_s[i:j, sites][:, None, :], len(deps), axis=1)  # (o, dep, site)
+            per_origin = len(deps) * len(sites)
+            budget = max(1, GATHER_CELLS // per_origin)  # origins per chunk
+            for i in range(0, n_o, budget):
+                j = min(n_o, i + budget)
+                out = np.repeat(self.direct_s[i:j, sites][:, None, :], len(deps), axis=1)  # walking: exact
                 lo, hi = o_start[i], o_start[j]
                 if hi > lo:
-                    ready = deps[None, :] + walk[lo:hi, None]
-                    pos = profiles.lookup(np.repeat(stop[lo:hi], len(deps)), ready.ravel())
-                    travel = profiles.earliest(pos).reshape(hi - lo, len(deps), len(sites)) - deps[None, :, None]
                     owners = o[lo:hi] - i
                     starts = np.flatnonzero(np.r_[True, owners[1:] != owners[:-1]])
-                    best = np.minimum.reduceat(travel, starts, axis=0)
-                    rows = owners[starts]
-                    out[rows] = np.minimum(out[rows], best)
+
+                    def arrivals(pairs):  # (pairs x departures x sites) earliest arrival, seconds after base_s
+                        ready = deps[None, :] + walk[lo + pairs, None]
+                        rows = profiles.lookup(np.repeat(stop[lo + pairs], len(deps)), ready.ravel())
+                        return profiles.earliest(rows).reshape(len(pairs), len(deps), len(sites))
+
+                    best = grouped_min(arrivals, np.arange(hi - lo), starts)
+                    best = best + (profiles.base_s - deps)[None, :, None]  # float32 arrivals, float64 times
+                    rows_o = owners[starts]
+                    out[rows_o] = np.minimum(out[rows_o], best)
                 out[out > self.cap_s] = np.inf
                 yield np.arange(i, j), sites, out.transpose(0, 2, 1)
-                i = j
 
     def info(self) -> dict:
         feed, tt = self.feed, self.tt
