@@ -35,7 +35,8 @@ from scipy.spatial.distance import cdist
 
 from geo.contentcache import ContentCache, content_key
 from geo.errors import GTFSCoverageError, GTFSDateError, TravelError
-from geo.travel.estimate import BUS_STOP_WALK_M, CIRCUITY, WALK_SPEED_KMH, Parameter, minutes_for_distance
+from geo.travel.estimate import PARAMETERS as ESTIMATE_PARAMETERS
+from geo.travel.estimate import BUS_STOP_WALK_M, Parameter, minutes_for_distance
 from geo.travel.gtfs_feed import GtfsFeed, check_date, clock, default_date
 from geo.travel.raptor import GATHER_CELLS, grouped_min, site_profiles
 from geo.travel.timetable import build_timetable, footpaths
@@ -62,14 +63,15 @@ DEPART = "07:00-09:00"
 #: Sites routed together (bounds memory at stop events x batch x 8 bytes).
 SITE_BATCH = 32
 
+_ESTIMATE = {p.name: p for p in ESTIMATE_PARAMETERS}
 PARAMETERS = [
     Parameter("gtfs", float("nan"), "path", "bus", "a GTFS feed (zip) covering the area (required)"),
     Parameter("date", float("nan"), "YYYY-MM-DD", "bus",
               "default: the first Tuesday in the feed's validity with trips (DfT journey time statistics use a Tuesday)"),
     Parameter("depart", float("nan"), "HH:MM-HH:MM", "bus", "departure window; default 07:00-09:00, one departure a minute"),
-    Parameter("walk_speed_kmh", WALK_SPEED_KMH, "km/h", "walks to, from and between stops",
-              "DfT Journey Time Statistics (walk speed 4.8 km/h)"),
-    Parameter("circuity", CIRCUITY, "ratio", "walks", "Newell (1980) about 1.2 in urban networks; O'Sullivan (1996) 1.21-1.23"),
+    # Walking as the estimate engine walks, with its documented sources.
+    _ESTIMATE["walk_speed_kmh"]._replace(applies_to="walks to, from and between stops"),
+    _ESTIMATE["circuity"]._replace(applies_to="walks"),
     Parameter("max_walk_min", MAX_WALK_MIN, "minutes", "walk to the first stop and from the last",
               "Conveyal R5 default maxWalkTime (20 minutes)"),
     Parameter("transfer_walk_m", TRANSFER_WALK_M, "metres", "walks between stops when changing (no transfers.txt)",
