@@ -245,7 +245,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mode", choices=["walk", "cycle", "car", "bus"], required=True)
     p.add_argument("--engine", choices=["estimate", "network", "gtfs"], default=None,
                    help="default: $WARDSCOPE_TRAVEL_ENGINE, else estimate")
-    p.add_argument("--network", metavar="FILE.osm.pbf", help="OpenStreetMap extract covering the area (network engine)")
+    p.add_argument("--network", metavar="FILE.osm.pbf",
+                   help="OpenStreetMap extract covering the area (network engine; gtfs engine: walk on it)")
     p.add_argument("--gtfs", metavar="FEED.zip", help="GTFS timetable feed covering the area (gtfs engine, --mode bus)")
     p.add_argument("--date", metavar="YYYY-MM-DD", help="gtfs engine: day of travel (default: the feed's first Tuesday)")
     p.add_argument("--depart", metavar="HH:MM-HH:MM", help="gtfs engine: departure window, one a minute (default 07:00-09:00)")
@@ -310,7 +311,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--time-limit", type=float, default=60.0, metavar="SECONDS", help="solver time limit per solve (default 60)")
     p.add_argument("--engine", choices=["estimate", "network", "gtfs"], default=None,
                    help="default: $WARDSCOPE_TRAVEL_ENGINE, else estimate")
-    p.add_argument("--network", metavar="FILE.osm.pbf", help="OpenStreetMap extract covering the area (network engine)")
+    p.add_argument("--network", metavar="FILE.osm.pbf",
+                   help="OpenStreetMap extract covering the area (network engine; gtfs engine: walk on it)")
     p.add_argument("--gtfs", metavar="FEED.zip", help="GTFS timetable feed covering the area (gtfs engine, --mode bus)")
     p.add_argument("--date", metavar="YYYY-MM-DD", help="gtfs engine: day of travel (default: the feed's first Tuesday)")
     p.add_argument("--depart", metavar="HH:MM-HH:MM", help="gtfs engine: departure window, one a minute (default 07:00-09:00)")

@@ -156,7 +156,8 @@ def run():
             if (np.isinf(naive) != np.isinf(mine)).any():
                 worst = float("inf")
             elif np.isfinite(mine).any():
-                worst = max(worst, float(np.abs(mine - naive)[np.isfinite(mine)].max()))
+                both = np.isfinite(mine)
+                worst = max(worst, float(np.abs(mine[both] - naive[both]).max()))
             searches += 1
     per_search = (time.perf_counter() - start) / searches
     naive_total = naive_build + per_search * ORIGINS * len(plan.departures)

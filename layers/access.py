@@ -315,8 +315,8 @@ def access_from_files(sites: str, mode: str, *, area: str, level: str = "lsoa", 
     """What ``cli.py access`` prints: sites from a file (or ``sample``: the store's sample sites).
 
     The network engine needs ``network`` (a .osm.pbf), the gtfs engine ``gtfs`` (a GTFS zip, sent
-    through the upload gate) with optional ``date`` (YYYY-MM-DD) and ``depart`` (07:00-09:00); other
-    engines refuse them rather than ignore them.
+    through the upload gate) with optional ``date`` (YYYY-MM-DD), ``depart`` (07:00-09:00) and
+    ``network`` (walks on it); other engines refuse them rather than ignore them.
     """
     from geo.config import travel_engine
     from geo.sites import read_sites, sample_sites
@@ -326,8 +326,9 @@ def access_from_files(sites: str, mode: str, *, area: str, level: str = "lsoa", 
     engine = (engine or travel_engine()).lower()
     if engine == "network" and not network:
         raise WardscopeError("the network engine needs --network FILE.osm.pbf (an OpenStreetMap extract of the area)")
-    if engine != "network" and network:
-        raise WardscopeError(f"--network is only used by the network engine (this run uses {engine}); add --engine network")
+    if engine not in ("network", "gtfs") and network:
+        raise WardscopeError(f"--network is only used by the network and gtfs engines (this run uses {engine}); "
+                             f"add --engine network")
     if engine == "gtfs" and not gtfs:
         raise WardscopeError("the gtfs engine needs --gtfs FEED.zip (a GTFS timetable covering the area, e.g. the "
                              "Bus Open Data Service's feed for the region)")

@@ -12,8 +12,8 @@ import geopandas as gpd
 import numpy as np
 import pytest
 
-from geo.errors import (GTFSCoverageError, GTFSDateError, GTFSFeedError, TravelError, UnsafeArchive,
-                        UnsupportedUpload, WardscopeError)
+from geo.errors import (GTFSCoverageError, GTFSDateError, GTFSFeedError, NetworkCoverageError, TravelError,
+                        UnsafeArchive, UnsupportedUpload, WardscopeError)
 from geo.travel import travel_time_matrix
 from geo.travel.gtfs import departure_minutes, load_feed, window_stats
 from geo.uploads import GTFS_KINDS, VECTOR_KINDS, accept_file, read_upload
@@ -308,3 +308,33 @@ def test_gate_refuses_unsafe_gtfs_archives(tmp_path):
         (tmp_path / "shape.zip").write_bytes(shapefile_zip())
         with pytest.raises(UnsupportedUpload, match="not a GTFS timetable feed"):
             accept_file(tmp_path / "shape.zip", workspace=ws, kinds=GTFS_KINDS)
+
+
+# --- walking on an OpenStreetMap network ----------------------------------------------------------
+
+
+def test_walks_on_an_openstreetmap_walking_network(tmp_path):
+    from tests.osmfile import write_osm
+
+    # O reaches A only round three sides of a block (300 + 400 + 300 m); A, B, D and the site S lie on one road.
+    nodes = {1: ORIGIN, 2: (X0, Y0 + 300), 3: (X0 + 400, Y0 + 300), 4: STOPS["A"], 5: STOPS["B"], 6: STOPS["D"], 7: SITE}
+    ways = [(10, [1, 2, 3, 4], {"highway": "residential"}), (11, [4, 5, 6, 7], {"highway": "residential"})]
+    pbf = write_osm(tmp_path / "town.osm.pbf", nodes, ways)
+    trips = {"T": ("WK", [("A", "07:20:00"), ("D", "07:40:00")])}
+    feed = write_gtfs(tmp_path / "walk.zip", feed_tables(STOPS, trips, [service("WK", WEEKDAYS_ONLY)]))
+    # Straight lines: 6 minutes to A, bus 07:20 -> 07:40, 6 minutes from D (400 m x 1.2).
+    assert minutes(feed)[0, 0, 0] == pytest.approx(40 + walk_min(400))
+    # On the network: 1,000 m to A (12.5 minutes at 80 m a minute), 400 m of road from D (5 minutes).
+    assert minutes(feed, network=pbf)[0, 0, 0] == pytest.approx(45.0, abs=1e-3)  # OSM stores ~1 cm coordinates
+    # Leaving at 07:10 the straight line still catches the 07:20; the walk round the block does not.
+    assert minutes(feed, depart="07:10-07:11")[0, 0, 0] == pytest.approx(30 + walk_min(400))
+    assert np.isinf(minutes(feed, depart="07:10-07:11", network=pbf)[0, 0, 0])
+    # A point 1.8 km from any path cannot walk anywhere: unreachable, with the reason.
+    stranded = (X0 - 1000, Y0 + 1500)
+    frame = travel_time_matrix(_points([ORIGIN, stranded], "o"), _points([SITE], "s"), "bus", engine="gtfs", gtfs=feed,
+                               date=TUESDAY, depart="07:00-07:01", network=pbf, origin_id="id", destination_id="id")
+    assert frame["minutes"].iloc[0] == pytest.approx(45.0, abs=1e-3) and np.isnan(frame["minutes"].iloc[1])
+    assert frame.attrs["unreachable"] == [{"id": "o1", "role": "origin", "reason": "no walk route within 500 m"}]
+    assert any("OpenStreetMap walking network of town.osm.pbf" in note for note in frame.attrs["notes"])
+    with pytest.raises(NetworkCoverageError, match="town.osm.pbf does not cover the area: 1 of 1 sites lie outside it"):
+        minutes(feed, network=pbf, sites=((X0 + 60_000, Y0),))

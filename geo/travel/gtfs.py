@@ -8,8 +8,9 @@ For a departure at time t from origin o to site d (door to door)::
 
 so walking all the way is always allowed and a timetable time is never worse than walking. Walks are
 the straight line x :data:`~geo.travel.estimate.CIRCUITY` at :data:`~geo.travel.estimate.WALK_SPEED_KMH`
-(the estimate engine's constants and sources), at most ``max_walk_min`` from the origin to the first
-stop and from the last stop to the site. The earliest arrivals come from RAPTOR rounds run back from
+(the estimate engine's constants and sources), or with ``network=PATH.osm.pbf`` shortest paths on that
+OpenStreetMap walking network (:mod:`geo.travel.walks`), at most ``max_walk_min`` from the origin to
+the first stop and from the last stop to the site. The earliest arrivals come from RAPTOR rounds run back from
 the sites (:mod:`geo.travel.raptor`) on the chosen day's timetable (:mod:`geo.travel.timetable`),
 changing vehicles at the same stop or at a stop within ``transfer_walk_m`` (or as transfers.txt says),
 with ``min_change_min`` for every change, and at most ``max_rides`` vehicles.
@@ -30,8 +31,6 @@ import re
 from pathlib import Path
 
 import numpy as np
-from scipy.spatial import cKDTree
-from scipy.spatial.distance import cdist
 
 from geo.contentcache import ContentCache, content_key
 from geo.errors import GTFSCoverageError, GTFSDateError, TravelError
@@ -39,7 +38,9 @@ from geo.travel.estimate import PARAMETERS as ESTIMATE_PARAMETERS
 from geo.travel.estimate import BUS_STOP_WALK_M, Parameter, minutes_for_distance
 from geo.travel.gtfs_feed import GtfsFeed, check_date, clock, default_date
 from geo.travel.raptor import GATHER_CELLS, grouped_min, site_profiles
+from geo.travel.network import SNAP_M
 from geo.travel.timetable import build_timetable, footpaths
+from geo.travel.walks import NetworkWalks, StraightWalks
 
 NAME = "gtfs"
 LABEL = "timetable (GTFS: walk to the stop, wait, ride, change, walk; median over departures every minute)"
@@ -80,8 +81,14 @@ PARAMETERS = [
               "Conveyal R5 minimum time between alighting and boarding (60 s)"),
     Parameter("max_rides", float(MAX_RIDES), "vehicles", "one journey", "Conveyal R5 default maxRides (4)"),
     Parameter("max_minutes", MAX_MINUTES, "minutes", "all", "Conveyal R5 default maxTripDurationMinutes (120)"),
+    Parameter("network", float("nan"), "path", "walks to and from stops, and all the way (optional)",
+              "a local .osm.pbf: walks on its streets and paths (the network engine's walking graph) instead of "
+              "straight lines; changes between stops stay straight lines"),
+    Parameter("snap_m", SNAP_M, "metres", "with network: furthest a point is from the walking network",
+              "as the network engine"),
 ]
-DEFAULTS = {p.name: p.value for p in PARAMETERS if p.name not in ("gtfs", "date", "depart")}
+_NOT_NUMBERS = ("gtfs", "date", "depart", "network")
+DEFAULTS = {p.name: p.value for p in PARAMETERS if p.name not in _NOT_NUMBERS}
 
 _FEEDS = ContentCache(max_entries=4)
 _TIMETABLES: dict[tuple, tuple] = {}
@@ -134,7 +141,7 @@ def parse_date(value) -> dt.date | None:
 def _params(overrides: dict) -> dict:
     unknown = sorted(set(overrides) - set(DEFAULTS))
     if unknown:
-        raise TravelError(f"unknown gtfs parameter(s) {', '.join(unknown)}; known: gtfs, date, depart, {', '.join(DEFAULTS)}")
+        raise TravelError(f"unknown gtfs parameter(s) {', '.join(unknown)}; known: {', '.join(_NOT_NUMBERS + tuple(DEFAULTS))}")
     values = {**DEFAULTS, **{k: float(v) for k, v in overrides.items() if v is not None}}
     for key, value in values.items():
         if not np.isfinite(value) or value < 0 or (value == 0 and key != "min_change_min"):
@@ -143,37 +150,24 @@ def _params(overrides: dict) -> dict:
     return values
 
 
-def _walk_s(p: dict):
-    def walk(distance_m):
-        return 60.0 * minutes_for_distance(distance_m, "walk", walk_speed_kmh=p["walk_speed_kmh"], circuity=p["circuity"])
-    return walk
-
-
 def _timetable(feed: GtfsFeed, day: dt.date, start_s: float, horizon_s: float, p: dict):
     key = (feed.key, day, start_s, horizon_s, p["walk_speed_kmh"], p["circuity"], p["min_change_min"],
            p["transfer_walk_m"])
     if key not in _TIMETABLES:
         tt = build_timetable(feed, day, start_s, horizon_s)
-        paths = footpaths(tt, walk_s=_walk_s(p), change_s=60.0 * p["min_change_min"], transfer_walk_m=p["transfer_walk_m"])
+        straight = StraightWalks(p["walk_speed_kmh"], p["circuity"])
+        paths = footpaths(tt, walk_s=straight.seconds, change_s=60.0 * p["min_change_min"],
+                          transfer_walk_m=p["transfer_walk_m"])
         _TIMETABLES[key] = (tt, paths)
         while len(_TIMETABLES) > 4:
             _TIMETABLES.pop(next(iter(_TIMETABLES)))
     return _TIMETABLES[key]
 
 
-def _near(tree_xy: np.ndarray, xy: np.ndarray, radius_m: float):
-    """(point index, stop index, distance m) of every stop within ``radius_m`` of each point, by point."""
-    if len(tree_xy) == 0:
-        return np.array([], dtype=int), np.array([], dtype=int), np.array([])
-    pairs = cKDTree(xy).sparse_distance_matrix(cKDTree(tree_xy), radius_m, output_type="ndarray")
-    order = np.lexsort((pairs["j"], pairs["i"]))
-    return pairs["i"][order].astype(int), pairs["j"][order].astype(int), pairs["v"][order]
-
-
 class Plan:
     """Everything one run needs: the day's timetable, walks, departures (seconds)."""
 
-    def __init__(self, origin_xy, destination_xy, *, gtfs=None, date=None, depart=None, **overrides):
+    def __init__(self, origin_xy, destination_xy, *, gtfs=None, date=None, depart=None, network=None, **overrides):
         p = _params(overrides)
         self.p = p
         self.feed = load_feed(gtfs)
@@ -192,16 +186,20 @@ class Plan:
             raise GTFSDateError(f"{self.feed.label}: no trips run on {self.day.isoformat()} ({self.day:%A}); "
                                 f"choose another date")
         self.horizon = horizon
-        walk = _walk_s(p)
-        speed_m_s = p["walk_speed_kmh"] / 3.6
-        reach_m = 60.0 * p["max_walk_min"] * speed_m_s / p["circuity"]
+        if network is None:
+            self.walks = StraightWalks(p["walk_speed_kmh"], p["circuity"])
+        else:
+            self.walks = NetworkWalks(network, p["walk_speed_kmh"], p["snap_m"])
+            self.walks.check_covers(destination_xy, "sites")
+            self.walks.check_covers(origin_xy, "origins")
+        limit_s = 60.0 * p["max_walk_min"]
         boards = np.unique(self.tt.ev_stop[self.tt.ev_board])
         alights = np.unique(self.tt.ev_stop[self.tt.ev_alight])
-        o, s, d = _near(self.tt.stop_xy[boards], origin_xy, reach_m)
-        self.access = (o, boards[s], walk(d))
-        e_site, e_stop, e_dist = _near(self.tt.stop_xy[alights], destination_xy, reach_m)
-        self.egress = (e_site, alights[e_stop], walk(e_dist))
-        self.direct_s = walk(cdist(origin_xy, destination_xy))
+        o, s, walk_s = self.walks.near(origin_xy, self.tt.stop_xy[boards], limit_s, role="origin")
+        self.access = (o, boards[s], walk_s)
+        e_site, e_stop, e_walk = self.walks.near(destination_xy, self.tt.stop_xy[alights], limit_s, role="destination")
+        self.egress = (e_site, alights[e_stop], e_walk)
+        self.direct_s = self.walks.between(origin_xy, destination_xy, self.cap_s)
         self.origins_without_stop = int(len(origin_xy) - len(np.unique(o)))
         self.sites_without_stop = int(len(destination_xy) - len(np.unique(e_site)))
         for what, n, total, xy in (("origins", len(np.unique(o)), len(origin_xy), origin_xy),
@@ -210,7 +208,7 @@ class Plan:
                 sx, sy = self.tt.stop_xy[:, 0], self.tt.stop_xy[:, 1]
                 raise GTFSCoverageError(
                     f"{self.feed.label}: does not reach the area: none of its {self.tt.n_stops:,} stops served on "
-                    f"{self.day.isoformat()} is within {reach_m:,.0f} m of any of the {total:,} {what} (stops span "
+                    f"{self.day.isoformat()} is within {p['max_walk_min']:g} minutes' walk of any of the {total:,} {what} (stops span "
                     f"E {sx.min():.0f}-{sx.max():.0f}, N {sy.min():.0f}-{sy.max():.0f}; {what} E {xy[:, 0].min():.0f}-"
                     f"{xy[:, 0].max():.0f}, N {xy[:, 1].min():.0f}-{xy[:, 1].max():.0f}); use a feed for this area")
 
@@ -281,9 +279,17 @@ class Plan:
         if self.sites_without_stop and tt.counts["events"]:
             notes.append(f"{self.sites_without_stop} site(s) have no stop within {self.p['max_walk_min']:g} minutes' "
                          f"walk: reached on foot only")
+        network = getattr(self.walks, "net", None)
+        if network is not None:
+            notes.append(f"walks on the OpenStreetMap walking network of {network.path.name} (plus the gap to it); "
+                         f"changes between stops are straight lines")
+        unreachable = [{"index": i, "role": role, "reason": why} for role, reasons in self.walks.reasons.items()
+                       for i, why in enumerate(reasons) if why]
         return {"params": {**self.p, "gtfs": feed.label, "date": self.day.isoformat(),
-                           "depart": f"{clock(start_s)[:5]}-{clock(end_s)[:5]}"},
-                "notes": notes, "skipped_stops": list(feed.skipped), "timetable": dict(tt.counts)}
+                           "depart": f"{clock(start_s)[:5]}-{clock(end_s)[:5]}",
+                           "network": str(network.path) if network is not None else None},
+                "notes": notes, "skipped_stops": list(feed.skipped), "timetable": dict(tt.counts),
+                "unreachable": unreachable}
 
 
 def window_stats(seconds: np.ndarray, quantiles=(0.25, 0.5, 0.75)) -> list[np.ndarray]:
