@@ -247,6 +247,15 @@ def test_times_and_numbers_that_do_not_parse(tmp_path):
     assert "calendar.txt row 2: end_date '2024-12-31' is not a date (YYYYMMDD)" in str(refused(tmp_path, tables))
 
 
+def test_times_left_out_at_intermediate_stops_are_interpolated(tmp_path):
+    trips = {"T": ("WK", [("A", "07:10:00"), ("B", ""), ("C", ""), ("D", "07:40:00")])}
+    feed = load_feed(write_gtfs(tmp_path / "gaps.zip", feed_tables(STOPS, trips, [service("WK", WEEKDAYS_ONLY)])))
+    assert list(feed.st_arr) == list(feed.st_dep) == [25800.0, 26400.0, 27000.0, 27600.0]  # by position: 07:20, 07:30
+    trips = {"T": ("WK", [("A", ""), ("D", "07:40:00")])}
+    err = refused(tmp_path, feed_tables(STOPS, trips, [service("WK", WEEKDAYS_ONLY)]))
+    assert "stop_times.txt row 2: trip 'T' has no time at its first stop" in str(err)
+
+
 def test_date_outside_the_feeds_validity(tmp_path):
     info = [{"feed_publisher_name": "x", "feed_publisher_url": "https://example.org", "feed_lang": "en",
              "feed_start_date": "20240101", "feed_end_date": "20240630"}]

@@ -259,3 +259,11 @@ def test_cli_gtfs_errors_are_one_line(tmp_path):
                                                "calendar_dates.txt"]
     out = cli("--engine", "estimate", "--date", "2023-08-01")
     assert out.returncode == 2 and "--gtfs, --date and --depart are only used by the gtfs engine" in out.stderr
+
+
+def test_cli_check_reads_a_gtfs_feed(feed_path):
+    out = subprocess.run([sys.executable, str(ROOT / "cli.py"), "check", str(feed_path)], capture_output=True, text=True,
+                         cwd=ROOT)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().endswith("accepted as gtfs, 505,639 bytes, sha256 1a6dd12da34b6814; 1,320 stops, 804 trips, "
+                                       "1 stop(s) skipped")

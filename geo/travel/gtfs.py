@@ -90,7 +90,7 @@ PARAMETERS = [
 _NOT_NUMBERS = ("gtfs", "date", "depart", "network")
 DEFAULTS = {p.name: p.value for p in PARAMETERS if p.name not in _NOT_NUMBERS}
 
-_FEEDS = ContentCache(max_entries=4)
+_FEEDS = ContentCache(max_entries=2)  # a regional feed's arrays take a few hundred MB
 _TIMETABLES: dict[tuple, tuple] = {}
 _WINDOW = re.compile(r"^\s*(\d{1,2}):([0-5]\d)\s*-\s*(\d{1,2}):([0-5]\d)\s*$")
 

@@ -68,6 +68,7 @@ class GtfsFeed:
     Attributes
     ----------
     label, key : the file name shown in messages, and a content key for caches (the upload's sha256).
+    tables : a gtfs-kit ``Feed`` holding only calendar and calendar_dates (for :meth:`services_on`).
     stop_ids, stop_names : per stop. ``stop_xy`` : BNG metres (NaN for skipped stops); ``stop_ok``.
     skipped : ``{"stop_id", "name", "lat", "lon", "reason"}`` for stops never routed through.
     st_stop, st_arr, st_dep, st_board, st_alight : per stop time (seconds; pickup/drop-off allowed).
@@ -266,12 +267,12 @@ def _stops(tables, label: str):
     origin = located & (np.hypot(xy[:, 0], xy[:, 1]) <= GRID_ORIGIN_M)
     in_gb = located & in_great_britain(np.nan_to_num(lon), np.nan_to_num(lat))
     ok = in_gb & ~origin
-    skipped = []
+    skipped = {}
     for i in np.flatnonzero(~ok):
         reason = ("has no location" if not located[i]
                   else "is at the grid origin (easting 0, northing 0: a missing location written as zeros)" if origin[i]
                   else "is outside Great Britain")
-        skipped.append({"stop_id": ids[i], "name": names[i], "lat": lat[i], "lon": lon[i], "reason": reason})
+        skipped[int(i)] = {"stop_id": ids[i], "name": names[i], "lat": lat[i], "lon": lon[i], "reason": reason}
     xy[~ok] = np.nan
     return ids, names, xy, ok, skipped
 
@@ -447,13 +448,19 @@ def read_feed(upload) -> GtfsFeed:
         _fail(label, "trips.txt", bad, f"service_id {trip_service[bad[0]]!r} is in neither calendar.txt nor "
                                        f"calendar_dates.txt")
     st_stop, st_arr, st_dep, st_board, st_alight, trip_ptr = _stop_times(tables, label, stop_ids, trip_index)
+    # Only stops that trips call at matter (stations and entrances without a location are no concern).
+    skipped = [skipped[i] for i in np.unique(st_stop) if i in skipped]
+    frequencies = _frequencies(tables, label, trip_index)
+    transfers = _transfers(tables, label, stop_ids)
+    feed_info_range = _feed_info_range(tables, label)
+    # Keep only the calendar tables (for the services of a day): stop_times is now in arrays.
+    calendars = type(tables)(dist_units="km", calendar=tables.calendar, calendar_dates=tables.calendar_dates)
     return GtfsFeed(
-        label=label, key=upload.sha256, tables=tables, stop_ids=np.asarray(stop_ids, dtype=object),
+        label=label, key=upload.sha256, tables=calendars, stop_ids=np.asarray(stop_ids, dtype=object),
         stop_names=stop_names, stop_xy=stop_xy, stop_ok=stop_ok, skipped=skipped, st_stop=st_stop, st_arr=st_arr,
         st_dep=st_dep, st_board=st_board, st_alight=st_alight, trip_ids=np.asarray(trip_index, dtype=object),
-        trip_service=trip_service, trip_ptr=trip_ptr, frequencies=_frequencies(tables, label, trip_index),
-        transfers=_transfers(tables, label, stop_ids), calendar_range=calendar_range,
-        feed_info_range=_feed_info_range(tables, label))
+        trip_service=trip_service, trip_ptr=trip_ptr, frequencies=frequencies, transfers=transfers,
+        calendar_range=calendar_range, feed_info_range=feed_info_range)
 
 
 def clock(value_s: float) -> str:
