@@ -309,13 +309,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--k", type=int, metavar="N", help="sites to choose besides the fixed hubs (mclp, pmedian)")
     p.add_argument("--curve", action="store_true", help="with mclp: re-solve for k = 1..N (best coverage per number of hubs)")
     p.add_argument("--time-limit", type=float, default=60.0, metavar="SECONDS", help="solver time limit per solve (default 60)")
-    p.add_argument("--engine", choices=["estimate", "network", "gtfs"], default=None,
+    p.add_argument("--engine", choices=["estimate", "network"], default=None,
                    help="default: $WARDSCOPE_TRAVEL_ENGINE, else estimate")
-    p.add_argument("--network", metavar="FILE.osm.pbf",
-                   help="OpenStreetMap extract covering the area (network engine; gtfs engine: walk on it)")
-    p.add_argument("--gtfs", metavar="FEED.zip", help="GTFS timetable feed covering the area (gtfs engine, --mode bus)")
-    p.add_argument("--date", metavar="YYYY-MM-DD", help="gtfs engine: day of travel (default: the feed's first Tuesday)")
-    p.add_argument("--depart", metavar="HH:MM-HH:MM", help="gtfs engine: departure window, one a minute (default 07:00-09:00)")
+    p.add_argument("--network", metavar="FILE.osm.pbf", help="OpenStreetMap extract covering the area (network engine)")
     p.add_argument("--table", choices=["districts", "areas", "sites", "marginal", "curve"],
                    help="CSV table to print (default: districts for coverage, sites for a model)")
     add_output(p, help="json prints every table and the figures")
