@@ -7,6 +7,7 @@
     python cli.py indicators --level ward --area Worcestershire --ids census21_inactive_pct,imd2025_score --format csv
     python cli.py boundaries --level ward --area "South Midlands" --format csv
     python cli.py access --sites sites.csv --mode bus --engine estimate --level lsoa --area Luton --format csv
+    python cli.py access --sites sites.csv --mode bus --engine gtfs --gtfs feed.zip --date 2023-08-01 --area "Cheshire West and Chester"
 
     python cli.py check sites.zip [--assume-crs 27700] [--repair]
 
@@ -134,7 +135,7 @@ def cmd_access(args) -> int:
     from layers.access import access_from_files
 
     frame = access_from_files(args.sites, args.mode, area=args.area, level=args.level, engine=args.engine,
-                              network=args.network)
+                              network=args.network, gtfs=args.gtfs, date=args.date, depart=args.depart)
     for note in frame.attrs.get("notes", []):
         print(f"note: {note}", file=sys.stderr)
     _output(render(frame, args.format), args.out)
@@ -280,9 +281,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sites", required=True, metavar="FILE",
                    help="sites .csv or .geojson (name + longitude/latitude, easting/northing or postcode), or 'sample'")
     p.add_argument("--mode", choices=["walk", "cycle", "car", "bus"], required=True)
-    p.add_argument("--engine", choices=["estimate", "network"], default=None,
+    p.add_argument("--engine", choices=["estimate", "network", "gtfs"], default=None,
                    help="default: $WARDSCOPE_TRAVEL_ENGINE, else estimate")
-    p.add_argument("--network", metavar="FILE.osm.pbf", help="OpenStreetMap extract covering the area (network engine)")
+    p.add_argument("--network", metavar="FILE.osm.pbf",
+                   help="OpenStreetMap extract covering the area (network engine; gtfs engine: walk on it)")
+    p.add_argument("--gtfs", metavar="FEED.zip", help="GTFS timetable feed covering the area (gtfs engine, --mode bus)")
+    p.add_argument("--date", metavar="YYYY-MM-DD", help="gtfs engine: day of travel (default: the feed's first Tuesday)")
+    p.add_argument("--depart", metavar="HH:MM-HH:MM", help="gtfs engine: departure window, one a minute (default 07:00-09:00)")
     p.add_argument("--level", choices=["lsoa", "ward"], default="lsoa")
     p.add_argument("--area", required=True, metavar="NAME_OR_CODE", help='e.g. "South Midlands", Luton or E06000032')
     add_output(p)
@@ -290,7 +295,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("check", help="check a file through the upload gate (type, size, encoding, CRS, geometry)")
     p.add_argument("file", metavar="FILE")
-    p.add_argument("--kinds", metavar="K1,K2", help="accept only these kinds (csv, geojson, zip-shapefile, gpkg, yaml)")
+    p.add_argument("--kinds", metavar="K1,K2", help="accept only these kinds (csv, geojson, zip-shapefile, gpkg, yaml, gtfs)")
     p.add_argument("--assume-crs", type=int, choices=[27700, 4326], help="CRS of a layer that does not say (e.g. no .prj)")
     p.add_argument("--repair", action="store_true", help="repair invalid geometries instead of refusing them")
     p.add_argument("--layer", help="GeoPackage layer to read")

@@ -67,6 +67,18 @@ class NetworkCoverageError(TravelError):
     """A road network extract does not cover the places being routed."""
 
 
+class GTFSFeedError(SourceFileError):
+    """A GTFS timetable feed is incomplete or inconsistent (the message names the file and row)."""
+
+
+class GTFSDateError(GTFSFeedError):
+    """A date or departure window that the GTFS feed cannot answer (outside its validity, no service)."""
+
+
+class GTFSCoverageError(GTFSFeedError):
+    """A GTFS feed has no stop within walking distance of the places being routed."""
+
+
 class ExportError(WardscopeError):
     """An export could not be written as asked; nothing was written."""
 

@@ -1,7 +1,7 @@
 """What an uploaded file is, decided by its bytes, never by its name.
 
 :func:`detect_kind` returns one of the upload kinds (``csv``, ``geojson``,
-``zip-shapefile``, ``gpkg``, ``yaml``) or raises a message that names what the
+``zip-shapefile``, ``gpkg``, ``yaml``, ``gtfs``) or raises a message that names what the
 file really is ("a PNG image", "an Excel workbook"). :func:`decode_text`
 accepts UTF-8, UTF-8 with a byte-order mark and Windows-1252, and refuses
 anything else, including binary data that happens to decode.
@@ -15,7 +15,7 @@ import zipfile
 
 from geo.errors import UnsupportedUpload, UploadEncodingError, UploadRejected
 
-KINDS = ("csv", "geojson", "zip-shapefile", "gpkg", "yaml")
+KINDS = ("csv", "geojson", "zip-shapefile", "gpkg", "yaml", "gtfs")
 TEXT_KINDS = ("csv", "geojson", "yaml")
 
 DESCRIPTIONS = {
@@ -24,6 +24,7 @@ DESCRIPTIONS = {
     "zip-shapefile": "a zipped shapefile",
     "gpkg": "a GeoPackage",
     "yaml": "a YAML profile",
+    "gtfs": "a GTFS timetable feed (zip)",
 }
 
 #: Leading bytes of binary formats people upload by mistake, and what to call them.
@@ -44,6 +45,8 @@ _MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"\x80\x05", "a Python pickle (Wardscope never opens pickles)"),
 )
 _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
+#: Members whose presence makes a zip (without a .shp) a GTFS feed.
+GTFS_MARKERS = frozenset({"stops.txt", "stop_times.txt", "trips.txt", "routes.txt", "calendar.txt", "agency.txt"})
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 #: GeoPackage application_id values at byte 68 of the SQLite header.
 _GPKG_IDS = (b"GPKG", b"GP10", b"GP11")
@@ -161,7 +164,7 @@ def decode_text(raw: bytes, label: str) -> tuple[str, str]:
 
 
 def _zip_kind(raw: bytes, label: str) -> tuple[str | None, str]:
-    """('zip-shapefile', ...) or (None, what it is) for a zip archive."""
+    """('gtfs' or 'zip-shapefile', ...) or (None, what it is) for a zip archive."""
     try:
         with zipfile.ZipFile(io.BytesIO(raw)) as zf:
             names = [n.replace("\\", "/").lower() for n in zf.namelist()]
@@ -175,6 +178,9 @@ def _zip_kind(raw: bytes, label: str) -> tuple[str | None, str]:
         return None, "a Microsoft Office document"
     if "mimetype" in names and "content.xml" in names:
         return None, "an OpenDocument file (.ods/.odt); save the sheet as CSV and upload that"
+    basenames = {n.rsplit("/", 1)[-1] for n in names}
+    if basenames & GTFS_MARKERS and not any(n.endswith(".shp") for n in names):
+        return "gtfs", "a GTFS timetable feed (zip)"
     return "zip-shapefile", "a zip archive"
 
 

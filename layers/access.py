@@ -150,6 +150,7 @@ def access_lsoa(origins: gpd.GeoDataFrame, sites: gpd.GeoDataFrame, modes: Seque
                 docs[col] = f"minutes to {sites['name'].iloc[j]} by {mode} (NaN: unreachable)"
         site_notes = [f"site {u['id']}: {u['reason']}" for u in attrs.get("unreachable", []) if u["role"] == "destination"]
         notes.append(f"{mode}: {attrs['label']}" + (f"; {'; '.join(site_notes)}" if site_notes else ""))
+        notes.extend(f"{mode}: {note}" for note in attrs.get("notes", []))
     out.attrs.update(columns=docs, notes=notes, level="lsoa", engine=engine, thresholds_min=thresholds)
     return out
 
@@ -309,10 +310,13 @@ def access_layer(area, sites: gpd.GeoDataFrame, modes: Sequence[str] = ("bus",),
 
 
 def access_from_files(sites: str, mode: str, *, area: str, level: str = "lsoa", engine: str | None = None,
-                      network: str | None = None, store=None) -> pd.DataFrame:
+                      network: str | None = None, gtfs: str | None = None, date: str | None = None,
+                      depart: str | None = None, store=None) -> pd.DataFrame:
     """What ``cli.py access`` prints: sites from a file (or ``sample``: the store's sample sites).
 
-    The network engine needs ``network`` (a .osm.pbf); other engines refuse it rather than ignore it.
+    The network engine needs ``network`` (a .osm.pbf), the gtfs engine ``gtfs`` (a GTFS zip, sent
+    through the upload gate) with optional ``date`` (YYYY-MM-DD), ``depart`` (07:00-09:00) and
+    ``network`` (walks on it); other engines refuse them rather than ignore them.
     """
     from geo.config import travel_engine
     from geo.sites import read_sites, sample_sites
@@ -322,10 +326,19 @@ def access_from_files(sites: str, mode: str, *, area: str, level: str = "lsoa", 
     engine = (engine or travel_engine()).lower()
     if engine == "network" and not network:
         raise WardscopeError("the network engine needs --network FILE.osm.pbf (an OpenStreetMap extract of the area)")
-    if engine != "network" and network:
-        raise WardscopeError(f"--network is only used by the network engine (this run uses {engine}); add --engine network")
+    if engine not in ("network", "gtfs") and network:
+        raise WardscopeError(f"--network is only used by the network and gtfs engines (this run uses {engine}); "
+                             f"add --engine network")
+    if engine == "gtfs" and not gtfs:
+        raise WardscopeError("the gtfs engine needs --gtfs FEED.zip (a GTFS timetable covering the area, e.g. the "
+                             "Bus Open Data Service's feed for the region)")
+    if engine != "gtfs" and (gtfs or date or depart):
+        raise WardscopeError(f"--gtfs, --date and --depart are only used by the gtfs engine (this run uses {engine}); "
+                             f"add --engine gtfs")
     layer_sites = sample_sites(store) if sites == "sample" else read_sites(sites)
     params = {"network": network} if network else {}
+    if gtfs:
+        params.update(gtfs=gtfs, date=date, depart=depart)  # the engine sends the file through the upload gate
     frame = access_layer(area, layer_sites, (mode,), level=level, engine=engine, store=store, **params)
     notes = list(frame.attrs.get("notes", []))
     frame = frame.round(2)  # minutes to 0.01; the engines are nowhere near that precise
