@@ -25,6 +25,7 @@ from geo.install import GEO_STEPS, Step, _record, resolve_source, run_install
 from geo.progress import Progress, silent
 from geo.sources import MirrorSource
 from layers import aps, census, claimant, iod
+from layers.labour_market import step_labour_market
 from layers.registry import NOMIS_INSTALL_HINT, builtin_registry
 
 NOMIS_DATASETS = (claimant.DATASET, aps.DATASET)
@@ -160,6 +161,7 @@ INDICATOR_STEPS = [
     Step("Indices of Deprivation 2019", step_iod2019),
     Step("claimant count (Nomis)", step_claimant),
     Step("Annual Population Survey (Nomis)", step_aps),
+    Step("labour market (ONS Explore Local Statistics)", step_labour_market),
     Step("indicator catalogue", step_catalogue),
 ]
 
