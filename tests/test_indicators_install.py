@@ -36,7 +36,7 @@ def test_mirror_install_has_every_offline_layer(installed):
     assert "Census 2021 usual residents" in catalogue.at["imd2025_score", "note"]
 
 
-def test_claimant_and_aps_show_as_not_installed_offline(installed):
+def test_monthly_claimant_and_nomis_aps_show_as_not_installed_offline(installed):
     root, manifest = installed
     store = Store(root)
     notes = " ".join(manifest["notes"])
@@ -44,9 +44,12 @@ def test_claimant_and_aps_show_as_not_installed_offline(installed):
     assert "Annual Population Survey not installed" in notes
     rows = status(store).set_index("id")
     assert rows.at["claimant_rate", "installed"].startswith("not installed") and "--nomis" in rows.at["claimant_rate", "installed"]
-    assert rows.at["aps_inactivity_rate", "installed"].startswith("not installed")
+    assert rows.at["aps_inactive_long_term_sick_pct", "installed"].startswith("not installed")
     assert rows.at["census21_inactive_pct", "installed"] == "yes"
-    assert not [i for i in available("lad", store) if i.startswith(("claimant", "aps"))]
+    # the APS rates and the annual claimant rate come from the mirror's Explore Local Statistics files
+    assert rows.at["aps_inactivity_rate", "installed"] == "yes" and rows.at["claimant_rate_annual", "installed"] == "yes"
+    lad = set(available("lad", store))
+    assert not lad & {"claimant_rate", "claimant_count", "aps_inactive_long_term_sick_pct"}
     meta = metadata(["census21_inactive_pct", "claimant_rate"], store).set_index("id")
     assert meta.at["census21_inactive_pct", "installed"] and meta.at["census21_inactive_pct", "installed_estimate"]
     assert "output-area percentages" in meta.at["census21_inactive_pct", "method"]
