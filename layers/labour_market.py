@@ -111,6 +111,8 @@ def read_raw(path, *, source: str) -> pd.DataFrame:
     if extra:
         raise SourceFileError(f"{source}: unexpected column {extra[0]!r} (an Explore Local Statistics file has "
                               f"{', '.join(COLUMNS)}); the file format has changed")
+    # plain object columns: the checks below filter and compare them many times (faster than Arrow strings)
+    frame = frame.astype(object)
     return frame.assign(areacd=frame["areacd"].str.strip(), status=frame["status"].fillna("").str.strip())
 
 
@@ -158,7 +160,8 @@ def read_els(path, dataset_id: str, lad_codes, *, source: str, frame: pd.DataFra
         "lad_code": np.where(level == "district", code, None),
         "indicator": frame["indicator"].map(DATASETS[dataset_id]).to_numpy(dtype=object),
         "period": years, "period_label": labels, "value": value, "lci": lci, "uci": uci, "status": status,
-        "note": frame["notes"].fillna("").to_numpy(dtype=object), "dataset": dataset_id}, index=frame.index)
+        "note": frame["notes"].fillna("").to_numpy(dtype=object),
+        "dataset": np.full(len(frame), dataset_id, dtype=object)}, index=frame.index)
     dup = out.duplicated(["code", "indicator", "period"])
     if dup.any():
         _fail(out, dup, lambda r: f"{r['code']} {r['indicator']} {r['period_label']} appears twice", source=source)
@@ -198,7 +201,7 @@ def _areas(frame: pd.DataFrame, known: set[str], changes, *, source: str):
     malformed = ~away & ~frame["areacd"].str.fullmatch(GSS_PATTERN.pattern).fillna(False).to_numpy(dtype=bool)
     if malformed.any():
         _fail(frame, malformed, lambda r: f"{r['areacd']!r} is not a GSS code", source=source, cls=GSSCodeError)
-    code = frame["areacd"].to_numpy(dtype=object)
+    code = frame["areacd"].to_numpy(dtype=object, copy=True)
     outside = np.flatnonzero((level == "district") & ~frame["areacd"].isin(known).to_numpy(dtype=bool))
     # a successor code stands for the store's code it replaced, unless the file also has that code's own row
     have = set(zip(code, frame["indicator"].to_numpy(dtype=object), frame["period"].to_numpy(dtype=object)))
@@ -215,7 +218,7 @@ def _areas(frame: pd.DataFrame, known: set[str], changes, *, source: str):
                   source=source, cls=GSSCodeError)
     if recode:
         frame = frame.copy()
-        notes = frame["notes"].fillna("").to_numpy(dtype=object)
+        notes = frame["notes"].fillna("").to_numpy(dtype=object, copy=True)
         for pos in recode:
             notes[pos] = f"published under the successor code {code[pos]}. {notes[pos]}".strip()
             code[pos] = successor_of[code[pos]]
@@ -273,6 +276,7 @@ def wide(series: pd.DataFrame, codes, weights: pd.DataFrame | None = None) -> pd
 
     registry = builtin_registry()
     codes = pd.Index(list(codes), dtype=object)
+    series = series[["code", "level", "indicator", "period", "value", "lci", "uci"]]
     latest = _latest(series)
     at_latest = series["period"].to_numpy() == latest.reindex(series["indicator"]).to_numpy()
     rows = series[at_latest & series["code"].isin(codes).to_numpy()]
