@@ -17,16 +17,6 @@ from pathlib import Path
 from bench.timing import best_of
 
 
-def cpu_best_of(fn, repeat: int = 3) -> float:
-    """Fewest CPU seconds of ``repeat`` calls (time.process_time)."""
-    best = float("inf")
-    for _ in range(repeat):
-        start = time.process_time()
-        fn()
-        best = min(best, time.process_time() - start)
-    return best
-
-
 def run():
     from geo.config import default_mirror
     from geo.sources import MirrorSource
@@ -52,9 +42,9 @@ def run():
                 step_labour_market(MirrorSource(mirror), writer, {**ctx, "installed": []})
 
         yield "install_labour_market_step", best_of(step, 3), "s"
-        yield "install_labour_market_step_cpu", cpu_best_of(step, 3), "s"
+        yield "install_labour_market_step_cpu", best_of(step, 3, clock=time.process_time), "s"
     request = DashboardRequest("East Midlands CCA")
     build_dashboard(request, store)
     yield "dashboard_east_midlands_cca", best_of(lambda: build_dashboard(request, store), 5), "s"
-    yield "dashboard_east_midlands_cca_cpu", cpu_best_of(lambda: build_dashboard(request, store), 5), "s"
+    yield "dashboard_east_midlands_cca_cpu", best_of(lambda: build_dashboard(request, store), 5, clock=time.process_time), "s"
     yield "dashboard_east_midlands_cca_cold", best_of(lambda: build_dashboard(request, Store()), 3), "s"

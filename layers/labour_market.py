@@ -375,6 +375,10 @@ def step_labour_market(source, writer, ctx: dict) -> None:
             note += (f"; Nomis NM_17_5 figures for {nomis_period} are also installed "
                      "(store tables aps_nomis_lad, aps_nomis_england)")
             ctx["installed"] = [r for r in ctx["installed"] if r["id"] not in rates]
+        else:
+            writer.notes.append("Annual Population Survey employment and inactivity rates installed from Explore Local "
+                                "Statistics (calendar years to 2023); Nomis's latest 12 months and inactivity because of "
+                                "long-term sickness need: python cli.py install --nomis")
         writer.write("indicators", "aps_lad", aps_lad)
         writer.write("indicators", "aps_england", aps_england)
         for ind_id in rates:

@@ -104,10 +104,8 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("label, rel, corrupt, error, message", CASES, ids=[c[0] for c in CASES])
-def test_bad_source_files_are_refused_and_the_store_is_unchanged(installed, mini_mirror, tmp_path, label, rel, corrupt,
-                                                                   error, message):
-    root, _ = installed
+def refused_unchanged(root, mini_mirror, tmp_path, rel, corrupt, error, message) -> None:
+    """Install a copy of the mini mirror with ``corrupt(file)`` applied: one-line ``error``, store at ``root`` unchanged."""
     bad = tmp_path / "mirror"
     shutil.copytree(mini_mirror, bad)
     corrupt(bad / rel)
@@ -119,6 +117,12 @@ def test_bad_source_files_are_refused_and_the_store_is_unchanged(installed, mini
     assert (root / "store.json").read_bytes() == pointer
     assert sorted(p.name for p in (root / "indicators").iterdir()) == generations
     assert len(indicator_table("lad", store=Store(root))) == 3
+
+
+@pytest.mark.parametrize("label, rel, corrupt, error, message", CASES, ids=[c[0] for c in CASES])
+def test_bad_source_files_are_refused_and_the_store_is_unchanged(installed, mini_mirror, tmp_path, label, rel, corrupt,
+                                                                   error, message):
+    refused_unchanged(installed[0], mini_mirror, tmp_path, rel, corrupt, error, message)
 
 
 def test_welsh_rows_in_census_files_are_ignored_not_errors(mini_mirror, tmp_path):

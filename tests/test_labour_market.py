@@ -16,6 +16,7 @@ from layers import labour_market as lm
 from layers.indicators import available, indicator_table, installed_catalogue
 from layers.install import install
 from layers.registry import IndicatorLevelError, builtin_registry
+from tests.test_indicators_install import refused_unchanged
 
 LUTON, WORCESTER = "E06000032", "E07000237"
 
@@ -153,17 +154,7 @@ BAD = [
 @pytest.mark.parametrize("label, rel, corrupt, error, message", BAD, ids=[b[0] for b in BAD])
 def test_bad_files_are_refused_in_one_line_and_nothing_is_installed(installed, mini_mirror, tmp_path, label, rel,
                                                                    corrupt, error, message):
-    root, _ = installed
-    bad = tmp_path / "mirror"
-    shutil.copytree(mini_mirror, bad)
-    _edit(bad / rel, corrupt)
-    pointer = (root / "store.json").read_bytes()
-    generations = sorted(p.name for p in (root / "indicators").iterdir())
-    with pytest.raises(error, match=message) as err:
-        install(bad, root=root)
-    assert "\n" not in str(err.value)
-    assert (root / "store.json").read_bytes() == pointer
-    assert sorted(p.name for p in (root / "indicators").iterdir()) == generations
+    refused_unchanged(installed[0], mini_mirror, tmp_path, rel, lambda path: _edit(path, corrupt), error, message)
 
 
 def test_a_mirror_without_the_files_installs_without_them(mini_mirror, tmp_path):
