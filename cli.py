@@ -11,6 +11,7 @@
 
     python cli.py check sites.zip [--assume-crs 27700] [--repair]
 
+    python cli.py dashboard --area "South Midlands" [--period 2023] --format xlsx --out dashboard.xlsx
     python cli.py hubs --demand neighbourhood --area Luton --sites hubs.csv --candidates stations --model mclp --k 3
     python cli.py bench
 """
@@ -219,6 +220,32 @@ def cmd_hubs(args) -> int:
     return 0
 
 
+def cmd_dashboard(args) -> int:
+    from geo import atomic
+    from geo.store import open_store
+    from layers import dashboard_out
+    from layers.dashboard import DashboardRequest, build_dashboard
+
+    if args.format in ("xlsx", "png") and not args.out:
+        raise WardscopeError(f"--format {args.format} makes a binary file: give --out FILE")
+    if (args.format == "png") != bool(args.chart):
+        raise WardscopeError("--chart ID goes with --format png (e.g. --chart aps_employment_rate --format png --out FILE)")
+    ids = tuple(i.strip() for i in args.ids.split(",") if i.strip()) if args.ids else None
+    board = build_dashboard(DashboardRequest(args.area, args.period, ids), open_store())
+    for note in board.notes:
+        print(f"note: {note}", file=sys.stderr)
+    render = {"csv": dashboard_out.to_csv_bytes, "xlsx": dashboard_out.to_xlsx_bytes,
+              "html": lambda b: dashboard_out.to_html(b).encode("utf-8"),
+              "png": lambda b: dashboard_out.trend_png(b, args.chart)}[args.format]
+    data = render(board)
+    if args.out:
+        atomic.write_bytes(Path(args.out), data)
+        print(f"wrote {args.out}", file=sys.stderr)
+    else:
+        sys.stdout.buffer.write(data)
+    return 0
+
+
 def cmd_bench(args) -> int:
     from bench.__main__ import main as bench_main
 
@@ -354,6 +381,17 @@ def build_parser() -> argparse.ArgumentParser:
                    help="CSV table to print (default: districts for coverage, sites for a model)")
     add_output(p, help="json prints every table and the figures")
     p.set_defaults(func=cmd_hubs)
+
+    p = sub.add_parser("dashboard", help="district dashboard: labour-market figures for each district of an area, "
+                                         "the area and England, against England, with distance to 80%% employment")
+    p.add_argument("--area", required=True, metavar="NAME_OR_CODE", help='e.g. "South Midlands", Luton or E06000032')
+    p.add_argument("--period", type=int, metavar="YEAR", help="first year of the period, e.g. 2023 (default: each "
+                                                             "indicator's latest)")
+    p.add_argument("--ids", metavar="ID,ID,...", help="indicators (default: every labour-market indicator installed)")
+    p.add_argument("--chart", metavar="ID", help="with --format png: the indicator to draw over time")
+    add_output(p, ("csv", "xlsx", "html", "png"), help="csv: one row per figure; xlsx: readable table, figures, "
+                                                      "distance to 80%%, trends and notes; html: page with charts")
+    p.set_defaults(func=cmd_dashboard)
 
     p = sub.add_parser("bench", help="run the benchmarks; prints `name value unit` and writes bench/results.json")
     p.add_argument("only", nargs="*", help="run only benchmarks whose name starts with these")

@@ -7,6 +7,7 @@ a local server that replays recorded responses):
 * ``WARDSCOPE_NOMIS``: Nomis (Census 2021 bulk files and the API)
 * ``WARDSCOPE_GOVUK``: GOV.UK published files (Indices of Deprivation)
 * ``WARDSCOPE_UNPKG``: the unpkg CDN serving npm packages (railway stations)
+* ``WARDSCOPE_ELS``: the ONS Explore Local Statistics data repository (district labour-market files)
 """
 
 from __future__ import annotations
@@ -25,8 +26,10 @@ DEFAULT_BASES = {
     "nomis": "https://www.nomisweb.co.uk",
     "govuk": "https://assets.publishing.service.gov.uk",
     "unpkg": "https://unpkg.com",
+    "els": "https://raw.githubusercontent.com/ONSdigital/explore-local-statistics-data",
 }
-ENV = {"ons": "WARDSCOPE_ONS_ARCGIS", "nomis": "WARDSCOPE_NOMIS", "govuk": "WARDSCOPE_GOVUK", "unpkg": "WARDSCOPE_UNPKG"}
+ENV = {"ons": "WARDSCOPE_ONS_ARCGIS", "nomis": "WARDSCOPE_NOMIS", "govuk": "WARDSCOPE_GOVUK", "unpkg": "WARDSCOPE_UNPKG",
+       "els": "WARDSCOPE_ELS"}
 #: Seconds to wait for a publisher to answer.
 TIMEOUT_S = 120
 USER_AGENT = "Wardscope (https://github.com/; council employment-support planning tool)"

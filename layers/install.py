@@ -28,6 +28,7 @@ from geo.progress import Progress, silent
 from geo.sources import MirrorSource
 from geo.storelock import DEFAULT_WAIT_S, install_lock
 from layers import aps, census, claimant, iod
+from layers.labour_market import step_labour_market
 from layers.registry import NOMIS_INSTALL_HINT, builtin_registry
 
 NOMIS_DATASETS = (claimant.DATASET, aps.DATASET)
@@ -163,6 +164,7 @@ INDICATOR_STEPS = [
     Step("Indices of Deprivation 2019", step_iod2019),
     Step("claimant count (Nomis)", step_claimant),
     Step("Annual Population Survey (Nomis)", step_aps),
+    Step("labour market (ONS Explore Local Statistics)", step_labour_market),
     Step("indicator catalogue", step_catalogue),
 ]
 

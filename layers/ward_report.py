@@ -48,6 +48,8 @@ class WardReport:
     district: gpd.GeoDataFrame     # the district outline (EPSG:27700)
     claimant_trend: pd.DataFrame | None = None
     sources: list[str] = field(default_factory=list)
+    #: The district's APS and annual claimant figures (layers.dashboard.district_context): never split into wards.
+    district_context: pd.DataFrame | None = None
     generated: str = field(default_factory=lambda: dt.datetime.now().strftime("%d %B %Y"))
 
     @property
@@ -123,8 +125,22 @@ def build_ward_report(*, ward_code: str, area, store, comparators: pd.DataFrame,
     ward_note = f"{row['geometry_source']}; LSOAs assigned by {row['lsoa_assignment']} ({int(row['n_lsoa'])} LSOAs)."
     if notes and ward_code in notes:
         ward_note += f" {notes[ward_code]}"
+    from layers.dashboard import district_context
+
+    context = district_context(store, row["lad_code"])
+    if context is not None and len(context):
+        sources.append("Source: Office for National Statistics (Explore Local Statistics) licensed under the Open "
+                       "Government Licence v3.0")
     return WardReport(ward_code, row["name"], row["lad_code"], row["lad_name"], area.name, ward_note, figures, scores,
-                      ward, lsoas, district, claimant_trend, sources)
+                      ward, lsoas, district, claimant_trend, sources, district_context=context)
+
+
+def context_lines(report: WardReport) -> list[str]:
+    """The district's survey and claimant figures in words, one line each (empty when not installed)."""
+    if report.district_context is None:
+        return []
+    return [f"{r.label}: {r.shown}, {r.period} (England {r.england}). {report.lad_name} figure: {r.sentence}."
+            for r in report.district_context.itertuples(index=False)]
 
 
 def score_sentence(s: dict, area_name: str) -> str:
@@ -259,6 +275,12 @@ def report_pdf(report: WardReport) -> bytes:
     pdf.image(io.BytesIO(chart_png(report)), w=185)
     pdf.add_page()
     _figures_table(pdf, report)
+    if context_lines(report):
+        pdf.set_font("dejavu", "B", 9)
+        pdf.cell(0, 6, f"{report.lad_name}: district figures (not split into wards)", new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font("dejavu", "", 7)
+        for line in context_lines(report):
+            _para(pdf, 3.6, line)
     trend = trend_png(report)
     if trend:
         pdf.image(io.BytesIO(trend), w=150)
@@ -342,6 +364,9 @@ def report_html(report: WardReport) -> str:
     caveats = "".join(f"<li><b>{e(a)}</b>: {e(b)}</li>" for a, b in _caveats(report))
     sources = "".join(f"<li>{e(s)}</li>" for s in report.sources)
     gaps = f"<p><b>Gaps:</b> no figures for {e('; '.join(report.gaps))}.</p>" if report.gaps else ""
+    context = "".join(f"<li>{e(line)}</li>" for line in context_lines(report))
+    context = (f"<h2>{e(report.lad_name)}: district figures (not split into wards)</h2><ul>{context}</ul>"
+               if context else "")
     return f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
 <title>{e(report.name)} ward profile</title>
 <style>body{{font-family:DejaVu Sans,Arial,sans-serif;max-width:960px;margin:24px auto;color:#222}}
@@ -356,6 +381,7 @@ table{{border-collapse:collapse;font-size:13px}}td,th{{padding:3px 8px;border-bo
 {img(chart_png(report), 'chart of indicators')}
 <table><tr><th>Indicator</th><th>Ward</th><th>District</th><th>Area</th><th>England</th><th>Rank in district</th><th>vs England</th></tr>{rows}</table>
 <p style="font-size:12px">* estimate (see caveats)</p>
+{context}
 {img(trend_png(report), 'claimant rate trend')}
 {gaps}
 <h2>Caveats</h2><ul style="font-size:12px">{caveats}</ul>

@@ -13,10 +13,13 @@ run against a local server (tests/httpfake.py):
 * Nomis: the Census 2021 bulk zips (``census2021-tsXXX.zip``, LSOA member with
   the published headers) and the API (NM_162_1 claimant count, NM_17_5 APS);
 * GOV.UK: the IoD 2025 and IoD 2019 File 7 CSVs with MHCLG's headers;
-* unpkg: the railway stations CSV of the uk-railway-stations package.
+* unpkg: the railway stations CSV of the uk-railway-stations package;
+* the ONS Explore Local Statistics data repository: each indicator's CSV at
+  ``<commit>/<name>/<name>.csv``, served as GitHub serves raw files
+  (``text/plain; charset=utf-8``, the bytes of the mirror's copy).
 
 Values: boundaries, lookups, centroids, RUC, IoD ranks/deciles/scores and the
-stations are the mirror's own values. Census bulk counts are the mirror
+stations and the Explore Local Statistics files are the mirror's own values. Census bulk counts are the mirror
 install's LSOA counts rounded to whole people: TS038 (disability), TS011
 (household deprivation) and the age bands are real counts in the mirror, so
 they are exact; the other topics are the mirror's estimates (OA percentages
@@ -39,11 +42,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from geo.sources import dataset
+from layers.labour_market import DATASETS as ELS_DATASETS
 from tests import publishers as pub
 
 #: Where each publisher lives on the fake server (the base URL the install is pointed at).
-PREFIX = {"ons": "/ons/arcgis/rest/services", "nomis": "/nomis", "govuk": "/govuk", "unpkg": "/unpkg"}
-ENV = {"ons": "WARDSCOPE_ONS_ARCGIS", "nomis": "WARDSCOPE_NOMIS", "govuk": "WARDSCOPE_GOVUK", "unpkg": "WARDSCOPE_UNPKG"}
+PREFIX = {"ons": "/ons/arcgis/rest/services", "nomis": "/nomis", "govuk": "/govuk", "unpkg": "/unpkg", "els": "/els"}
+ENV = {"ons": "WARDSCOPE_ONS_ARCGIS", "nomis": "WARDSCOPE_NOMIS", "govuk": "WARDSCOPE_GOVUK", "unpkg": "WARDSCOPE_UNPKG",
+       "els": "WARDSCOPE_ELS"}
 
 IOD25 = "/media/691ded56d140bbbaa59a2a7d/File_7_IoD2025_All_Ranks_Scores_Deciles_Population_Denominators.csv"
 IOD19 = "/media/5dc407b440f0b6379a7acc8d/File_7_-_All_IoD2019_Scores__Ranks__Deciles_and_Population_Denominators_3.csv"
@@ -386,6 +392,11 @@ def build_recording(mirror: Path, census: pd.DataFrame) -> Recording:
 
     stations = (mirror / "places/uk_railway_stations.csv").read_bytes()
     rec.routes[PREFIX["unpkg"] + STATIONS] = lambda q: (200, "text/csv; charset=utf-8", stations)
+
+    for ds_id in ELS_DATASETS:
+        ds = dataset(ds_id)
+        body = (mirror / ds.mirror).read_bytes()
+        rec.routes[f"{PREFIX['els']}/{ds.online['path']}"] = lambda q, b=body: (200, "text/plain; charset=utf-8", b)
 
     rows162, rows17, rec.claimant = nomis_api_rows(rec.lsoa_codes, sorted(lookup["LAD24CD"].unique()))
     rec.routes[PREFIX["nomis"] + NM162] = pub.paged(rows162, pub.NM_162_COLUMNS, NOMIS_API_PAGE)

@@ -36,7 +36,7 @@ def test_mirror_install_has_every_offline_layer(installed):
     assert "Census 2021 usual residents" in catalogue.at["imd2025_score", "note"]
 
 
-def test_claimant_and_aps_show_as_not_installed_offline(installed):
+def test_monthly_claimant_and_nomis_aps_show_as_not_installed_offline(installed):
     root, manifest = installed
     store = Store(root)
     notes = " ".join(manifest["notes"])
@@ -44,9 +44,12 @@ def test_claimant_and_aps_show_as_not_installed_offline(installed):
     assert "Annual Population Survey not installed" in notes
     rows = status(store).set_index("id")
     assert rows.at["claimant_rate", "installed"].startswith("not installed") and "--nomis" in rows.at["claimant_rate", "installed"]
-    assert rows.at["aps_inactivity_rate", "installed"].startswith("not installed")
+    assert rows.at["aps_inactive_long_term_sick_pct", "installed"].startswith("not installed")
     assert rows.at["census21_inactive_pct", "installed"] == "yes"
-    assert not [i for i in available("lad", store) if i.startswith(("claimant", "aps"))]
+    # the APS rates and the annual claimant rate come from the mirror's Explore Local Statistics files
+    assert rows.at["aps_inactivity_rate", "installed"] == "yes" and rows.at["claimant_rate_annual", "installed"] == "yes"
+    lad = set(available("lad", store))
+    assert not lad & {"claimant_rate", "claimant_count", "aps_inactive_long_term_sick_pct"}
     meta = metadata(["census21_inactive_pct", "claimant_rate"], store).set_index("id")
     assert meta.at["census21_inactive_pct", "installed"] and meta.at["census21_inactive_pct", "installed_estimate"]
     assert "output-area percentages" in meta.at["census21_inactive_pct", "method"]
@@ -101,10 +104,8 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("label, rel, corrupt, error, message", CASES, ids=[c[0] for c in CASES])
-def test_bad_source_files_are_refused_and_the_store_is_unchanged(installed, mini_mirror, tmp_path, label, rel, corrupt,
-                                                                   error, message):
-    root, _ = installed
+def refused_unchanged(root, mini_mirror, tmp_path, rel, corrupt, error, message) -> None:
+    """Install a copy of the mini mirror with ``corrupt(file)`` applied: one-line ``error``, store at ``root`` unchanged."""
     bad = tmp_path / "mirror"
     shutil.copytree(mini_mirror, bad)
     corrupt(bad / rel)
@@ -116,6 +117,12 @@ def test_bad_source_files_are_refused_and_the_store_is_unchanged(installed, mini
     assert (root / "store.json").read_bytes() == pointer
     assert sorted(p.name for p in (root / "indicators").iterdir()) == generations
     assert len(indicator_table("lad", store=Store(root))) == 3
+
+
+@pytest.mark.parametrize("label, rel, corrupt, error, message", CASES, ids=[c[0] for c in CASES])
+def test_bad_source_files_are_refused_and_the_store_is_unchanged(installed, mini_mirror, tmp_path, label, rel, corrupt,
+                                                                   error, message):
+    refused_unchanged(installed[0], mini_mirror, tmp_path, rel, corrupt, error, message)
 
 
 def test_welsh_rows_in_census_files_are_ignored_not_errors(mini_mirror, tmp_path):

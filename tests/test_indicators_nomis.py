@@ -93,22 +93,35 @@ def test_claimant_count_is_paged_and_summed_upwards(nomis, recorded, mini_mirror
     assert "claimant_rate" in available("ward", store)
 
 
+def _els(mini_mirror, code, year=2023):
+    rows = pd.read_csv(mini_mirror / "labour_market/els_employment-rate.csv", dtype=str, keep_default_na=False)
+    hit = rows[(rows["areacd"] == code) & (rows["indicator"] == "Employment rate") & rows["period"].str.startswith(str(year))]
+    return float(hit["observation"].iloc[0]), float(hit["uci_95"].iloc[0]) - float(hit["observation"].iloc[0])
+
+
 def test_aps_is_district_only_with_intervals(nomis, recorded, mini_mirror, tmp_env):
     install(mini_mirror, nomis=True)
     store = Store()
     lad = indicator_table("lad", ids=["aps_employment_rate", "aps_inactive_long_term_sick_pct"], store=store).set_index("code")
     aps = recorded["aps"]
-    assert lad.at["E06000032", "aps_employment_rate"] == aps[("E06000032", 45, 20599)]
-    assert lad.at["E06000032", "aps_employment_rate__num"] == aps[("E06000032", 45, 21001)]
-    assert lad.at["E06000032", "aps_employment_rate__ci"] == aps[("E06000032", 45, 21003)]
+    # the Explore Local Statistics annual figure is the default; Nomis's latest 12 months are kept beside it
+    value, half = _els(mini_mirror, "E06000032")
+    assert lad.at["E06000032", "aps_employment_rate"] == value
+    assert lad.at["E06000032", "aps_employment_rate__ci"] == pytest.approx(half)
+    nomis_lad = store.table("indicators", "aps_nomis_lad").set_index("code")
+    assert nomis_lad.at["E06000032", "aps_employment_rate"] == aps[("E06000032", 45, 20599)]
+    assert nomis_lad.at["E06000032", "aps_employment_rate__num"] == aps[("E06000032", 45, 21001)]
+    note = installed_catalogue(store).set_index("id").at["aps_employment_rate", "note"]
+    assert "Explore Local Statistics annual figure (the default)" in note and "Nomis NM_17_5 figures for" in note
+    assert lad.at["E06000032", "aps_inactive_long_term_sick_pct"] == aps[("E06000032", 1496, 20599)]  # Nomis only
     assert np.isnan(lad.at["E07000237", "aps_inactive_long_term_sick_pct"])  # suppressed, not 0
     with pytest.raises(IndicatorLevelError, match="aps_employment_rate .* not available at ward level"):
         indicator_table("ward", ids=["aps_employment_rate"], store=store)
     assert "aps_employment_rate" not in available("lsoa", store)
     comp = comparators("lad", "Luton", ["aps_employment_rate"], store=store).iloc[0]
-    assert comp["england_value"] == aps[("E92000001", 45, 20599)]  # England's own row, not a sum of three districts
-    assert comp["ci"] == 3.1
-    expected = "amber" if abs(comp["value"] - comp["england_value"]) <= 3.1 else (
+    assert comp["england_value"] == _els(mini_mirror, "E92000001")[0]  # England's own row, not a sum of three districts
+    assert comp["ci"] == pytest.approx(half)
+    expected = "amber" if abs(comp["value"] - comp["england_value"]) <= half else (
         "green" if comp["value"] > comp["england_value"] else "red")  # higher employment = less need
     assert comp["rag"] == expected and "confidence interval" in comp["rag_rule"]
 
@@ -125,7 +138,7 @@ def test_a_mirror_holding_saved_api_extracts_uses_the_same_parser(nomis, recorde
     install(mirror)
     assert len(nomis.requests) == before  # no Nomis call: read from the mirror
     pd.testing.assert_frame_equal(Store().table("indicators", "claimant_lsoa"), online)
-    assert not Store().has("indicators", "aps_lad")
+    assert not Store().has("indicators", "aps_nomis_lad")  # APS only from the mirror's annual files
 
 
 @pytest.mark.parametrize("case, handler, error, message", [

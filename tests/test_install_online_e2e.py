@@ -24,7 +24,7 @@ from geo.install import resolve_source
 from geo.online import OnlineSource
 from geo.sources import MirrorSource, dataset
 from geo.store import Store
-from layers import census
+from layers import census, labour_market
 from layers.indicators import available, indicator_table, installed_catalogue
 from layers.install import install
 from tests import online_recording as rec
@@ -36,7 +36,8 @@ LUTON, WORCESTER = "E06000032", "E07000237"
 GEO_DATASETS = ["lad_boundaries", "lsoa21_boundaries", "lsoa21_ward24_lad24", "lsoa21_centroids", "lsoa21_ruc21",
                 "ward_boundaries", "ward23_lad23", "lsoa11_boundaries", "lsoa11_lsoa21_lad22", "stations"]
 ONLINE_DATASETS = GEO_DATASETS + census.BULK_DATASETS + [
-    "imd2025_lsoa21", "imd2019_domains", "imd2019_population", "claimant_count_lsoa21", "aps_districts"]
+    "imd2025_lsoa21", "imd2019_domains", "imd2019_population", "claimant_count_lsoa21", "aps_districts",
+    *labour_market.DATASETS]
 #: Census indicators that are real LSOA counts in the mirror too (TS038, TS011, age bands): equal online.
 EXACT_CENSUS = ["census21_disabled_pct__num", "census21_disabled_pct__den", "census21_hh_deprived_3plus_pct__num",
                 "census21_hh_deprived_3plus_pct__den", "census21_pop_16_64", "census21_population"]
@@ -197,6 +198,18 @@ def test_nomis_api_layers_are_installed_online(online, recording):
         assert claimant.at[code, "claimant_count"] == recording.claimant[(latest, code, 0, 0)]
     aps = online.store.table("indicators", "aps_lad")
     assert set(aps["code"]) == set(MINI_DISTRICTS)
+
+
+def test_labour_market_files_are_installed_online_with_the_same_parser(online, mirror_store):
+    got, want = (s.table("indicators", labour_market.SERIES) for s in (online.store, mirror_store))
+    pd.testing.assert_frame_equal(got, want)  # the same bytes, read by the same parser
+    assert len(got) and set(got["level"]) >= {"england", "district"}
+    lad = indicator_table("lad", ids=["aps_employment_rate", "claimant_rate_annual"], store=online.store)
+    assert lad["aps_employment_rate"].notna().all() and (lad["claimant_rate_annual__period"] == 2025).all()
+    for ds in labour_market.DATASETS:
+        assert online.manifest["datasets"][ds]["origin"] == f"{online.url}/els/{dataset(ds).online['path']}"
+    # Nomis's APS was fetched too: kept beside the annual default
+    assert online.store.has("indicators", "aps_nomis_lad")
 
 
 def test_manifest_records_where_every_dataset_was_downloaded(online):
