@@ -23,8 +23,9 @@ starts with a UTF-8 byte-order mark: without it, Excel on Windows opens a
 double-clicked CSV in the local ANSI code page and shows ``Ynys MÃ´n``; with
 it, Excel, LibreOffice, pandas, R's readr and GDAL all read UTF-8 correctly.
 :func:`to_csv_text` (the CLI's standard output) has no mark, so pipes and
-``pandas.read_csv`` see ``code`` as the first header. No Excel (.xlsx)
-writer exists; one would have to neutralise cells the same way.
+``pandas.read_csv`` see ``code`` as the first header. Excel workbooks
+(:func:`to_xlsx_bytes`) neutralise cells the same way: openpyxl stores a text
+cell that starts with ``=`` as a formula.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ import pandas as pd
 
 from geo.upload_tables import FORMULA_PREFIXES, is_formula_like
 
-__all__ = ["BOM", "FORMULA_PREFIXES", "neutralise", "safe_frame", "to_csv_bytes", "to_csv_text"]
+__all__ = ["BOM", "FORMULA_PREFIXES", "neutralise", "safe_frame", "to_csv_bytes", "to_csv_text", "to_xlsx_bytes"]
 
 #: Byte-order mark that starts every CSV file and download (see module docstring).
 BOM = "\ufeff"
@@ -75,3 +76,21 @@ def to_csv_text(frame: pd.DataFrame) -> str:
 def to_csv_bytes(frame: pd.DataFrame) -> bytes:
     """:func:`to_csv_text` as UTF-8 with a byte-order mark: for files and download buttons."""
     return (BOM + to_csv_text(frame)).encode("utf-8")
+
+
+def to_xlsx_bytes(sheets: dict[str, pd.DataFrame], *, max_width: int = 60) -> bytes:
+    """An Excel workbook with one sheet per ``sheets`` item, every cell as :func:`safe_frame` makes it.
+
+    Columns are sized to their first 50 cells (10 to ``max_width`` characters) so the workbook opens readable.
+    """
+    import io
+
+    buffer = io.BytesIO()
+    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
+        for name, frame in sheets.items():
+            safe_frame(frame).to_excel(writer, sheet_name=name, index=False)
+            sheet = writer.sheets[name]
+            for column in sheet.columns:
+                width = max(len(str(c.value or "")) for c in column[:50])
+                sheet.column_dimensions[column[0].column_letter].width = min(max(width + 2, 10), max_width)
+    return buffer.getvalue()

@@ -64,16 +64,7 @@ def to_xlsx_bytes(board: Dashboard) -> bytes:
     """An Excel workbook: Dashboard (readable), Figures (tidy), Distance to 80%, Trends (every year), Notes."""
     sheets = {"Dashboard": board.table(), "Figures": tidy(board), "Distance to 80%": board.distance,
               "Trends": tidy(board, board.series), "Notes": pd.DataFrame({"note": notes_lines(board)})}
-    buffer = io.BytesIO()
-    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
-        for name, frame in sheets.items():
-            # openpyxl stores a text cell starting with "=" as a formula: neutralise as for CSV
-            csvsafe.safe_frame(frame).to_excel(writer, sheet_name=name, index=False)
-            sheet = writer.sheets[name]
-            for column in sheet.columns:
-                width = max(len(str(c.value or "")) for c in column[:50])
-                sheet.column_dimensions[column[0].column_letter].width = min(max(width + 2, 10), 60)
-    return buffer.getvalue()
+    return csvsafe.to_xlsx_bytes(sheets)
 
 
 def trend_png(board: Dashboard, indicator: str, width_in: float = 7.0, dpi: int = 130) -> bytes:
