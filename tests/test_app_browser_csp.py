@@ -45,34 +45,31 @@ def test_the_documented_hash_is_streamlits_inline_script():
 
 
 @pytest.fixture(scope="module")
-def csp_page():
+def csp_page(browser):
     """A page whose documents all carry the documented policy; yields (page, violations)."""
-    from playwright.sync_api import sync_playwright
-
     from tests.apprunner import CHROMIUM, CHROMIUM_ARGS
 
     policies = documented_policies()
     # a response the test fulfils loses its "local network" origin, and Chromium would then block the
     # page's websocket to 127.0.0.1; a real proxy serves the page from the same address as the socket
     args = CHROMIUM_ARGS + ["--disable-features=LocalNetworkAccessChecks,BlockInsecurePrivateNetworkRequests"]
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=args)
-        context = browser.new_context(viewport={"width": 1366, "height": 768})
-        page = context.new_page()
-        violations: list[str] = []
-        page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
+    own = browser.browser_type.launch(executable_path=CHROMIUM, headless=True, args=args)  # the session's Playwright
+    context = own.new_context(viewport={"width": 1366, "height": 768})
+    page = context.new_page()
+    violations: list[str] = []
+    page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
 
-        def add_policy(route, request):
-            if request.resource_type != "document":
-                return route.continue_()
-            response = route.fetch()
-            headers = dict(response.headers)
-            headers["content-security-policy"] = policies["component" if "/component/" in request.url else "page"]
-            route.fulfill(response=response, headers=headers)
+    def add_policy(route, request):
+        if request.resource_type != "document":
+            return route.continue_()
+        response = route.fetch()
+        headers = dict(response.headers)
+        headers["content-security-policy"] = policies["component" if "/component/" in request.url else "page"]
+        route.fulfill(response=response, headers=headers)
 
-        context.route("**/*", add_policy)
-        yield page, violations
-        browser.close()
+    context.route("**/*", add_policy)
+    yield page, violations
+    own.close()
 
 
 def test_explorer_map_draws_under_the_policy(app_server, csp_page, store):

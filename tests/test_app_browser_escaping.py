@@ -9,6 +9,8 @@ in the map tooltips, the tables and the text.
 
 from __future__ import annotations
 
+import time
+
 import pandas as pd
 import pytest
 
@@ -71,14 +73,12 @@ def map_tooltips(page, marker: str) -> dict:
 
 def wait_for_points(page, marker: str, n: int, timeout_s: float = 60) -> dict:
     """:func:`map_tooltips` once the map shows ``n`` points whose names hold ``marker`` (the page may still be redrawing)."""
-    import time
-
     deadline = time.time() + timeout_s
     while True:
         try:
             tips = map_tooltips(page, marker)
         except Exception:  # the map's frame was replaced under the call
-            tips = {"points": []}
+            tips = {"points": [], "areas": [], "shown": [], "tags": 0, "injected": 0}
         if sum(marker in t for t in tips["points"]) >= n or time.time() > deadline:
             return tips
         time.sleep(0.5)
@@ -98,8 +98,6 @@ def show_one_tooltip(page, text: str) -> None:
 
 def grid_text(page, has_text: str) -> str:
     """Every cell of the data grid that shows ``has_text``, scrolling it down and across (it draws only what is in view)."""
-    import time
-
     grids = page.locator("[data-testid='stDataFrame']")
     grid = next(g for g in grids.all() if any(has_text in t for t in g.locator("td").all_text_contents()))
     scroller = grid.locator(".dvn-scroller").first
@@ -197,7 +195,7 @@ def test_access_page_shows_hostile_site_names_as_text_and_a_second_session_opens
         assert_nothing_injected(page2, dialogs2)
         page2.screenshot(path=str(ARTIFACTS / "escaping_access_second_session_table.png"))
         page2.keyboard.press("Escape")  # close the popover
-        page2.locator(MAP_FRAME).scroll_into_view_if_needed()
+        page2.locator(MAP_FRAME).first.scroll_into_view_if_needed()
         show_one_tooltip(page2, names[0])
         page2.screenshot(path=str(ARTIFACTS / "escaping_access_second_session_map.png"))
     finally:
@@ -222,13 +220,13 @@ def test_hub_planner_shows_hostile_hub_and_candidate_names_as_text(app, page, tm
     page.get_by_text(f"{cands_path.name}: {len(candidates)} site(s) read").first.wait_for(timeout=60000)
     page.get_by_text("After the plan").first.wait_for(timeout=120000)
     wait_ready(page)
-    tips = map_tooltips(page, "HUB")
     hub_names = list(hubs["name"])
+    tips = wait_for_points(page, "HUB", len(hub_names))
     # existing hubs are drawn with the plan's decision: "<name> (fixed)" or "(kept)"
     assert sorted(t.rsplit(" (", 1)[0] for t in tips["points"] if t.startswith("HUB")) == sorted(hub_names)
     assert tips["tags"] == 0 and tips["injected"] == 0
     assert tips["areas"] and all(shown in text for text, shown in zip(tips["areas"], tips["shown"]))
-    page.locator(MAP_FRAME).scroll_into_view_if_needed()
+    page.locator(MAP_FRAME).first.scroll_into_view_if_needed()
     show_one_tooltip(page, hub_names[2])
     page.screenshot(path=str(ARTIFACTS / "escaping_hubs_map.png"))
     page.locator("[data-testid='stExpander']").filter(has_text="Sites").last.locator("summary").click()
