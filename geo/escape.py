@@ -82,7 +82,9 @@ def md_text(value) -> str:
     Every ASCII punctuation character is backslash-escaped (CommonMark allows
     it for all of them), so no emphasis, code, link, image, heading, list,
     ``:color[...]`` directive or ``$`` maths starts; line breaks become spaces.
-    Streamlit already shows raw HTML in markdown as text.
+    Streamlit already shows raw HTML in markdown as text. Its typography step
+    still draws ``<-``, ``->`` and ``--`` as arrows and a dash (it runs after
+    escapes are read); nothing else changes.
     """
     one_line = " ".join(str(value).splitlines())
     return _MD_PUNCTUATION.sub(r"\\\1", one_line)
