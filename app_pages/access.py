@@ -9,6 +9,7 @@ import streamlit as st
 from app_pages import common
 from geo.csvsafe import to_csv_bytes
 from geo.errors import WardscopeError
+from geo.escape import md_text
 from geo.sites import add_site, sample_sites, sites_table
 from layers.access_view import access_frame, access_map, catchment, gap_table
 from layers.mapclasses import SCHEMES
@@ -66,7 +67,7 @@ if engine == "estimate":
             params[row.name] = st.number_input(f"{row.name} ({row.unit})", value=float(row.value),
                                                help=f"{row.applies_to}. Source: {row.source}", key=f"p::{row.name}")
 
-st.title(f"Transport access: {area.name}")
+st.title(f"Transport access: {md_text(area.name)}")
 if sites is None or len(sites) == 0:
     st.info("No sites yet: upload a file, use the sample, or click the map and add one below.")
     st.stop()
@@ -76,7 +77,7 @@ try:
 except WardscopeError as exc:
     st.error(str(exc))
     st.stop()
-st.caption(" · ".join(frame.attrs.get("notes", [])))
+st.caption(" · ".join(md_text(n) for n in frame.attrs.get("notes", [])))
 
 scored = common.score_current(store, area, level)
 table = common.table_for(store, level)
@@ -121,7 +122,7 @@ if inside is None:
     st.info("Per-site times are shown for up to 50 sites; choose fewer sites to see a catchment.")
 else:
     st.markdown(f"**{len(inside)} {common.LEVELS[level].split(' ')[0].lower()}** within {threshold} minutes of "
-                f"**{site_names[chosen]}** by {MODES[mode].lower()}, home to about **{people:,.0f} people** "
+                f"**{md_text(site_names[chosen])}** by {MODES[mode].lower()}, home to about **{people:,.0f} people** "
                 "(Census 2021).")
     st.dataframe(inside, hide_index=True, width="stretch", height=240)
 

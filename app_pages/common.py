@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import html
 from pathlib import Path
 
 import pandas as pd
@@ -21,6 +20,7 @@ from streamlit_folium import st_folium
 
 from geo.areas import Area, list_areas
 from geo.errors import StoreDamaged, StoreNotInstalled, WardscopeError
+from geo.escape import html_attr, html_text, md_text
 from geo.store import INSTALL_HINT, Store
 from geo.storecheck import PREDATES
 
@@ -164,15 +164,15 @@ def legend(md) -> None:
     """Colour key with units, and the layer's caveat right beside it."""
     rows = "".join(
         f'<div style="display:flex;align-items:center;margin:2px 0">'
-        f'<span style="width:18px;height:14px;background:{c};border:1px solid #777;display:inline-block;margin-right:8px"></span>'
-        f'<span style="font-size:0.85rem">{html.escape(text)}</span></div>'
+        f'<span style="width:18px;height:14px;background:{html_attr(c)};border:1px solid #777;display:inline-block;margin-right:8px"></span>'
+        f'<span style="font-size:0.85rem">{html_text(text)}</span></div>'
         for c, text in md.classes.legend)
-    st.markdown(f'<div style="font-weight:600;font-size:0.9rem;margin-bottom:4px">{html.escape(md.title)}</div>{rows}',
+    st.markdown(f'<div style="font-weight:600;font-size:0.9rem;margin-bottom:4px">{html_text(md.title)}</div>{rows}',
                 unsafe_allow_html=True)
     if md.caveat:
-        st.warning(md.caveat, icon=":material/info:")
+        st.warning(md_text(md.caveat), icon=":material/info:")
     for note in md.notes:
-        st.caption(note)
+        st.caption(md_text(note))
 
 
 def show_map(fmap, *, key: str) -> str | None:
@@ -394,7 +394,7 @@ def upload_points(label: str, *, key: str, help: str | None = None, where=None):
         if problems:
             where.dataframe(pd.DataFrame(problems), hide_index=True, width="stretch")
         return None
-    where.caption(f"{up.name}: {len(sites)} site(s) read")
+    where.caption(f"{md_text(up.name)}: {len(sites)} site(s) read")
     return sites
 
 
@@ -470,7 +470,7 @@ def saved_profiles_panel() -> None:
                 up = accept_upload(file.name, file, workspace=workspace(), kinds=PROFILE_KINDS)
                 profile = parse_profile_text(upload_text(up), up.name)
                 check_usable(profile)
-                if st.button(f"Use {profile.name}", key="use_uploaded_profile"):
+                if st.button(f"Use {md_text(profile.name)}", key="use_uploaded_profile"):
                     use_profile(profile, f"upload:{up.sha256[:12]}")
                     st.rerun()
             except WardscopeError as exc:

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from app_pages import common, details
+from geo.escape import md_text
 from layers.mapclasses import SCHEMES
 from layers.mapview import SCORE_LAYERS, folium_map, score_map
 from layers.normalise import METHODS
@@ -27,11 +28,11 @@ with st.sidebar.expander("Weights", expanded=True):
         ind = reg.get(item.id)
         label = ind.label if ind else item.id
         if item.id not in installed:
-            st.caption(f"{label}: not installed (python cli.py install --nomis), left out")
+            st.caption(f"{md_text(label)}: not installed (python cli.py install --nomis), left out")
             weights[item.id] = item.weight
             continue
-        weights[item.id] = st.slider(label, 0.0, 5.0, float(item.weight), 0.5, key=f"w::{pkey}::{item.id}",
-                                     help=(ind.caveat if ind else None))
+        weights[item.id] = st.slider(md_text(label), 0.0, 5.0, float(item.weight), 0.5, key=f"w::{pkey}::{item.id}",
+                                     help=(md_text(ind.caveat) if ind and ind.caveat else None))
     st.session_state[f"weights::{pkey}"] = weights
 method = st.sidebar.selectbox("Normalisation", list(METHODS), index=list(METHODS).index(profile.normalisation),
                               format_func=METHOD_LABELS.get, key=f"m::{pkey}")
@@ -51,13 +52,13 @@ what = st.sidebar.selectbox("Layer", layer_options, format_func=SCORE_LAYERS.get
 scheme = st.sidebar.selectbox("Classes", list(SCHEMES), format_func=SCHEMES.get, key="scoring_scheme")
 
 scored = common.score_or_stop(profile_yaml(profile), store, area, level, draws, extra_key, extra)
-st.title(area.name)
+st.title(md_text(area.name))
 if extra:
     reg = {**reg, **extra[1]}
 labels = {k: v.label for k, v in reg.items()}
 weights_text = ", ".join(f"{labels.get(i.id, i.id).split(' (')[0]} {i.weight:g}"
                          for i in profile.indicators if i.id in scored.indicators)
-st.caption(f"{profile.name} · {common.LEVELS[level]} · {METHOD_LABELS[profile.normalisation]} · weights: {weights_text}")
+st.caption(f"{md_text(profile.name)} · {common.LEVELS[level]} · {METHOD_LABELS[profile.normalisation]} · weights: {md_text(weights_text)}")
 
 areas = store.boundaries(level, area.lad_codes)
 outline = store.table("boundaries", "lad_outline", area.lad_codes)
