@@ -1,6 +1,6 @@
 """Wardscope on the command line. Every subcommand calls the same core as the app.
 
-    python cli.py install [--from DIR] [--nomis]
+    python cli.py install [--from DIR] [--nomis] [--only census|claimant|aps] [--dry-run]
     python cli.py areas
     python cli.py indicators --list
     python cli.py indicators --level ward --area Worcestershire --ids census21_inactive_pct,imd2025_score --format csv
@@ -33,16 +33,25 @@ def _output(text: str, out: str | None) -> None:
 
 
 def cmd_install(args) -> int:
-    from geo.progress import tqdm_progress
-    from layers.install import install
+    from geo.progress import TqdmReport
+    from layers.install import dry_run, install, install_only
 
-    progress, close = tqdm_progress("install")
+    from_dir = Path(args.from_dir) if args.from_dir else None
+    if args.dry_run:
+        print("\n".join(dry_run(from_dir, only=args.only, nomis=args.nomis)))
+        return 0
+    report = TqdmReport("install")
     try:
-        manifest = install(Path(args.from_dir) if args.from_dir else None, progress=progress, nomis=args.nomis)
+        if args.only:
+            manifest = install_only(args.only, from_dir, progress=report)
+        else:
+            manifest = install(from_dir, progress=report, nomis=args.nomis)
     finally:
-        close()
+        report.close()
     counts = ", ".join(f"{k.split('/')[-1]} {v:,}" for k, v in manifest["counts"].items())
     print(f"installed store {manifest['generation']} from {manifest['source']}: {counts}")
+    if report.summary():
+        print(f"  {report.summary()}")
     for note in manifest.get("notes", []):
         print(f"  note: {note}")
     return 0
@@ -210,6 +219,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="local mirror directory (default: $WARDSCOPE_MIRROR, else ../shared/data, else download)")
     p.add_argument("--nomis", action="store_true",
                    help="also fetch the claimant count and Annual Population Survey from the Nomis API (needs internet)")
+    p.add_argument("--only", metavar="PART", choices=["census", "claimant", "aps"],
+                   help="install (or retry) just this optional part, keeping the rest of the current store")
+    p.add_argument("--dry-run", action="store_true", help="list what would be fetched and from where; change nothing")
     p.set_defaults(func=cmd_install)
 
     p = sub.add_parser("areas", help="list areas of interest and districts")
