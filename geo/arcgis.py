@@ -67,14 +67,16 @@ def _parse(path: Path, service: str, *, what: str, landing: str) -> dict:
     return page
 
 
-def _answer(dl: Downloader, service: str, params: dict, *, what: str, landing: str) -> dict:
-    """One query, from the download cache when it was answered before (pages of a layer do not change)."""
-    return dl.fetch(_query_url(service), params, what=what, publisher=f"the ONS service {service}",
+def _answer(dl: Downloader, service: str, params: dict, *, what: str, landing: str, cache: bool = True) -> dict:
+    """One query, from the download cache when it was answered before (``cache=False``: always asked)."""
+    return dl.fetch(_query_url(service), params, what=what, publisher=f"the ONS service {service}", cache=cache,
                     check=lambda path: _parse(path, service, what=what, landing=landing)).value
 
 
 def _count(dl: Downloader, service: str, *, what: str, landing: str) -> int:
-    page = _answer(dl, service, {"where": "1=1", "returnCountOnly": "true", "f": "json"}, what=what, landing=landing)
+    """How many features the layer holds now (never cached: it is how a layer changed since is noticed)."""
+    page = _answer(dl, service, {"where": "1=1", "returnCountOnly": "true", "f": "json"}, what=what, landing=landing,
+                   cache=False)
     count = page.get("count")
     if not isinstance(count, int) or count < 0:
         raise PublisherError(f"{what}: the ONS service {service} did not say how many features it holds")

@@ -207,7 +207,10 @@ class Fetched:
 
 @dataclass
 class Stats:
+    """Counts since the downloader was made: ``requests`` asks for cacheable answers, ``fresh`` for metadata."""
+
     requests: int = 0
+    fresh: int = 0
     downloaded_bytes: int = 0
     hits: int = 0
     hit_bytes: int = 0
@@ -285,10 +288,16 @@ class Downloader:
             headers["If-Range"] = meta.get("etag") or meta.get("last_modified")
         else:
             self.cache.discard_partial(key)
-        self.stats.requests += 1
+        if cache:
+            self.stats.requests += 1
+        else:
+            self.stats.fresh += 1
         response = open_response(self.session, url, params, what=what, policy=self.policy, headers=headers,
                                  stream=True, refused_hint=refused_hint, missing_hint=missing_hint)
         shown, host = redact(response.url), host_of(url)
+        # A body cut off part-way then ends quietly and the size check below catches it, instead of urllib3
+        # raising and dropping the bytes it had buffered (which could have been resumed from).
+        response.raw.enforce_content_length = False
         resumed = offset > 0 and response.status_code == 206 and _range_start(response) == offset
         if not resumed:
             offset = 0  # a 200 answers with the whole file (the server ignored Range, or the file changed)

@@ -147,9 +147,12 @@ class Transient(Exception):
 
 
 class Reporter:
-    """Where retry notices go (``geo.progress.InstallReport`` implements it); silent by default."""
+    """Where retry notices and bytes received go (``geo.progress.InstallReport`` implements it); silent by default."""
 
     def attempt(self, message: str) -> None:
+        pass
+
+    def transferred(self, nbytes: int) -> None:
         pass
 
 
@@ -202,7 +205,9 @@ def open_response(session: requests.Session, url: str, params: dict | None, *, w
     except requests.Timeout as exc:
         raise Transient(f"no answer within {policy.timeout_s:g} s", unreachable(what, host, type(exc).__name__)) from None
     except requests.ConnectionError as exc:
-        raise Transient(f"cannot connect to {host}", unreachable(what, host, type(exc).__name__)) from None
+        dropped = "aborted" in str(exc) or "RemoteDisconnected" in str(exc)
+        reason = f"{host} closed the connection without answering" if dropped else f"cannot connect to {host}"
+        raise Transient(reason, unreachable(what, host, type(exc).__name__)) from None
     except requests.RequestException as exc:  # e.g. ChunkedEncodingError: the body was cut off
         raise Transient("the connection broke off", broke_off(what, host, type(exc).__name__)) from None
     status = response.status_code

@@ -187,6 +187,7 @@ class OnlineSource:
         self.downloader = Downloader(self.cache / "downloads", report=self.report)
         self._fetched: dict[str, Path] = {}
         self._estimated: dict[str, int] = {}
+        self._keys: dict[str, list[str]] = {}
         self.lines: list[DatasetLine] = []
 
     def set_report(self, report: InstallReport) -> None:
@@ -265,9 +266,10 @@ class OnlineSource:
 
     def _fetch(self, ds: Dataset, kind: str, dest: Path) -> None:
         stats = self.downloader.stats
-        before = (stats.downloaded_bytes, stats.hits, stats.hit_bytes, stats.resumed, stats.requests)
+        before = (stats.downloaded_bytes, stats.hits, stats.hit_bytes, stats.resumed, stats.requests, stats.fresh)
         start = time.monotonic()
         estimate = self._estimated.pop(ds.id, 0)
+        first_key = len(stats.keys)
         try:
             dest.parent.mkdir(parents=True, exist_ok=True)
             FETCHERS[kind](ds, dest, self.downloader)
@@ -282,18 +284,27 @@ class OnlineSource:
             self.report.expect(stats.downloaded_bytes - before[0] - estimate)
             self._line(DatasetLine(ds.id, ds.title, "failed", detail=str(exc)))
             raise
+        self._keys[ds.id] = stats.keys[first_key:]
         new = stats.downloaded_bytes - before[0]
         hits, hit_bytes = stats.hits - before[1], stats.hit_bytes - before[2]
-        resumed, requests = stats.resumed - before[3], stats.requests - before[4]
+        resumed, requests, fresh = stats.resumed - before[3], stats.requests - before[4], stats.fresh - before[5]
         self.report.expect(new - estimate)
         if not requests:
-            status, detail = "from cache", ""
+            status, detail = "from cache", f"checked against {fresh} fresh metadata answers" if fresh else ""
         elif resumed:
             status, detail = "resumed", f"{resumed} interrupted download(s) resumed"
         else:
             status = "downloaded"
             detail = f"{hits} of {hits + requests} answers from the cache" if hits else ""
         self._line(DatasetLine(ds.id, ds.title, status, new + hit_bytes, time.monotonic() - start, detail))
+
+    def forget(self, dataset_ids) -> None:
+        """Fetch these datasets afresh next time: their reader refused what came (the answers may be fixed since)."""
+        for ds_id in dataset_ids:
+            self.downloader.forget(self._keys.pop(ds_id, []))
+            self._fetched.pop(ds_id, None)
+            for path in (self.dest(ds_id), _spec_path(self.dest(ds_id))):
+                path.unlink(missing_ok=True)
 
     def _line(self, line: DatasetLine) -> None:
         self.lines.append(line)

@@ -57,9 +57,6 @@ class InstallReport(Reporter):
     def expect(self, nbytes: int) -> None:
         """``nbytes`` more (or, when negative, fewer) bytes are expected to be downloaded."""
 
-    def transferred(self, nbytes: int) -> None:
-        """``nbytes`` more arrived."""
-
     def dataset(self, line: DatasetLine) -> None:
         """A dataset is ready (or failed)."""
 

@@ -255,7 +255,10 @@ def _previous(writer) -> Store | None:
 
 
 def _keep_or_mark(part: Part, writer, ctx: dict, why: str) -> None:
-    """After ``part`` failed: carry its tables from the previous store when it has them, else mark it not installed."""
+    """After ``part`` failed: carry its tables from the previous store when it has them, else mark it not installed.
+
+    ``why`` is the failure's one-line message.
+    """
     previous = _previous(writer)
     retry = retry_command(part.name)
     kept = previous is not None and all(previous.has("indicators", t) for t in part.tables)
@@ -278,12 +281,20 @@ def _keep_or_mark(part: Part, writer, ctx: dict, why: str) -> None:
                                                 "retry": retry, "datasets": ""})
 
 
+def _forget_refused(source, part: Part, exc: Exception) -> None:
+    """Downloads a reader refused (a bad file, not a failed connection) are fetched again by the retry."""
+    online = online_half(source)
+    if online is not None and isinstance(exc, SourceFileError):
+        online.forget(part.reads(source))
+
+
 def optional_step(part: Part) -> Step:
     """``part``'s step, with a failure kept inside the part (see :func:`_keep_or_mark`)."""
     def run(source, writer, ctx: dict) -> None:
         try:
             part.step.run(source, writer, ctx)
         except WardscopeError as exc:
+            _forget_refused(source, part, exc)
             _keep_or_mark(part, writer, ctx, str(exc))
 
     return Step(part.step.name, run)
@@ -416,7 +427,11 @@ def install_only(part_name: str, from_dir: Path | None = None, *, root: Path | N
             writer.datasets.update({k: v for k, v in store.manifest.get("datasets", {}).items() if k not in part.datasets})
             writer.notes.extend(n for n in store.manifest.get("notes", []) if not n.lower().startswith(part.title.lower()))
             report.step(len(tables), steps, part.step.name)
-            part.step.run(source, writer, ctx)
+            try:
+                part.step.run(source, writer, ctx)
+            except WardscopeError as exc:
+                _forget_refused(source, part, exc)
+                raise
             report.step(len(tables) + 1, steps, "indicator catalogue")
             step_catalogue(source, writer, ctx)
             report.step(steps, steps, "swapping in the new store")

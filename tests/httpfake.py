@@ -26,8 +26,17 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlparse
 
 
+class _Server(ThreadingHTTPServer):
+    def handle_error(self, request, client_address):
+        import sys
+
+        if not isinstance(sys.exc_info()[1], (ConnectionResetError, BrokenPipeError)):  # a client that gave up
+            super().handle_error(request, client_address)
+
+
 class FakePublisher:
-    def __init__(self):
+    def __init__(self, port: int = 0):
+        """``port`` 0 picks a free one; an earlier server's port gives the same addresses (the same cache keys)."""
         self.routes: dict[str, object] = {}
         self.requests: list[tuple[str, dict]] = []
         self.headers: list[dict[str, str]] = []
@@ -80,7 +89,7 @@ class FakePublisher:
             def log_message(self, *args):
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = _Server(("127.0.0.1", port), Handler)
         self.server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
