@@ -237,8 +237,7 @@ class Downloader:
 
     def fetch(self, url: str, params: dict | None = None, *, what: str, publisher: str | None = None,
               check: Callable[[Path], object] | None = None, cache: bool = True, max_age_s: float | None = None,
-              before: Callable[[], None] | None = None, refused_hint: str = "", missing_hint: str = "",
-              html_ok: bool = False) -> Fetched:
+              before: Callable[[], None] | None = None, refused_hint: str = "", missing_hint: str = "") -> Fetched:
         """GET ``url`` (``params``) into the cache, or take it from there; see the module docstring.
 
         ``check(path)`` validates the bytes (raising :class:`WardscopeError`)
@@ -267,7 +266,7 @@ class Downloader:
                 before()
             return self._download(url, params, key, what=what, publisher=publisher or host_of(url), check=check,
                                   cache=cache, volatile=max_age_s is not None, refused_hint=refused_hint,
-                                  missing_hint=missing_hint, html_ok=html_ok)
+                                  missing_hint=missing_hint)
 
         return retrying(attempt, what=what, policy=self.policy, report=self.report)
 
@@ -275,8 +274,7 @@ class Downloader:
         for key in keys:
             self.cache.forget(key)
 
-    def _download(self, url, params, key, *, what, publisher, check, cache, volatile, refused_hint, missing_hint,
-                  html_ok) -> Fetched:
+    def _download(self, url, params, key, *, what, publisher, check, cache, volatile, refused_hint, missing_hint) -> Fetched:
         part, meta_path = self.cache.partial(key)
         part.parent.mkdir(parents=True, exist_ok=True)
         headers = {"User-Agent": USER_AGENT, "Accept-Encoding": "identity"}
@@ -319,7 +317,7 @@ class Downloader:
         try:
             with open(part, "ab" if resumed else "wb") as handle:
                 for chunk in response.iter_content(CHUNK_BYTES):
-                    if not received and not resumed and not html_ok and looks_like_html(chunk[:512]):
+                    if not received and not resumed and looks_like_html(chunk[:512]):
                         raise web_page_error(what, publisher, chunk)
                     handle.write(chunk)
                     received += len(chunk)

@@ -165,7 +165,8 @@ class PlanLine:
     note: str = ""
 
     def text(self) -> str:
-        size = f"~{self.approx_bytes / MB:,.0f} MB" if self.action == "download" and self.approx_bytes else ""
+        size = "" if self.action != "download" or not self.approx_bytes else (
+            f"~{self.approx_bytes / MB:,.0f} MB" if self.approx_bytes >= MB else "<1 MB")
         opt = " (optional)" if self.optional else ""
         note = f"; {self.note}" if self.note else ""
         return f"  {self.action:<13} {self.dataset_id:<28} {size:>8}  {self.title}{opt}\n{'':17}from {self.origin}{note}"
@@ -212,18 +213,24 @@ class OnlineSource:
             name = f"{dataset_id}.{'geojson' if spec.get('geometry') else 'csv'}"
         return self.cache / dataset_id / name
 
-    def _built(self, dataset_id: str) -> bool:
-        """The file the parsers read is here, built from this dataset's current ``online`` spec."""
+    def _built(self, dataset_id: str) -> int | None:
+        """The bytes downloaded for the file the parsers read, when it is here, built from this dataset's current
+        ``online`` spec; else None."""
         dest = self.dest(dataset_id)
-        return dest.is_file() and _spec_path(dest).is_file() and \
-            _spec_path(dest).read_text(encoding="utf-8") == _spec_text(dataset(dataset_id))
+        try:
+            built = json.loads(_spec_path(dest).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        if not dest.is_file() or built.get("spec") != _spec(dataset(dataset_id)):
+            return None
+        return int(built.get("downloaded_bytes", 0))
 
     def in_cache(self, dataset_id: str) -> bool:
         """True when the file the parsers read is already here (monthly Nomis figures never are)."""
         spec = dataset(dataset_id).online
         if spec.get("kind") in VOLATILE_KINDS:
             return False
-        if self._built(dataset_id):
+        if self._built(dataset_id) is not None:
             return True
         if spec.get("kind") in ("govuk", "url"):
             url = govuk_url(spec) if spec["kind"] == "govuk" else file_url(spec)
@@ -256,15 +263,17 @@ class OnlineSource:
                                     f"and install from a mirror: python cli.py install --from DIR")
         kind = ds.online["kind"]
         dest = self.dest(dataset_id)
-        if kind not in VOLATILE_KINDS and self._built(dataset_id):
-            self._line(DatasetLine(dataset_id, ds.title, "from cache", dest.stat().st_size))
+        built = self._built(dataset_id) if kind not in VOLATILE_KINDS else None
+        if built is not None:
+            self._line(DatasetLine(dataset_id, ds.title, "from cache", built))
         else:
-            self._fetch(ds, kind, dest)
-            atomic.write_text(_spec_path(dest), _spec_text(ds))
+            nbytes = self._fetch(ds, kind, dest)
+            atomic.write_text(_spec_path(dest), json.dumps({"spec": _spec(ds), "downloaded_bytes": nbytes}))
         self._fetched[dataset_id] = dest
         return dest
 
-    def _fetch(self, ds: Dataset, kind: str, dest: Path) -> None:
+    def _fetch(self, ds: Dataset, kind: str, dest: Path) -> int:
+        """Fetch ``ds`` into ``dest`` and report it; returns the bytes its answers hold."""
         stats = self.downloader.stats
         before = (stats.downloaded_bytes, stats.hits, stats.hit_bytes, stats.resumed, stats.requests, stats.fresh)
         start = time.monotonic()
@@ -297,6 +306,7 @@ class OnlineSource:
             status = "downloaded"
             detail = f"{hits} of {hits + requests} answers from the cache" if hits else ""
         self._line(DatasetLine(ds.id, ds.title, status, new + hit_bytes, time.monotonic() - start, detail))
+        return new + hit_bytes
 
     def forget(self, dataset_ids) -> None:
         """Fetch these datasets afresh next time: their reader refused what came (the answers may be fixed since)."""
@@ -343,12 +353,15 @@ class OnlineSource:
     def cache_summary(self, dataset_ids) -> str | None:
         """One line on what the download cache already holds for ``dataset_ids`` (None when it holds nothing)."""
         ids = [i for i in dataset_ids if self.has(i)]
+        monthly = [i for i in ids if dataset(i).online.get("kind") in VOLATILE_KINDS]
         cached = [i for i in ids if self.in_cache(i)]
         held = self.downloader.cache.size_bytes()
         if not cached and not held:
             return None
+        missing = len(ids) - len(cached) - len(monthly)
+        checked = f"; the monthly Nomis figures ({len(monthly)}) are checked for a newer month" if monthly else ""
         return (f"download cache {self.cache}: {len(cached)} of {len(ids)} datasets already downloaded "
-                f"({size_text(held)} kept); fetching only the other {len(ids) - len(cached)}")
+                f"({size_text(held)} kept); {missing} to fetch{checked}")
 
     def close(self) -> None:
         """Drop monthly answers older than they may be reused, and the bytes nothing points at any more."""
@@ -359,9 +372,9 @@ def _spec_path(dest: Path) -> Path:
     return dest.with_name(dest.name + ".spec.json")
 
 
-def _spec_text(ds: Dataset) -> str:
+def _spec(ds: Dataset) -> dict:
     """What a built file was made from: a file built from another spec (changed fields, say) is built again."""
-    return json.dumps(ds.online, sort_keys=True, default=str)
+    return json.loads(json.dumps(ds.online, sort_keys=True, default=str))
 
 
 class OverlaySource:

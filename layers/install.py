@@ -435,7 +435,9 @@ def install_only(part_name: str, from_dir: Path | None = None, *, root: Path | N
             report.step(len(tables) + 1, steps, "indicator catalogue")
             step_catalogue(source, writer, ctx)
             report.step(steps, steps, "swapping in the new store")
-            return writer.commit(f"{store.manifest.get('source', '')}; {part.title} from {source.describe()}")
+            before = store.manifest.get("source", "")
+            return writer.commit(before if before == source.describe() else
+                                 f"{before}; {part.title} from {source.describe()}")
     finally:
         if online is not None:
             online.close()
@@ -457,6 +459,6 @@ def dry_run(from_dir: Path | None = None, *, only: str | None = None, nomis: boo
     to_fetch = [line for line in lines if line.action == "download"]
     total = sum(line.approx_bytes for line in {line.origin: line for line in to_fetch}.values())
     head = (f"install {'--only ' + only + ' ' if only else ''}from {source.describe()}: {len(lines)} datasets, "
-            f"{len(to_fetch)} to download (about {total / 2**20:,.0f} MB), "
+            f"{len(to_fetch)} to download (about {total / 2**20:,.0f} MB for England and Wales), "
             f"{sum(line.action == 'in cache' for line in lines)} already in the download cache")
     return [head] + [line.text() for line in lines]

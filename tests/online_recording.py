@@ -50,6 +50,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from geo.sources import dataset
 from tests import publishers as pub
 
 #: Where each publisher lives on the fake server (the base URL the install is pointed at).
@@ -213,6 +214,13 @@ def arcgis_layers(mirror: Path) -> dict[str, pub.ArcGISLayer]:
                  "RUC21NM": "Urban: Nearer to a major town or city", "Urban_rural_flag": "Urban"})
     layers["lsoa21_ruc21"] = pub.ArcGISLayer(rows, ["LSOA21CD", "LSOA21NM", "RUC21CD", "RUC21NM", "Urban_rural_flag"],
                                              max_records=200, oid="ObjectId")
+    for ds, layer in layers.items():  # a whole mirror already has the Welsh record added above: keep it once
+        spec = dataset(ds).online
+        key = spec.get("key", spec["fields"][:1])
+        first = {}
+        for r in layer.records:
+            first.setdefault(tuple(r.get(k) for k in key), r)
+        layer.records = list(first.values())
     return layers
 
 
@@ -444,6 +452,7 @@ def build_recording(mirror: Path, census: pd.DataFrame, *, claimant_2021_history
         rec.routes[query_path(SERVICES[ds])] = layer
 
     lookup = pd.read_csv(mirror / "lookups/lsoa21_ward24_lad24_ew.csv", dtype=str).sort_values("LSOA21CD")
+    lookup = lookup[lookup["LSOA21CD"].str.startswith("E")]  # the install's LSOAs (a whole mirror has Wales too)
     census = census.set_index("code").reindex(lookup["LSOA21CD"])
     rec.lsoa_codes = lookup["LSOA21CD"].tolist()
     rec.bulk = bulk_tables(mirror, census)
