@@ -77,7 +77,8 @@ def size_text(nbytes: float) -> str:
     return f"{nbytes / MB:.1f} MB"
 
 
-def _env_number(name: str, default: float, *, minimum: float) -> float:
+def env_number(name: str, default: float, *, minimum: float) -> float:
+    """A number from the environment variable ``name`` (``default`` when unset); one line naming it when bad."""
     raw = os.environ.get(name, "").strip()
     if not raw:
         return default
@@ -104,12 +105,12 @@ class RetryPolicy:
 
     @classmethod
     def from_env(cls) -> "RetryPolicy":
-        return cls(attempts=int(_env_number("WARDSCOPE_RETRY_ATTEMPTS", cls.attempts, minimum=1)),
-                   base_s=_env_number("WARDSCOPE_RETRY_BASE_S", cls.base_s, minimum=0),
-                   retry_after_max_s=_env_number("WARDSCOPE_RETRY_AFTER_MAX_S", cls.retry_after_max_s, minimum=0),
-                   timeout_s=_env_number("WARDSCOPE_HTTP_TIMEOUT_S", cls.timeout_s, minimum=0.01),
+        return cls(attempts=int(env_number("WARDSCOPE_RETRY_ATTEMPTS", cls.attempts, minimum=1)),
+                   base_s=env_number("WARDSCOPE_RETRY_BASE_S", cls.base_s, minimum=0),
+                   retry_after_max_s=env_number("WARDSCOPE_RETRY_AFTER_MAX_S", cls.retry_after_max_s, minimum=0),
+                   timeout_s=env_number("WARDSCOPE_HTTP_TIMEOUT_S", cls.timeout_s, minimum=0.01),
                    connect_timeout_s=min(cls.connect_timeout_s,
-                                         _env_number("WARDSCOPE_HTTP_TIMEOUT_S", cls.connect_timeout_s, minimum=0.01)))
+                                         env_number("WARDSCOPE_HTTP_TIMEOUT_S", cls.connect_timeout_s, minimum=0.01)))
 
     def backoff_s(self, attempt: int) -> float:
         """The pause after failed attempt number ``attempt`` (1-based): doubling, capped."""
@@ -225,19 +226,3 @@ def open_response(session: requests.Session, url: str, params: dict | None, *, w
         raise Transient(f"HTTP {status} from {host}", final, retry_after_s(response.headers.get("Retry-After")))
     hint = refused_hint if status in (401, 403) else missing_hint if status in (404, 410) else ""
     raise PublisherError(f"{what}: {host} answered HTTP {status} for {shown}{hint}")
-
-
-def get(url: str, params: dict | None = None, *, what: str, policy: RetryPolicy | None = None,
-        report: Reporter | None = None, session: requests.Session | None = None) -> requests.Response:
-    """GET ``url`` with retries; the whole body is read (a cut-off body is retried, never returned)."""
-    policy = policy or RetryPolicy.from_env()
-
-    def attempt(_: int) -> requests.Response:
-        response = open_response(session or requests.Session(), url, params, what=what, policy=policy)
-        try:
-            response.content  # noqa: B018 (read now, so a cut-off body is an attempt that failed)
-        except requests.RequestException as exc:
-            raise Transient("the connection broke off", broke_off(what, host_of(url), type(exc).__name__)) from None
-        return response
-
-    return retrying(attempt, what=what, policy=policy, report=report or Reporter())

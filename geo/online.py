@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import time
 import zipfile
 from dataclasses import dataclass
@@ -86,8 +87,8 @@ def link_into(src: Path, dest: Path) -> Path:
     with atomic.atomic_path(dest) as tmp:
         try:
             os.link(src, tmp)
-        except OSError:
-            atomic._copy_atomic(src, tmp)
+        except OSError:  # a file system without hard links
+            shutil.copyfile(src, tmp)
     return dest
 
 
@@ -189,7 +190,6 @@ class OnlineSource:
         self._fetched: dict[str, Path] = {}
         self._estimated: dict[str, int] = {}
         self._keys: dict[str, list[str]] = {}
-        self.lines: list[DatasetLine] = []
 
     def set_report(self, report: InstallReport) -> None:
         self.report = self.downloader.report = report
@@ -317,7 +317,6 @@ class OnlineSource:
                 path.unlink(missing_ok=True)
 
     def _line(self, line: DatasetLine) -> None:
-        self.lines.append(line)
         self.report.dataset(line)
 
     def origin(self, dataset_id: str) -> str:
@@ -409,6 +408,13 @@ def online_half(source) -> OnlineSource | None:
     if isinstance(source, OverlaySource):
         return online_half(source.secondary)
     return None
+
+
+def downloads(source, dataset_id: str) -> bool:
+    """True when ``source`` would download ``dataset_id`` (rather than read it from a mirror)."""
+    if isinstance(source, OverlaySource):
+        return source._pick(dataset_id) is source.secondary and source.has(dataset_id)
+    return isinstance(source, OnlineSource) and source.has(dataset_id)
 
 
 def plan_line(source, dataset_id: str) -> PlanLine:

@@ -34,7 +34,7 @@ import pandas as pd
 import layers.nomis  # noqa: F401  (registers the Nomis API fetcher with geo.online)
 from geo.errors import SourceFileError, StoreNotInstalled, WardscopeError
 from geo.install import GEO_STEPS, Step, _record, resolve_source, run_install
-from geo.online import OnlineSource, OverlaySource, online_half, plan_line
+from geo.online import OnlineSource, OverlaySource, downloads, online_half, plan_line
 from geo.progress import InstallReport, Progress, as_report, silent
 from geo.sources import MirrorSource
 from geo.store import KINDS, Store, StoreWriter
@@ -254,7 +254,7 @@ def _previous(writer) -> Store | None:
         return None
 
 
-def _keep_or_mark(part: Part, writer, ctx: dict, why: str) -> None:
+def _keep_or_mark(part: Part, source, writer, ctx: dict, why: str) -> None:
     """After ``part`` failed: carry its tables from the previous store when it has them, else mark it not installed.
 
     ``why`` is the failure's one-line message.
@@ -278,7 +278,7 @@ def _keep_or_mark(part: Part, writer, ctx: dict, why: str) -> None:
         status = "not installed"
         writer.notes.append(f"{part.title} not installed: {why}. To retry just it: {retry}")
     ctx.setdefault("not_installed", []).append({"part": part.name, "title": part.title, "status": status, "why": why,
-                                                "retry": retry, "datasets": ""})
+                                                "retry": retry, "datasets": ", ".join(part.reads(source))})
 
 
 def _forget_refused(source, part: Part, exc: Exception) -> None:
@@ -295,7 +295,7 @@ def optional_step(part: Part) -> Step:
             part.step.run(source, writer, ctx)
         except WardscopeError as exc:
             _forget_refused(source, part, exc)
-            _keep_or_mark(part, writer, ctx, str(exc))
+            _keep_or_mark(part, source, writer, ctx, str(exc))
 
     return Step(part.step.name, run)
 
@@ -345,13 +345,6 @@ def _prepare(source, report: InstallReport, dataset_ids) -> OnlineSource | None:
             report.note(summary)
         online.expect(fetched)
     return online
-
-
-def downloads(source, dataset_id: str) -> bool:
-    """True when ``source`` would download ``dataset_id`` (rather than read it from a mirror)."""
-    if isinstance(source, OverlaySource):
-        return source._pick(dataset_id) is source.secondary and source.has(dataset_id)
-    return isinstance(source, OnlineSource) and source.has(dataset_id)
 
 
 def install(from_dir: Path | None = None, *, root: Path | None = None, progress: Progress = silent, source=None,

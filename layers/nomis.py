@@ -145,8 +145,8 @@ class CallLimit:
 
     @classmethod
     def from_env(cls) -> "CallLimit":
-        pause = fetch._env_number("WARDSCOPE_NOMIS_PAUSE_S", DEFAULT_PAUSE_S, minimum=0)
-        per_minute = int(fetch._env_number("WARDSCOPE_NOMIS_CALLS_PER_MINUTE", DEFAULT_CALLS_PER_MINUTE, minimum=1))
+        pause = fetch.env_number("WARDSCOPE_NOMIS_PAUSE_S", DEFAULT_PAUSE_S, minimum=0)
+        per_minute = int(fetch.env_number("WARDSCOPE_NOMIS_CALLS_PER_MINUTE", DEFAULT_CALLS_PER_MINUTE, minimum=1))
         return cls(per_minute, pause)
 
     def wait(self) -> None:
