@@ -297,6 +297,11 @@ class Downloader:
         # raising and dropping the bytes it had buffered (which could have been resumed from).
         response.raw.enforce_content_length = False
         resumed = offset > 0 and response.status_code == 206 and _range_start(response) == offset
+        if response.status_code == 206 and not resumed:  # a part of the file, but not the part asked for
+            response.close()
+            self.cache.discard_partial(key)
+            raise Transient("the server sent a part of the file that was not asked for",
+                            broke_off(what, host, "unexpected partial answer"))
         if not resumed:
             offset = 0  # a 200 answers with the whole file (the server ignored Range, or the file changed)
         encoded = bool(response.headers.get("Content-Encoding", "identity") not in ("", "identity"))

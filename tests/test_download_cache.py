@@ -225,3 +225,19 @@ def test_a_full_disk_is_one_line_and_keeps_what_arrived(fake_http, tmp_path):
         assert 0 < part.stat().st_size < len(BODY)  # kept, to resume once there is room
     finally:
         subprocess.run(["umount", str(disk)], check=False)
+
+
+def test_a_part_of_a_file_that_was_not_asked_for_is_never_taken_for_the_whole(fake_http, tmp_path):
+    calls = []
+
+    def server(query, headers):
+        calls.append(headers.get("Range"))
+        if len(calls) == 1:  # a broken cache in between answers a plain GET with a piece of the file
+            return 206, "application/zip", BODY[:1000], None, {"Content-Range": f"bytes 0-999/{len(BODY)}"}
+        return pub.StaticFile(BODY, "application/zip")(query, headers)
+
+    server.wants_headers = True
+    fake_http.route("/f.zip", server)
+    dl, notes = downloader(tmp_path)
+    assert dl.fetch(fake_http.url + "/f.zip", what="Test file").path.read_bytes() == BODY
+    assert calls == [None, None] and "not asked for" in notes.attempts[0]
