@@ -1,6 +1,6 @@
 """Wardscope on the command line. Every subcommand calls the same core as the app.
 
-    python cli.py install [--from DIR] [--nomis] [--no-wait | --wait-minutes N]
+    python cli.py install [--from DIR] [--nomis] [--only census|claimant|aps] [--dry-run] [--no-wait | --wait-minutes N]
     python cli.py verify
     python cli.py areas
     python cli.py indicators --list
@@ -43,21 +43,30 @@ def _output(text: str, out: str | None) -> None:
 def cmd_install(args) -> int:
     from tqdm import tqdm
 
-    from geo.progress import tqdm_progress
+    from geo.progress import TqdmReport
     from geo.storelock import DEFAULT_WAIT_S
-    from layers.install import install
+    from layers.install import dry_run, install, install_only
 
     if args.wait_minutes is not None and not 0 <= args.wait_minutes < float("inf"):
         raise WardscopeError(f"--wait-minutes must be a number of minutes, 0 or more; got {args.wait_minutes:g}")
     wait_s = 0 if args.no_wait else DEFAULT_WAIT_S if args.wait_minutes is None else args.wait_minutes * 60
-    progress, close = tqdm_progress("install")
+    from_dir = Path(args.from_dir) if args.from_dir else None
+    if args.dry_run:
+        print("\n".join(dry_run(from_dir, only=args.only, nomis=args.nomis)))
+        return 0
+    report = TqdmReport("install")
     try:
-        manifest = install(Path(args.from_dir) if args.from_dir else None, progress=progress, nomis=args.nomis,
-                           wait_s=wait_s, on_wait=lambda message: tqdm.write(message, file=sys.stderr))
+        if args.only:
+            manifest = install_only(args.only, from_dir, progress=report)
+        else:
+            manifest = install(from_dir, progress=report, nomis=args.nomis, wait_s=wait_s,
+                               on_wait=lambda message: tqdm.write(message, file=sys.stderr))
     finally:
-        close()
+        report.close()
     counts = ", ".join(f"{k.split('/')[-1]} {v:,}" for k, v in manifest["counts"].items())
     print(f"installed store {manifest['generation']} from {manifest['source']}: {counts}")
+    if report.summary():
+        print(f"  {report.summary()}")
     for note in manifest.get("notes", []):
         print(f"  note: {note}")
     return 0
@@ -274,6 +283,9 @@ def build_parser() -> argparse.ArgumentParser:
                       help="if another install is running, stop at once with an error instead of waiting for it")
     wait.add_argument("--wait-minutes", type=float, metavar="N",
                       help=f"if another install is running, wait up to N minutes for it (default {DEFAULT_WAIT_S / 60:g})")
+    p.add_argument("--only", metavar="PART", choices=["census", "claimant", "aps"],
+                   help="install (or retry) just this optional part, keeping the rest of the current store")
+    p.add_argument("--dry-run", action="store_true", help="list what would be fetched and from where; change nothing")
     p.set_defaults(func=cmd_install)
 
     p = sub.add_parser("verify", help="check every store file against its recorded sha256, size and rows; "

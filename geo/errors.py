@@ -59,6 +59,10 @@ class PublisherError(WardscopeError):
     """A publisher answered, but not with the data we asked for."""
 
 
+class DiskFull(WardscopeError):
+    """The disk filled while a download or install was being written; what was complete is kept."""
+
+
 class TravelError(WardscopeError):
     """Travel-time inputs (points, mode, engine, network) cannot be used as given."""
 

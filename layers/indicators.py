@@ -47,7 +47,13 @@ def installed_catalogue(store: Store) -> pd.DataFrame:
     return store.load("indicators", "installed")
 
 
-def _install_hint(ind: Indicator) -> str:
+def _install_hint(ind: Indicator, store: Store) -> str:
+    """Why an indicator is not installed and the command that installs it (just its part, where it has one)."""
+    if store.has("indicators", "not_installed"):
+        rows = store.load("indicators", "not_installed")
+        rows = rows[(rows["part"] == ind.table) & (rows["status"] == "not installed")]
+        if len(rows):
+            return f"{rows['why'].iloc[0]}; to install just it: {rows['retry'].iloc[0]}"
     if ind.table in ("claimant", "aps"):
         return f"it comes from the Nomis API; install it with: {NOMIS_INSTALL_HINT}"
     return "reinstall the store: python cli.py install"
@@ -71,7 +77,7 @@ def status(store: Store | None = None) -> pd.DataFrame:
         period = cat.at[ind.id, "period"] if ind.id in cat.index else ind.period
         rows.append({"id": ind.id, "label": ind.label, "levels": ",".join(ind.levels), "period": period,
                      "source": f"{ind.publisher}: {ind.dataset}", "installed": "yes" if on else
-                     f"not installed: {_install_hint(ind)}"})
+                     f"not installed: {_install_hint(ind, store)}"})
     return pd.DataFrame(rows)
 
 
@@ -117,7 +123,7 @@ def resolve_ids(level: str, ids: Iterable[str] | None, store: Store, registry: d
             raise IndicatorLevelError(f"{ind.id} ({ind.label}) is not available at {level} level; it exists at "
                                       f"{', '.join(ind.levels)}{hint}")
         if not ind.user and ind.id not in installed:
-            raise IndicatorNotInstalled(f"{ind.id} ({ind.label}) is not installed: {_install_hint(ind)}")
+            raise IndicatorNotInstalled(f"{ind.id} ({ind.label}) is not installed: {_install_hint(ind, store)}")
         if ind not in out:
             out.append(ind)
     return out

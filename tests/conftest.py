@@ -28,6 +28,22 @@ settings.load_profile("wardscope")
 MINI_DISTRICTS = ["E06000032", "E07000237", "E06000018"]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def quick_retries():
+    """Retries and Nomis pauses take milliseconds in tests (same policy, tiny waits); no Nomis key from the machine.
+
+    Tests that look at the waits themselves replace ``geo.fetch.sleep``.
+    """
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("WARDSCOPE_RETRY_BASE_S", "0.005")
+        mp.setenv("WARDSCOPE_RETRY_AFTER_MAX_S", "0.02")
+        mp.setenv("WARDSCOPE_NOMIS_PAUSE_S", "0")
+        mp.setenv("WARDSCOPE_NOMIS_CALLS_PER_MINUTE", "100000")
+        mp.setenv("WARDSCOPE_NOMIS_KEY_FILE", "")
+        mp.delenv("WARDSCOPE_NOMIS_KEY", raising=False)
+        yield
+
+
 @pytest.fixture(scope="session")
 def mirror() -> Path:
     path = default_mirror()
