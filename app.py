@@ -7,18 +7,13 @@ import streamlit as st
 
 st.set_page_config(page_title="Wardscope", page_icon=":material/map:", layout="wide")
 
-from app_pages import cache  # noqa: E402  (set_page_config must come first)
+from app_pages import setup  # noqa: E402  (set_page_config must come first)
 
 # Less empty space above the title, so the map fits a 1366x768 screen.
 st.markdown("<style>[data-testid=\"stMainBlockContainer\"],.block-container{padding-top:2.2rem;padding-bottom:1rem}</style>",
             unsafe_allow_html=True)
 
-store = cache.get_store()
-if store is None:
-    from app_pages.setup import install_page
-
-    install_page()
-    st.stop()
+store = setup.app_store()  # the install page instead when the store is missing or damaged
 
 pages = [
     st.Page("app_pages/explorer.py", title="Map explorer", icon=":material/map:", default=True),
@@ -28,4 +23,5 @@ pages = [
     st.Page("app_pages/ward_profile.py", title="Ward profile", icon=":material/description:"),
     st.Page("app_pages/about.py", title="About and sources", icon=":material/info:"),
 ]
-st.navigation(pages).run()
+with setup.store_damage_shown():
+    st.navigation(pages).run()

@@ -1,16 +1,19 @@
 """Wardscope on the command line: each subcommand parses its arguments into a request, runs one task
 (:mod:`tasks`) and prints the result. The app's pages run the same tasks.
 
-    python cli.py install [--from DIR] [--nomis]
+    python cli.py install [--from DIR] [--nomis] [--only census|claimant|aps] [--dry-run] [--no-wait | --wait-minutes N]
+    python cli.py verify
     python cli.py areas
     python cli.py indicators --list
     python cli.py indicators --level ward --area Worcestershire --ids census21_inactive_pct,imd2025_score --format csv
     python cli.py boundaries --level ward --area "South Midlands" --format csv
     python cli.py score --profile neighbourhood --level ward --area Luton [--neighbourhoods] [--provenance FILE]
     python cli.py access --sites sites.csv --mode bus --engine estimate --level lsoa --area Luton --format csv
+    python cli.py access --sites sites.csv --mode bus --engine gtfs --gtfs feed.zip --date 2023-08-01 --area "Cheshire West and Chester"
     python cli.py export --profile neighbourhood --area Luton --select top:20 --format gpkg --out top20
     python cli.py hubs --demand neighbourhood --area Luton --sites hubs.csv --candidates stations --model mclp --k 3
     python cli.py ward-profile --area Luton --ward E05014737 --format pdf --out ward.pdf
+    python cli.py dashboard --area "South Midlands" [--period 2023] --format xlsx --out dashboard.xlsx
 
     python cli.py check sites.zip [--assume-crs 27700] [--repair]
     python cli.py bench
@@ -32,8 +35,13 @@ from tasks.score import DEFAULT_DRAWS, DEFAULT_SEED
 def _output(text: str, out: str | None) -> None:
     if out:
         from geo import atomic
+        from geo.outputs import check_output, not_writable
 
-        atomic.write_text(Path(out), text)
+        path = check_output(Path(out))
+        try:
+            atomic.write_text(path, text)
+        except OSError as exc:
+            raise not_writable(path, exc) from None
         print(f"wrote {out}", file=sys.stderr)
     else:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
@@ -65,18 +73,54 @@ def _area(args, store):
 
 
 def cmd_install(args) -> int:
-    from geo.progress import tqdm_progress
+    from tqdm import tqdm
+
+    from geo.progress import TqdmReport
+    from geo.storelock import DEFAULT_WAIT_S
     from tasks import install
 
-    progress, close = tqdm_progress("install")
+    if args.wait_minutes is not None and not 0 <= args.wait_minutes < float("inf"):
+        raise WardscopeError(f"--wait-minutes must be a number of minutes, 0 or more; got {args.wait_minutes:g}")
+    wait_s = 0 if args.no_wait else DEFAULT_WAIT_S if args.wait_minutes is None else args.wait_minutes * 60
+    request = install.InstallRequest(args.from_dir, args.nomis, args.only, wait_s)
+    if args.dry_run:
+        print("\n".join(install.dry_run(request)))
+        return 0
+    report = TqdmReport("install")
     try:
-        result = install.run(install.InstallRequest(args.from_dir, args.nomis), progress=progress)
+        result = install.run(request, progress=report, on_wait=lambda message: tqdm.write(message, file=sys.stderr))
     finally:
-        close()
+        report.close()
     manifest = result.data
     counts = ", ".join(f"{k.split('/')[-1]} {v:,}" for k, v in manifest["counts"].items())
     print(f"installed store {manifest['generation']} from {manifest['source']}: {counts}")
+    if report.summary():
+        print(f"  {report.summary()}")
     _notes(result, "  note: ")
+    return 0
+
+
+def cmd_verify(args) -> int:
+    """Check every store file against the sha256, size and rows store.json records; one line per damaged file."""
+    import time
+
+    from geo.storecheck import PREDATES
+    from geo.store import Store
+
+    start = time.perf_counter()
+    store = Store(check=False)
+    problems = store.verify()
+    for line in problems:
+        print(f"error: {line}", file=sys.stderr)
+    if problems:
+        return 2
+    if not store.checksums:
+        print(f"warning: {store.root}: {PREDATES} (its {len(store.records)} files are present with the rows "
+              "store.json lists; their contents cannot be checked)", file=sys.stderr)
+        return 1
+    size_mb = sum(r["bytes"] for r in store.records.values()) / 1e6
+    print(f"store {store.generation} in {store.root}: all {len(store.records)} files match store.json "
+          f"(sha256, size, rows; {size_mb:.1f} MB in {time.perf_counter() - start:.2f} s)")
     return 0
 
 
@@ -140,7 +184,7 @@ def access_request(args, store):
     from tasks.inputs import SitesInput
 
     return AccessRequest(_area(args, store), SitesInput.from_file(args.sites, store), args.mode, args.level,
-                         args.engine, args.network)
+                         args.engine, args.network, gtfs=args.gtfs, date=args.date, depart=args.depart)
 
 
 def cmd_access(args) -> int:
@@ -158,7 +202,7 @@ def cmd_access(args) -> int:
 def cmd_check(args) -> int:
     """Send a file through the upload gate, as the app would, and say what Wardscope makes of it."""
     from geo.errors import MissingCRSError
-    from geo.uploads import KINDS, accept_file, read_upload
+    from geo.uploads import KINDS, accept_file, describe_result, read_upload
     from geo.workspace import SessionWorkspace
 
     kinds = set(args.kinds.split(",")) if args.kinds else set(KINDS)
@@ -168,17 +212,7 @@ def cmd_check(args) -> int:
             result = read_upload(upload, assume_crs=args.assume_crs, repair=args.repair, layer=args.layer)
         except MissingCRSError as exc:
             raise type(exc)(f"{exc} (answer with --assume-crs 27700 or --assume-crs 4326)", hint=exc.hint) from None
-    if upload.kind == "yaml":
-        shape = f"{type(result).__name__} with {len(result) if hasattr(result, '__len__') else 1} item(s)"
-    elif upload.kind == "csv":
-        shape = f"{len(result):,} rows x {len(result.columns):,} columns ({upload.encoding})"
-    else:
-        assumed = result.attrs.get("crs_assumed")
-        shape = (f"{len(result):,} features, {', '.join(sorted(set(result.geom_type)))}, read as EPSG:27700"
-                 f"{f' (assumed EPSG:{assumed})' if assumed else ''}")
-        if result.attrs.get("repaired_rows"):
-            shape += f", repaired {len(result.attrs['repaired_rows']):,} geometr(ies)"
-    print(f"{upload.name}: accepted as {upload.kind}, {upload.size:,} bytes, sha256 {upload.sha256[:16]}; {shape}")
+    print(describe_result(upload, result))
     for note in getattr(result, "attrs", {}).get("warnings", []):
         print(f"  warning: {note}")
     return 0
@@ -216,6 +250,10 @@ def export_request(args, store):
 
 
 def cmd_export(args) -> int:
+    from geo.export import check_export_path, parse_selection
+
+    parse_selection(args.select)  # refuse a bad spec or --out before any work (and before the heavy imports)
+    check_export_path(args.out, args.format, overwrite=args.overwrite)
     from tasks import export
 
     store = _store()
@@ -287,6 +325,32 @@ def cmd_ward_profile(args) -> int:
     return 0
 
 
+def cmd_dashboard(args) -> int:
+    from geo import atomic
+    from geo.store import open_store
+    from layers import dashboard_out
+    from layers.dashboard import DashboardRequest, build_dashboard
+
+    if args.format in ("xlsx", "png") and not args.out:
+        raise WardscopeError(f"--format {args.format} makes a binary file: give --out FILE")
+    if (args.format == "png") != bool(args.chart):
+        raise WardscopeError("--chart ID goes with --format png (e.g. --chart aps_employment_rate --format png --out FILE)")
+    ids = tuple(i.strip() for i in args.ids.split(",") if i.strip()) if args.ids else None
+    board = build_dashboard(DashboardRequest(args.area, args.period, ids), open_store())
+    for note in board.notes:
+        print(f"note: {note}", file=sys.stderr)
+    render = {"csv": dashboard_out.to_csv_bytes, "xlsx": dashboard_out.to_xlsx_bytes,
+              "html": lambda b: dashboard_out.to_html(b).encode("utf-8"),
+              "png": lambda b: dashboard_out.trend_png(b, args.chart)}[args.format]
+    data = render(board)
+    if args.out:
+        atomic.write_bytes(Path(args.out), data)
+        print(f"wrote {args.out}", file=sys.stderr)
+    else:
+        sys.stdout.buffer.write(data)
+    return 0
+
+
 def cmd_bench(args) -> int:
     from bench.__main__ import main as bench_main
 
@@ -311,6 +375,8 @@ def modes(text: str) -> tuple[str, ...]:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from geo.storelock import DEFAULT_WAIT_S
+
     parser = argparse.ArgumentParser(prog="cli.py", description="Wardscope: where employment support should go.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -319,7 +385,19 @@ def build_parser() -> argparse.ArgumentParser:
                    help="local mirror directory (default: $WARDSCOPE_MIRROR, else ../shared/data, else download)")
     p.add_argument("--nomis", action="store_true",
                    help="also fetch the claimant count and Annual Population Survey from the Nomis API (needs internet)")
+    wait = p.add_mutually_exclusive_group()
+    wait.add_argument("--no-wait", action="store_true",
+                      help="if another install is running, stop at once with an error instead of waiting for it")
+    wait.add_argument("--wait-minutes", type=float, metavar="N",
+                      help=f"if another install is running, wait up to N minutes for it (default {DEFAULT_WAIT_S / 60:g})")
+    p.add_argument("--only", metavar="PART", choices=["census", "claimant", "aps"],
+                   help="install (or retry) just this optional part, keeping the rest of the current store")
+    p.add_argument("--dry-run", action="store_true", help="list what would be fetched and from where; change nothing")
     p.set_defaults(func=cmd_install)
+
+    p = sub.add_parser("verify", help="check every store file against its recorded sha256, size and rows; "
+                                      "exit 0 if all match, 1 if the store predates checksums, 2 if damaged")
+    p.set_defaults(func=cmd_verify)
 
     p = sub.add_parser("areas", help="list areas of interest and districts")
     add_output(p)
@@ -354,7 +432,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="travel mode, or several separated by commas (e.g. bus,walk)")
     p.add_argument("--engine", choices=list(ENGINES), default=None,
                    help="default: $WARDSCOPE_TRAVEL_ENGINE, else estimate")
-    p.add_argument("--network", metavar="FILE.osm.pbf", help="OpenStreetMap extract covering the area (network engine)")
+    p.add_argument("--network", metavar="FILE.osm.pbf",
+                   help="OpenStreetMap extract covering the area (network engine; gtfs engine: walk on it)")
+    p.add_argument("--gtfs", metavar="FEED.zip", help="GTFS timetable feed covering the area (gtfs engine, --mode bus)")
+    p.add_argument("--date", metavar="YYYY-MM-DD", help="gtfs engine: day of travel (default: the feed's first Tuesday)")
+    p.add_argument("--depart", metavar="HH:MM-HH:MM", help="gtfs engine: departure window, one a minute (default 07:00-09:00)")
     p.add_argument("--level", choices=["lsoa", "ward"], default="lsoa")
     p.add_argument("--area", required=True, metavar="NAME_OR_CODE", help='e.g. "South Midlands", Luton or E06000032')
     add_output(p)
@@ -362,7 +444,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("check", help="check a file through the upload gate (type, size, encoding, CRS, geometry)")
     p.add_argument("file", metavar="FILE")
-    p.add_argument("--kinds", metavar="K1,K2", help="accept only these kinds (csv, geojson, zip-shapefile, gpkg, yaml)")
+    p.add_argument("--kinds", metavar="K1,K2", help="accept only these kinds (csv, geojson, zip-shapefile, gpkg, yaml, gtfs)")
     p.add_argument("--assume-crs", type=int, choices=[27700, 4326], help="CRS of a layer that does not say (e.g. no .prj)")
     p.add_argument("--repair", action="store_true", help="repair invalid geometries instead of refusing them")
     p.add_argument("--layer", help="GeoPackage layer to read")
@@ -417,7 +499,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--k", type=int, metavar="N", help="sites to choose besides the fixed hubs (mclp, pmedian)")
     p.add_argument("--curve", action="store_true", help="with mclp: re-solve for k = 1..N (best coverage per number of hubs)")
     p.add_argument("--time-limit", type=float, default=60.0, metavar="SECONDS", help="solver time limit per solve (default 60)")
-    p.add_argument("--engine", choices=list(ENGINES), default=None,
+    p.add_argument("--engine", choices=[e for e in ENGINES if e != "gtfs"], default=None,  # timetables: access only
                    help="default: $WARDSCOPE_TRAVEL_ENGINE, else estimate")
     p.add_argument("--network", metavar="FILE.osm.pbf", help="OpenStreetMap extract covering the area (network engine)")
     p.add_argument("--table", choices=["districts", "areas", "sites", "marginal", "curve"],
@@ -435,6 +517,17 @@ def build_parser() -> argparse.ArgumentParser:
     add_output(p, ("pdf", "html", "json"))
     p.set_defaults(func=cmd_ward_profile)
 
+    p = sub.add_parser("dashboard", help="district dashboard: labour-market figures for each district of an area, "
+                                         "the area and England, against England, with distance to 80%% employment")
+    p.add_argument("--area", required=True, metavar="NAME_OR_CODE", help='e.g. "South Midlands", Luton or E06000032')
+    p.add_argument("--period", type=int, metavar="YEAR", help="first year of the period, e.g. 2023 (default: each "
+                                                             "indicator's latest)")
+    p.add_argument("--ids", metavar="ID,ID,...", help="indicators (default: every labour-market indicator installed)")
+    p.add_argument("--chart", metavar="ID", help="with --format png: the indicator to draw over time")
+    add_output(p, ("csv", "xlsx", "html", "png"), help="csv: one row per figure; xlsx: readable table, figures, "
+                                                      "distance to 80%%, trends and notes; html: page with charts")
+    p.set_defaults(func=cmd_dashboard)
+
     p = sub.add_parser("bench", help="run the benchmarks; prints `name value unit` and writes bench/results.json")
     p.add_argument("only", nargs="*", help="run only benchmarks whose name starts with these")
     p.set_defaults(func=cmd_bench)
@@ -444,6 +537,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        if getattr(args, "out", None) and args.command != "export":  # refuse a bad --out before any work
+            from geo.outputs import check_output
+
+            check_output(Path(args.out))
         return args.func(args)
     except WardscopeError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -7,7 +7,9 @@ import numpy as np
 import streamlit as st
 
 from app_pages import cache, maps, requests, saved_panels, scores, sources, state, uploads
+from geo.csvsafe import to_csv_bytes
 from geo.errors import WardscopeError
+from geo.escape import md_text
 from geo.sites import add_site, sample_sites, sites_table
 from layers.access_view import access_map, catchment, gap_table
 from layers.mapclasses import SCHEMES
@@ -65,7 +67,7 @@ if engine == "estimate":
             params[row.name] = st.number_input(f"{row.name} ({row.unit})", value=float(row.value),
                                                help=f"{row.applies_to}. Source: {row.source}", key=f"p::{row.name}")
 
-st.title(f"Transport access: {area.name}")
+st.title(f"Transport access: {md_text(area.name)}")
 if sites is None or len(sites) == 0:
     st.info("No sites yet: upload a file, use the sample, or click the map and add one below.")
     st.stop()
@@ -76,7 +78,7 @@ except WardscopeError as exc:
     st.error(str(exc))
     st.stop()
 frame = result.data
-st.caption(" · ".join(result.notes))
+st.caption(" · ".join(md_text(n) for n in result.notes))
 
 scored = scores.score_or_stop(scores.current_request(store, area, level)).data
 table = cache.table_for(store, level)
@@ -121,7 +123,7 @@ if inside is None:
     st.info("Per-site times are shown for up to 50 sites; choose fewer sites to see a catchment.")
 else:
     st.markdown(f"**{len(inside)} {state.LEVELS[level].split(' ')[0].lower()}** within {threshold} minutes of "
-                f"**{site_names[chosen]}** by {MODES[mode].lower()}, home to about **{people:,.0f} people** "
+                f"**{md_text(site_names[chosen])}** by {MODES[mode].lower()}, home to about **{people:,.0f} people** "
                 "(Census 2021).")
     st.dataframe(inside, hide_index=True, width="stretch", height=240)
 
@@ -129,7 +131,7 @@ st.subheader("Sites in this session")
 editable = sites_table(sites)
 st.dataframe(editable, hide_index=True, width="stretch")
 c1, c2 = st.columns(2)
-c1.download_button("Download the site list (CSV)", editable.to_csv(index=False).encode("utf-8-sig"),
+c1.download_button("Download the site list (CSV)", to_csv_bytes(editable),
                    file_name="wardscope-sites.csv", mime="text/csv", on_click="ignore")
 with c2.popover("Save or load a site list on the server"):
     saved_panels.saved_sites_panel(sites)

@@ -14,6 +14,7 @@ loads only what it uses (hub models and hot-spot statistics take seconds).
 from __future__ import annotations
 
 import importlib
+from pathlib import Path
 
 import pandas as pd
 import streamlit as st
@@ -23,17 +24,22 @@ from geo.store import Store
 
 
 @st.cache_resource(show_spinner="Loading the boundary store…")
-def _load_store(generation_key: str) -> Store:
-    return Store().preload()
+def _load_store(root: str, generation_key: str) -> Store:
+    # Every file is hashed against store.json once per process and generation, before any page draws
+    # (geo.storecheck), so a damaged file never reaches a figure.
+    return Store(Path(root)).check_all().preload()
 
 
 def get_store() -> Store | None:
-    """The installed store (shared by every session), or None when nothing is installed."""
+    """The installed store (shared by every session), or None when nothing is installed.
+
+    Raises StoreDamaged (a file missing, truncated or changed since install); :func:`app_pages.setup.app_store` shows it.
+    """
     try:
-        generation = Store().generation  # cheap: reads store.json only
+        store = Store()  # cheap: reads store.json and stats every file
     except StoreNotInstalled:
         return None
-    return _load_store(generation)
+    return _load_store(str(store.root), store.generation)
 
 
 @st.cache_resource(show_spinner=False)

@@ -6,7 +6,9 @@ import pandas as pd
 import streamlit as st
 
 from app_pages import cache, state
+from geo.csvsafe import to_csv_bytes
 from geo.errors import WardscopeError
+from geo.escape import md_text
 from layers.mapview import format_value
 from layers.scoring import top_reasons
 
@@ -20,7 +22,7 @@ def selected_area(store, area, level: str, table: pd.DataFrame, code: str | None
         st.caption("Click an area on the map to see its figures here.")
         return
     row = table.set_index("code").loc[code]
-    st.markdown(f"### {row['name']}\n`{code}` · {row['lad_name']}")
+    st.markdown(f"### {md_text(row['name'])}\n`{code}` · {md_text(row['lad_name'])}")
     comp = cache.cached_comparators(store.generation, level, area.name, tuple(area.lad_codes))
     mine = comp[comp["code"] == code]
     reg = cache.registry()
@@ -62,10 +64,10 @@ def ranking_table(request, result, area, level: str, *, key: str, top_n: int = 2
         show["Rank range (90%)"] = frame["rank_p05"].astype("Int64").astype(str) + "–" + frame["rank_p95"].astype("Int64").astype(str)
     show["Overlapping needs"] = frame["overlap_count"]
     show["Main reasons"] = [", ".join(top_reasons(r, scored.indicators, labels)) for _, r in frame.iterrows()]
-    st.subheader(f"Top {min(top_n, len(show))} of {len(show)} {state.LEVELS[level].split(' ')[0].lower()} in {area.name}")
+    st.subheader(f"Top {min(top_n, len(show))} of {len(show)} {state.LEVELS[level].split(' ')[0].lower()} in {md_text(area.name)}")
     st.dataframe(show.head(top_n), hide_index=True, width="stretch")
-    csv = show.to_csv(index=False).encode("utf-8-sig")
-    st.download_button("Download the ranking (CSV)", csv, file_name=f"wardscope-{scored.profile.id}-{level}-{area.key}.csv",
+    st.download_button("Download the ranking (CSV)", to_csv_bytes(show),
+                       file_name=f"wardscope-{scored.profile.id}-{level}-{area.key}.csv",
                        mime="text/csv", key=f"{key}-csv", on_click="ignore")
     if 0 < scored.areas["rank"].notna().sum() < 10:
         st.caption(f"Only {int(scored.areas['rank'].notna().sum())} area(s) were ranked here: with so few, bands and "

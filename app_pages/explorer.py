@@ -4,6 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages import cache, details, maps, requests, scores, sources, state
+from geo.escape import md_text
 from layers.mapclasses import SCHEMES
 from layers.mapview import SCORE_LAYERS, folium_map, indicator_map, score_map
 from tasks import boundaries
@@ -48,12 +49,12 @@ else:
     md = score_map(areas, result.data, what, scheme=scheme, clusters=clusters, cluster_names=names)
     heading = md.title
 
-st.title(area.name)
-st.caption(f"{heading} · {state.LEVELS[level]} · {len(areas)} areas in {len(area.lad_codes)} district(s)")
+st.title(md_text(area.name))
+st.caption(f"{md_text(heading)} · {state.LEVELS[level]} · {len(areas)} areas in {len(area.lad_codes)} district(s)")
 col_map, col_side = st.columns([2.3, 1])
 with col_map:
     if md.no_data_reason:
-        st.info(f"No data: {md.no_data_reason} Areas are shown grey.")
+        st.info(f"No data: {md_text(md.no_data_reason)} Areas are shown grey.")
     clicked = maps.show_map(folium_map(md, outline), key=f"explorer-{area.key}-{level}")
     if clicked:
         st.session_state["selected_code"] = clicked

@@ -4,6 +4,7 @@ import streamlit as st
 
 from app_pages import cache, details, maps, requests, sources, state, uploads
 from geo.errors import WardscopeError
+from geo.escape import md_text
 from layers.hub_view import hub_map
 
 MODELS = {"coverage": "Coverage of the existing hubs", "mclp": "Best k new sites: most people reached (MCLP)",
@@ -33,9 +34,9 @@ minutes = st.sidebar.slider("Within (minutes)", 10, 90, 30, 5, key="hub_minutes"
 model = st.sidebar.selectbox("Question", list(MODELS), format_func=MODELS.get, index=1, key="hub_model")
 k = st.sidebar.number_input("k (new sites)", 1, 50, 5, key="hub_k", disabled=model in ("coverage", "lscp"))
 
-st.title(f"Hub planner: {area.name}")
+st.title(f"Hub planner: {md_text(area.name)}")
 st.caption(f"Demand: {WEIGHTS[weight].lower()} of LSOAs in the {' and '.join(bands) or 'no'} band(s) of "
-           f"{profile.name}, at their population-weighted centres. Travel times are estimates.")
+           f"{md_text(profile.name)}, at their population-weighted centres. Travel times are estimates.")
 if model == "coverage" and existing is None:
     st.info("Coverage measures existing hubs: upload them in the sidebar, or choose a 'best sites' question.")
     st.stop()
@@ -67,10 +68,10 @@ else:
 sentences = plan.statements()
 headline = [sentences[0]] + [t for t in sentences if t.startswith(("the best", "the fewest", "in greedy order", "solver"))]
 for sentence in headline:
-    st.markdown(f"- {sentence}")
+    st.markdown(f"- {md_text(sentence)}")
 with st.expander("All figures, ready to quote"):
     for sentence in sentences:
-        st.markdown(f"- {sentence}")
+        st.markdown(f"- {md_text(sentence)}")
 
 md, points = hub_map(store, area, plan)
 col_map, col_side = st.columns([2.3, 1])
@@ -96,5 +97,5 @@ with st.expander("Sites"):
     st.dataframe(plan.table("sites"), hide_index=True, width="stretch")
 details.hub_exports(request, result)
 for note in result.notes:
-    st.caption(note)
+    st.caption(md_text(note))
 sources.credits()

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import html
-
 import streamlit as st
 from streamlit_folium import st_folium
+
+from geo.escape import html_attr, html_text, md_text
 
 MAP_HEIGHT = 540
 
@@ -14,15 +14,15 @@ def legend(md) -> None:
     """Colour key with units, and the layer's caveat right beside it."""
     rows = "".join(
         f'<div style="display:flex;align-items:center;margin:2px 0">'
-        f'<span style="width:18px;height:14px;background:{c};border:1px solid #777;display:inline-block;margin-right:8px"></span>'
-        f'<span style="font-size:0.85rem">{html.escape(text)}</span></div>'
+        f'<span style="width:18px;height:14px;background:{html_attr(c)};border:1px solid #777;display:inline-block;margin-right:8px"></span>'
+        f'<span style="font-size:0.85rem">{html_text(text)}</span></div>'
         for c, text in md.classes.legend)
-    st.markdown(f'<div style="font-weight:600;font-size:0.9rem;margin-bottom:4px">{html.escape(md.title)}</div>{rows}',
+    st.markdown(f'<div style="font-weight:600;font-size:0.9rem;margin-bottom:4px">{html_text(md.title)}</div>{rows}',
                 unsafe_allow_html=True)
     if md.caveat:
-        st.warning(md.caveat, icon=":material/info:")
+        st.warning(md_text(md.caveat), icon=":material/info:")
     for note in md.notes:
-        st.caption(note)
+        st.caption(md_text(note))
 
 
 def show_map(fmap, *, key: str) -> str | None:

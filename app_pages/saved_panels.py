@@ -6,6 +6,7 @@ import streamlit as st
 
 from app_pages import cache, state, uploads
 from geo.errors import WardscopeError
+from geo.escape import md_text
 
 
 def saved_names(kind: str, suffix: str) -> list[str]:
@@ -72,7 +73,7 @@ def saved_profiles_panel() -> None:
                 up = accept_upload(file.name, file, workspace=uploads.workspace(), kinds=PROFILE_KINDS)
                 profile = parse_profile_text(upload_text(up), up.name)
                 check_usable(profile)
-                if st.button(f"Use {profile.name}", key="use_uploaded_profile"):
+                if st.button(f"Use {md_text(profile.name)}", key="use_uploaded_profile"):
                     state.use_profile(profile, f"upload:{up.sha256[:12]}")
                     st.rerun()
             except WardscopeError as exc:

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from app_pages import cache, details, maps, saved_panels, scores, sources, state
+from geo.escape import md_text
 from layers.mapclasses import SCHEMES
 from layers.mapview import SCORE_LAYERS, folium_map, score_map
 from layers.normalise import METHODS
@@ -28,11 +29,11 @@ with st.sidebar.expander("Weights", expanded=True):
         ind = reg.get(item.id)
         label = ind.label if ind else item.id
         if item.id not in installed:
-            st.caption(f"{label}: not installed (python cli.py install --nomis), left out")
+            st.caption(f"{md_text(label)}: not installed (python cli.py install --nomis), left out")
             weights[item.id] = item.weight
             continue
-        weights[item.id] = st.slider(label, 0.0, 5.0, float(item.weight), 0.5, key=f"w::{pkey}::{item.id}",
-                                     help=(ind.caveat if ind else None))
+        weights[item.id] = st.slider(md_text(label), 0.0, 5.0, float(item.weight), 0.5, key=f"w::{pkey}::{item.id}",
+                                     help=(md_text(ind.caveat) if ind and ind.caveat else None))
     st.session_state[f"weights::{pkey}"] = weights
 method = st.sidebar.selectbox("Normalisation", list(METHODS), index=list(METHODS).index(profile.normalisation),
                               format_func=METHOD_LABELS.get, key=f"m::{pkey}")
@@ -53,11 +54,11 @@ scheme = st.sidebar.selectbox("Classes", list(SCHEMES), format_func=SCHEMES.get,
 request = scores.current_request(store, area, level, draws)
 result = scores.score_or_stop(request)
 scored, profile = result.data, result.data.profile
-st.title(area.name)
+st.title(md_text(area.name))
 labels = {k: v.label for k, v in result.indicators.items()}
 weights_text = ", ".join(f"{labels.get(i.id, i.id).split(' (')[0]} {i.weight:g}"
                          for i in profile.indicators if i.id in scored.indicators)
-st.caption(f"{profile.name} · {state.LEVELS[level]} · {METHOD_LABELS[profile.normalisation]} · weights: {weights_text}")
+st.caption(f"{md_text(profile.name)} · {state.LEVELS[level]} · {METHOD_LABELS[profile.normalisation]} · weights: {md_text(weights_text)}")
 
 areas = store.boundaries(level, area.lad_codes)
 outline = store.table("boundaries", "lad_outline", area.lad_codes)

@@ -11,6 +11,7 @@ import streamlit as st
 
 from geo.contentcache import ContentCache, content_key
 from geo.errors import WardscopeError
+from geo.escape import md_text
 
 
 @st.cache_resource(show_spinner=False)
@@ -72,5 +73,5 @@ def upload_points(label: str, *, key: str, help: str | None = None, where=None):
         if problems:
             where.dataframe(pd.DataFrame(problems), hide_index=True, width="stretch")
         return None
-    where.caption(f"{up.name}: {len(sites)} site(s) read")
+    where.caption(f"{md_text(up.name)}: {len(sites)} site(s) read")
     return sites

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from app_pages import cache, requests, sources, state
+from geo.escape import md_text
 from layers.ward_report import chart_png, map_png, report_html, report_pdf, trend_png
 from tasks import profile as ward_profile
 
@@ -25,8 +26,8 @@ def ward_report(generation: str, request: ward_profile.WardProfileRequest):
 request, weights_note = requests.ward_profile_request(area, code, state.current_profile())
 report, map_image, chart_image, trend = ward_report(store.generation, request)
 
-st.title(f"{report.name} ward profile")
-st.caption(f"{report.code} · {report.lad_name} · {report.ward_note}")
+st.title(f"{md_text(report.name)} ward profile")
+st.caption(f"{report.code} · {md_text(report.lad_name)} · {md_text(report.ward_note)}")
 c1, c2 = st.columns([1, 1.4])
 with c1:
     st.image(map_image, width="stretch")
@@ -34,13 +35,13 @@ with c2:
     st.subheader("Priority")
     for s in report.scores:
         if s["rank"] is None:
-            st.markdown(f"**{s['profile']}**: not scored: {s['why']}")
+            st.markdown(f"**{md_text(s['profile'])}**: not scored: {md_text(s['why'])}")
             continue
         robust = "" if s["robust"] is None else (" · **robust priority**" if s["robust"] else " · not robust")
-        st.markdown(f"**{s['profile']}**: ranked **{s['rank']} of {s['n']}** wards in {area.name} "
-                    f"({s['band']}){robust}. Main reasons: {', '.join(s['reasons']) or '-'}. "
+        st.markdown(f"**{md_text(s['profile'])}**: ranked **{s['rank']} of {s['n']}** wards in {md_text(area.name)} "
+                    f"({md_text(s['band'])}){robust}. Main reasons: {md_text(', '.join(s['reasons']) or '-')}. "
                     f"Needs that overlap: {s['overlap']} of {s['k']}.")
-    st.caption(weights_note)
+    st.caption(md_text(weights_note))
     pdf_name = f"ward-profile-{report.code}.pdf"
     # generated when clicked (in Streamlit's download thread), not on every rerun
     st.download_button("Download profile (PDF)", lambda: report_pdf(report), file_name=pdf_name, mime="application/pdf",
@@ -56,10 +57,10 @@ st.dataframe(table.rename(columns={"label": "Indicator", "shown": "Ward", "distr
                                    "rank_in_district": "Rank in district (1 = most need)", "rag": "vs England"}),
              hide_index=True, width="stretch")
 if report.gaps:
-    st.warning("No figures for: " + "; ".join(report.gaps))
+    st.warning("No figures for: " + md_text("; ".join(report.gaps)))
 if trend:
     st.image(trend)
-st.subheader(f"{report.lad_name}: labour market (district figures)")
+st.subheader(f"{md_text(report.lad_name)}: labour market (district figures)")
 aps_ids = ["aps_employment_rate", "aps_inactivity_rate", "aps_inactive_long_term_sick_pct"]
 lad_table = cache.table_for(store, "lad")
 if all(i in lad_table.columns for i in aps_ids):
@@ -76,5 +77,5 @@ else:
 with st.expander("Caveats"):
     for r in report.figures.drop_duplicates("caveat").itertuples():
         if r.caveat:
-            st.markdown(f"- **{r.label}**: {r.caveat}")
+            st.markdown(f"- **{md_text(r.label)}**: {md_text(r.caveat)}")
 sources.credits()

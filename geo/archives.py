@@ -7,7 +7,8 @@ member whose compression ratio marks a zip bomb, overlapping members (the
 and other special files, encrypted members, unknown compression methods and
 duplicate names. :func:`shapefile_members` picks the parts of the one
 shapefile inside; :func:`extract_shapefile` writes those parts, under names
-Wardscope chooses, into a directory the caller owns.
+Wardscope chooses, into a directory the caller owns. :func:`gtfs_members`
+checks a GTFS feed's tables (the feed is kept zipped and read in place).
 """
 
 from __future__ import annotations
@@ -130,8 +131,14 @@ def inspect_zip(raw: bytes, label: str, limits: UploadLimits) -> list[zipfile.Zi
 
 
 def _skipped(name: str) -> bool:
+    """macOS metadata (``__MACOSX/``, ``._sites.shp``) and other hidden files, which are not the data.
+
+    Folders are judged by name only for ``__MACOSX``: a folder called ``..sites`` or ``.backup`` is a
+    legal name (``_check_name`` has already refused a real '..' part), and nothing is ever written
+    under a member's own name, so a shapefile inside one is read like any other.
+    """
     parts = PurePosixPath(name.replace("\\", "/")).parts
-    return any(p == "__MACOSX" or p.startswith(".") for p in parts)
+    return "__MACOSX" in parts or (bool(parts) and parts[-1].startswith("."))
 
 
 def shapefile_members(infos: list[zipfile.ZipInfo], label: str) -> dict[str, zipfile.ZipInfo]:
@@ -170,6 +177,29 @@ def shapefile_members(infos: list[zipfile.ZipInfo], label: str) -> dict[str, zip
             f"{'is' if len(missing) == 1 else 'are'} missing from the zip"
         )
     return parts
+
+
+def gtfs_members(infos: list[zipfile.ZipInfo], label: str) -> dict[str, zipfile.ZipInfo]:
+    """The ``.txt`` tables of a GTFS feed in an inspected archive, by lower-case file name.
+
+    Raises :class:`UnsafeArchive` for a nested archive or a table that appears twice (in two folders),
+    since a reader would silently take one of them.
+    """
+    tables: dict[str, zipfile.ZipInfo] = {}
+    for info in infos:
+        if info.is_dir() or _skipped(info.filename):
+            continue
+        name = PurePosixPath(info.filename.replace("\\", "/")).name.lower()
+        if name.endswith(ARCHIVE_SUFFIXES):
+            raise UnsafeArchive(f"{label}: holds another archive ({_display(info.filename)}); nested archives are not "
+                                f"opened, unzip it and upload the GTFS feed itself")
+        if not name.endswith(".txt"):
+            continue
+        if name in tables:
+            raise UnsafeArchive(f"{label}: holds two {name} files ({_display(tables[name].filename)} and "
+                                f"{_display(info.filename)}); upload one GTFS feed per zip")
+        tables[name] = info
+    return tables
 
 
 def extract_shapefile(raw: bytes, parts: dict[str, zipfile.ZipInfo], dest: Path, label: str) -> dict[str, Path]:

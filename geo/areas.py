@@ -30,6 +30,8 @@ class Area:
     lad_codes: tuple[str, ...]
     kind: str  # "preset", "district" or "user"
     description: str = ""
+    #: GSS code under which ONS publishes figures for exactly these districts (a county or combined authority), if any.
+    ons_code: str = ""
 
     @property
     def key(self) -> str:
@@ -52,7 +54,7 @@ def user_areas_file() -> Path:
 
 
 def presets() -> list[Area]:
-    return [Area(name, tuple(spec["districts"]), "preset", spec.get("description", ""))
+    return [Area(name, tuple(spec["districts"]), "preset", spec.get("description", ""), spec.get("ons_code", ""))
             for name, spec in _load_yaml(PRESETS_FILE).items()]
 
 

@@ -33,7 +33,8 @@ def to_bng(gdf: gpd.GeoDataFrame, *, source: str) -> gpd.GeoDataFrame:
 
     Accepts EPSG:4326 (checked to lie in Great Britain) or EPSG:27700. Raises
     :class:`CRSError` naming ``source`` for a missing CRS, any other CRS, or
-    coordinates that do not match the declared CRS (e.g. metres in a GeoJSON).
+    coordinates that do not match the declared CRS (metres declared as degrees,
+    e.g. in a GeoJSON, or degrees declared as British National Grid metres).
     """
     if gdf.crs is None:
         raise CRSError(f"{source}: has no coordinate reference system; expected EPSG:4326 or EPSG:27700")
@@ -49,6 +50,13 @@ def to_bng(gdf: gpd.GeoDataFrame, *, source: str) -> gpd.GeoDataFrame:
             raise CRSError(f"{source}: coordinates {bounds} are outside Great Britain")
         return gdf.to_crs(BNG)
     if crs.equals(BNG) or crs.to_epsg() == 27700:
+        # the mirror of the check above: degrees fit the grid's extent, but only at its origin, out at sea
+        # south-west of the Isles of Scilly, where no British data lies
+        if bounds is not None and _within(bounds, GB_LONLAT_BOUNDS):
+            raise CRSError(
+                f"{source}: coordinates look like longitude/latitude, not British National Grid metres; "
+                f"the file declares EPSG:27700: set its coordinate system to WGS84 (EPSG:4326) and export it again"
+            )
         if bounds is not None and not _within(bounds, BNG_BOUNDS):
             raise CRSError(f"{source}: coordinates {bounds} are outside the British National Grid")
         return gdf.set_crs(BNG, allow_override=True)

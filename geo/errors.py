@@ -15,6 +15,22 @@ class StoreNotInstalled(WardscopeError):
     """The local store has not been installed yet."""
 
 
+class StoreDamaged(WardscopeError):
+    """A store file is missing, truncated or changed since install; ``problems`` has one line per file."""
+
+    def __init__(self, message: str, *, problems: tuple[str, ...] = ()):
+        super().__init__(message)
+        self.problems = tuple(problems) or (message,)
+
+
+class InstallRunning(WardscopeError):
+    """Another install holds the store's lock (and waiting was not asked for, or timed out)."""
+
+
+class InstallCheckFailed(WardscopeError):
+    """A new store generation did not match its manifest before the swap; the current store was kept."""
+
+
 class SourceFileError(WardscopeError):
     """A source file (mirror, download or upload) is missing or malformed."""
 
@@ -43,12 +59,28 @@ class PublisherError(WardscopeError):
     """A publisher answered, but not with the data we asked for."""
 
 
+class DiskFull(WardscopeError):
+    """The disk filled while a download or install was being written; what was complete is kept."""
+
+
 class TravelError(WardscopeError):
     """Travel-time inputs (points, mode, engine, network) cannot be used as given."""
 
 
 class NetworkCoverageError(TravelError):
     """A road network extract does not cover the places being routed."""
+
+
+class GTFSFeedError(SourceFileError):
+    """A GTFS timetable feed is incomplete or inconsistent (the message names the file and row)."""
+
+
+class GTFSDateError(GTFSFeedError):
+    """A date or departure window that the GTFS feed cannot answer (outside its validity, no service)."""
+
+
+class GTFSCoverageError(GTFSFeedError):
+    """A GTFS feed has no stop within walking distance of the places being routed."""
 
 
 class ExportError(WardscopeError):

@@ -20,7 +20,7 @@ import pandas as pd
 from geo.boundaries import points_from_lonlat, read_boundary_file, to_multipolygons
 from geo.config import default_mirror
 from geo.dissolve import dissolve_coverage
-from geo.errors import GSSCodeError, SourceFileError
+from geo.errors import GSSCodeError, SourceFileError, WardscopeError
 from geo.gss import check_codes
 from geo.progress import Progress, silent
 from geo.sources import MirrorSource, Source, dataset
@@ -190,9 +190,13 @@ def step_places(source: Source, writer: StoreWriter, ctx: InstallContext) -> Non
     writer.write("places", "stations", stations)
     _record(writer, source, "stations", len(stations))
     if source.has("sample_sites"):
-        s_path = source.path("sample_sites")
-        sites = read_csv_checked(s_path, ["site_id", "name", "latitude", "longitude"], numeric=["latitude", "longitude"])
-        pts = points_from_lonlat(sites, "longitude", "latitude", source=str(s_path))
+        try:  # an optional dataset: a bad sample leaves the sample out, not the install
+            s_path = source.path("sample_sites")
+            sites = read_csv_checked(s_path, ["site_id", "name", "latitude", "longitude"], numeric=["latitude", "longitude"])
+            pts = points_from_lonlat(sites, "longitude", "latitude", source=str(s_path))
+        except WardscopeError as exc:
+            writer.notes.append(f"sample sites not installed: {exc}")
+            return
         writer.write("places", "sample_sites", pts.drop(columns=["latitude", "longitude"]))
         _record(writer, source, "sample_sites", len(pts))
 

@@ -32,12 +32,30 @@ def _where(event_or_node) -> str:
 
 
 def _check_events(text: str, source: str, limits: UploadLimits) -> None:
+    """Tags, depth and size, from the event stream (before anything is built).
+
+    Values written out (not through aliases) are counted here, so a plain document that is simply too
+    big (60,000 keys) is told so, and only what aliases add is left to :func:`_expanded_size`.
+    """
     depth = 0
-    count = 0
+    count = values = keys = 0
+    open_collections: list[list] = []  # [is a mapping, children so far]: even children of a mapping are keys
     for event in yaml.parse(text, Loader=yaml.SafeLoader):
         count += 1
         if count > limits.max_yaml_nodes * 2:
             raise UnsafeYAML(f"{source}: has more than {limits.max_yaml_nodes:,} values; profiles are much smaller")
+        if isinstance(event, (yaml.ScalarEvent, yaml.CollectionStartEvent, yaml.AliasEvent)) and open_collections:
+            parent = open_collections[-1]
+            keys += parent[0] and parent[1] % 2 == 0
+            parent[1] += 1
+        if isinstance(event, (yaml.ScalarEvent, yaml.CollectionStartEvent)):
+            values += 1
+            if values > limits.max_yaml_nodes:
+                what = "keys" if keys * 3 >= values else "values"
+                raise UnsafeYAML(
+                    f"{source}{_where(event)}: has too many {what}: more than {limits.max_yaml_nodes:,} keys and "
+                    f"values in all, where a profile has a few dozen; refused"
+                )
         tag = getattr(event, "tag", None)
         if isinstance(event, (yaml.ScalarEvent, yaml.CollectionStartEvent)) and tag not in ALLOWED_TAGS:
             raise UnsafeYAML(
@@ -46,10 +64,12 @@ def _check_events(text: str, source: str, limits: UploadLimits) -> None:
             )
         if isinstance(event, yaml.CollectionStartEvent):
             depth += 1
+            open_collections.append([isinstance(event, yaml.MappingStartEvent), 0])
             if depth > limits.max_yaml_depth:
                 raise UnsafeYAML(f"{source}{_where(event)}: is nested deeper than {limits.max_yaml_depth} levels")
         elif isinstance(event, yaml.CollectionEndEvent):
             depth -= 1
+            open_collections.pop()
 
 
 def _expanded_size(root: yaml.Node, source: str, limits: UploadLimits) -> int:
@@ -99,8 +119,8 @@ def load_yaml_safely(text: str, *, source: str = "YAML", limits: UploadLimits | 
 
     Returns the data (dict, list, str, number, bool or None).
 
-    Raises :class:`UnsafeYAML` (object tags, too deep, alias bomb, too many
-    values), :class:`UploadTooLarge` (over ``max_yaml_bytes``) or
+    Raises :class:`UnsafeYAML` (object tags, too deep, too many keys or
+    values, alias bomb), :class:`UploadTooLarge` (over ``max_yaml_bytes``) or
     :class:`UploadRejected` (not valid YAML, duplicate keys).
     """
     limits = limits or upload_limits()

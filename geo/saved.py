@@ -27,6 +27,7 @@ import yaml
 from geo import atomic
 from geo.config import user_dir
 from geo.errors import CorruptSavedFile, SavedFileError, WardscopeError
+from geo.fsclock import age_s, fs_now
 from geo.safe_yaml import load_yaml_safely
 
 T = TypeVar("T")
@@ -38,11 +39,17 @@ PAUSE_ENV = "WARDSCOPE_TEST_SAVE_PAUSE"
 STALE_TEMP_S = 3600
 
 
-def slug(name: str) -> str:
-    """A file-name-safe version of a user's name for saved work ('Growth & jobs' -> 'growth-jobs')."""
+def slug(name: str, *, max_len: int = 80, fallback: str | None = None) -> str:
+    """A file-name-safe version of a user's name ('Growth & jobs' -> 'growth-jobs'): [a-z0-9-], at most ``max_len``.
+
+    Never empty and never '.' or '..': a name with no letters or digits gives ``fallback``, or raises
+    :class:`WardscopeError` when there is none.
+    """
     text = unicodedata.normalize("NFKD", str(name or "")).encode("ascii", "ignore").decode("ascii").lower()
-    text = re.sub(r"[^a-z0-9]+", "-", text).strip("-")[:80].strip("-")
+    text = re.sub(r"[^a-z0-9]+", "-", text).strip("-")[:max_len].strip("-")
     if not text:
+        if fallback is not None:
+            return fallback
         raise WardscopeError(f"the name {str(name)[:80]!r} needs some letters or digits")
     return text
 
@@ -57,10 +64,13 @@ def saved_path(kind: str, name: str, suffix: str = ".yaml") -> Path:
 
 
 def _remove_stale_temps(path: Path) -> None:
-    now = time.time()
-    for tmp in path.parent.glob(f".{path.name}.*.tmp"):
+    temps = sorted(path.parent.glob(f".{path.name}.*.tmp"))
+    if not temps:
+        return
+    now = fs_now(path.parent)
+    for tmp in temps:
         try:
-            if now - tmp.stat().st_mtime > STALE_TEMP_S:
+            if age_s(tmp, now) > STALE_TEMP_S:
                 tmp.unlink()
         except OSError:
             pass

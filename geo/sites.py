@@ -90,15 +90,21 @@ def _pick(columns: list[str], key: str) -> str | None:
 
 
 def _number(text: object) -> float:
+    """``text`` as a number; NaN when blank, ``inf`` as a marker for "present but not a number".
+
+    Written-out non-numbers ("NaN", "inf", "Infinity") are not numbers either: float() would
+    read "NaN" as a blank and "inf" as a coordinate.
+    """
     if text is None or (isinstance(text, float) and np.isnan(text)):
         return np.nan
     s = str(text).replace(",", "").strip()
     if not s:
         return np.nan
     try:
-        return float(s)
+        value = float(s)
     except ValueError:
-        return np.inf  # a marker for "present but not a number"
+        return np.inf
+    return value if np.isfinite(value) else np.inf
 
 
 def _slug(name: str) -> str:
@@ -116,8 +122,6 @@ def in_great_britain(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
 
 
 def _lonlat_problem(lon: float, lat: float) -> str | None:
-    if np.isinf(lon) or np.isinf(lat):
-        return "longitude/latitude are not numbers"
     if bool(in_great_britain(np.array([lon]), np.array([lat]))[0]):
         return None
     if bool(in_great_britain(np.array([lat]), np.array([lon]))[0]):
@@ -130,7 +134,7 @@ def _lonlat_problem(lon: float, lat: float) -> str | None:
 
 
 def _bng_problem(east: float, north: float) -> str | None:
-    if np.isinf(east) or np.isinf(north):
+    if np.isinf(east) or np.isinf(north):  # postcode directory values; file values are checked first
         return "easting/northing are not numbers"
     e_ok = GB_EASTING_RANGE[0] <= east <= GB_EASTING_RANGE[1]
     n_ok = GB_NORTHING_RANGE[0] <= north <= GB_NORTHING_RANGE[1]
@@ -154,7 +158,8 @@ def sites_from_frame(frame: pd.DataFrame, *, source: str = "sites", row_label: s
     ----------
     frame : one row per site, columns as described in the module docstring (strings or numbers).
     source : file name (or "map") used in messages.
-    row_label, first_row : how rows are named in messages (CSV: ``row`` from 2, the header being row 1).
+    row_label, first_row : how rows are named in messages (CSV: ``row`` from 2, the header being row 1; a table
+        read by the upload gate names each row by its file line instead).
     on_error : ``"raise"`` (default) raises :class:`SitesError` listing every problem; ``"skip"`` drops
         the bad rows and lists the problems in ``attrs["problems"]``.
 
@@ -178,7 +183,9 @@ def sites_from_frame(frame: pd.DataFrame, *, source: str = "sites", row_label: s
                               f"or postcode (found: {', '.join(map(str, cols[:12]))})")
 
     n = len(frame)
-    rows = [f"{row_label} {i + first_row}" for i in range(n)]
+    lines = frame.attrs.get("line_numbers")  # a table read by the upload gate knows each row's file line
+    numbers = lines if row_label == "row" and lines is not None and len(lines) == n else range(first_row, first_row + n)
+    rows = [f"{row_label} {number}" for number in numbers]
     names = [("" if pd.isna(v) else str(v).strip()) for v in frame[name_col]]
     problems: list[dict] = []
 
@@ -194,15 +201,21 @@ def sites_from_frame(frame: pd.DataFrame, *, source: str = "sites", row_label: s
     x, y = np.full(n, np.nan), np.full(n, np.nan)
     how = np.full(n, "", dtype=object)
     need_pc: list[int] = []
-    # the two coordinate forms, checked the same way: (kind, first, second, pair name, check, to BNG)
-    forms = (("lonlat", lon, lat, "longitude/latitude", _lonlat_problem, _TO_BNG.transform),
-             ("bng", east, north, "easting/northing", _bng_problem, lambda a, b: (a, b)))
+    # the two coordinate forms, checked the same way: (kind, first, second, their keys, check, to BNG)
+    forms = (("lonlat", lon, lat, ("longitude", "latitude"), _lonlat_problem, _TO_BNG.transform),
+             ("bng", east, north, ("easting", "northing"), _bng_problem, lambda a, b: (a, b)))
     for i in range(n):
         if not names[i]:
             report(i, "has no name")
         form = next((f for f in forms if not (np.isnan(f[1][i]) and np.isnan(f[2][i]))), None)
         if form is not None:
-            kind, a, b, pair, check, to_bng = form
+            kind, a, b, keys, check, to_bng = form
+            pair = "/".join(keys)
+            odd = [key for key, v in zip(keys, (a[i], b[i])) if np.isinf(v)]
+            if odd:
+                report(i, " and ".join(f"{key} {col(key)[i]!r}" for key in odd)
+                       + (" are not numbers" if len(odd) > 1 else " is not a number"))
+                continue
             if np.isnan(a[i]) or np.isnan(b[i]):
                 report(i, f"has only one of {pair}")
                 continue
@@ -307,14 +320,7 @@ def read_sites(path: Path, *, on_error: str = "raise") -> gpd.GeoDataFrame:
     if suffix in (".geojson", ".json"):
         frame, label, first = _geojson_frame(path, name), "feature", 1
     elif suffix in (".csv", ".txt"):
-        try:
-            frame = pd.read_csv(path, dtype=str, encoding="utf-8-sig", keep_default_na=False, na_values=[""])
-        except UnicodeDecodeError as exc:
-            raise SourceFileError(f"{name}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-        except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-            raise SourceFileError(f"{name}: malformed CSV ({str(exc).strip().splitlines()[0]})") from None
-        frame.columns = [str(c).strip() for c in frame.columns]
-        label, first = "row", 2
+        frame, label, first = _csv_frame(path), "row", 2
     else:
         raise SourceFileError(f"{name}: sites must be a .csv or .geojson file")
     if frame.empty:
@@ -322,8 +328,21 @@ def read_sites(path: Path, *, on_error: str = "raise") -> gpd.GeoDataFrame:
     return sites_from_frame(frame, source=name, row_label=label, first_row=first, on_error=on_error)
 
 
+def _csv_frame(path: Path) -> pd.DataFrame:
+    """A sites CSV read through the upload gate, as the app reads an uploaded one: size and type checked,
+    UTF-8 or Windows-1252, comma- or semicolon-separated (decimal commas read as such), cells as text."""
+    from geo.uploads import TABLE_KINDS, accept_file, read_table_upload
+    from geo.workspace import SessionWorkspace
+
+    with SessionWorkspace() as workspace:
+        return read_table_upload(accept_file(path, workspace=workspace, kinds=TABLE_KINDS))
+
+
 def _geojson_frame(path: Path, name: str) -> pd.DataFrame:
     import pyogrio
+    import shapely
+
+    from geo.upload_vectors import nan_points
 
     try:
         gdf = pyogrio.read_dataframe(path)
@@ -343,9 +362,16 @@ def _geojson_frame(path: Path, name: str) -> pd.DataFrame:
         hit = _pick(list(frame.columns), key)
         if hit is not None:
             frame = frame.drop(columns=hit)
-    has_geom = gdf.geometry.notna() & ~gdf.geometry.is_empty
-    xs = np.where(has_geom, gdf.geometry.x.where(has_geom), np.nan)
-    ys = np.where(has_geom, gdf.geometry.y.where(has_geom), np.nan)
+    geoms = gdf.geometry.to_numpy()
+    has_geom = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    xs = np.where(has_geom, gdf.geometry.x.where(has_geom), np.nan).astype(object)
+    ys = np.where(has_geom, gdf.geometry.y.where(has_geom), np.nan).astype(object)
+    # a NaN or infinite coordinate is kept as its text, so the row says "not a number", not "no location"
+    for values in (xs, ys):
+        odd = has_geom & ~np.isfinite(values.astype(float))
+        values[odd] = [repr(float(v)) for v in values[odd]]
+    for row in nan_points(path, np.flatnonzero(~has_geom)):  # [NaN, NaN] reaches geopandas as an empty point
+        xs[row] = ys[row] = "nan"
     if epsg == 27700:
         frame["easting"], frame["northing"] = xs, ys
     else:
@@ -437,9 +463,12 @@ def sites_table(sites: gpd.GeoDataFrame) -> pd.DataFrame:
 def save_sites(sites: gpd.GeoDataFrame, path: Path) -> Path:
     """Write sites atomically to ``.csv`` or ``.geojson`` (WGS84), keeping the previous file as ``.prev``.
 
-    The written file reads back with :func:`read_sites` to the same sites and ids.
+    The written file reads back with :func:`read_sites` to the same sites and ids. CSV comes from the
+    formula-safe writer (:mod:`geo.csvsafe`), so a name such as ``=HYPERLINK(...)`` is saved (and reads
+    back) as ``'=HYPERLINK(...)``: the file may be opened in a spreadsheet too.
     """
-    from geo.textout import to_csv_text, to_geojson_text
+    from geo.csvsafe import to_csv_text
+    from geo.textout import to_geojson_text
 
     path = Path(path)
     suffix = path.suffix.lower()

@@ -1,7 +1,7 @@
 """What an uploaded file is, decided by its bytes, never by its name.
 
 :func:`detect_kind` returns one of the upload kinds (``csv``, ``geojson``,
-``zip-shapefile``, ``gpkg``, ``yaml``) or raises a message that names what the
+``zip-shapefile``, ``gpkg``, ``yaml``, ``gtfs``) or raises a message that names what the
 file really is ("a PNG image", "an Excel workbook"). :func:`decode_text`
 accepts UTF-8, UTF-8 with a byte-order mark and Windows-1252, and refuses
 anything else, including binary data that happens to decode.
@@ -15,7 +15,7 @@ import zipfile
 
 from geo.errors import UnsupportedUpload, UploadEncodingError, UploadRejected
 
-KINDS = ("csv", "geojson", "zip-shapefile", "gpkg", "yaml")
+KINDS = ("csv", "geojson", "zip-shapefile", "gpkg", "yaml", "gtfs")
 TEXT_KINDS = ("csv", "geojson", "yaml")
 
 DESCRIPTIONS = {
@@ -24,6 +24,7 @@ DESCRIPTIONS = {
     "zip-shapefile": "a zipped shapefile",
     "gpkg": "a GeoPackage",
     "yaml": "a YAML profile",
+    "gtfs": "a GTFS timetable feed (zip)",
 }
 
 #: Leading bytes of binary formats people upload by mistake, and what to call them.
@@ -44,6 +45,8 @@ _MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"\x80\x05", "a Python pickle (Wardscope never opens pickles)"),
 )
 _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
+#: Members whose presence makes a zip (without a .shp) a GTFS feed.
+GTFS_MARKERS = frozenset({"stops.txt", "stop_times.txt", "trips.txt", "routes.txt", "calendar.txt", "agency.txt"})
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 #: GeoPackage application_id values at byte 68 of the SQLite header.
 _GPKG_IDS = (b"GPKG", b"GP10", b"GP11")
@@ -55,6 +58,8 @@ _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f]")
 #: Share of non-ASCII characters above which a Windows-1252 decoding is judged to be binary noise.
 _MAX_NON_ASCII_SHARE = 0.3
 _HIGH_BYTES = bytes(range(128, 256))
+#: A multi-byte UTF-8 sequence (a lead byte and its continuation bytes): a line holding one may be UTF-8.
+_UTF8_SEQUENCE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
 _YAML_START = re.compile(r"^(---|%YAML|#)|^[^\s,;\"'\t][^,;\t]*:(\s|$)")
 
 
@@ -63,13 +68,57 @@ def describe(kinds) -> str:
     return " or ".join(DESCRIPTIONS[k] for k in KINDS if k in kinds)
 
 
+def _line_of(raw: bytes, offset: int) -> int:
+    """1-based line number of byte ``offset``."""
+    return raw.count(b"\n", 0, offset) + 1
+
+
+def _utf8_line(raw: bytes) -> tuple[int, str] | None:
+    """(line number, first non-ASCII character) of the first line of ``raw`` that is UTF-8 text with
+    non-ASCII characters in it, or None."""
+    checked = -1
+    for match in _UTF8_SEQUENCE.finditer(raw):
+        start = raw.rfind(b"\n", 0, match.start()) + 1
+        if start == checked:
+            continue
+        checked = start
+        end = raw.find(b"\n", match.end())
+        try:
+            line = raw[start:len(raw) if end == -1 else end].decode("utf-8")
+        except UnicodeDecodeError:
+            continue  # a Windows-1252 line in which two characters happen to look like UTF-8
+        return _line_of(raw, start), next(c for c in line if ord(c) > 127)
+    return None
+
+
+def _mixed_encodings(raw: bytes, label: str, bad: int) -> UploadEncodingError | None:
+    """The refusal for a file whose lines are partly UTF-8 and partly Windows-1252, or None.
+
+    Such a file (pasted together from two sources) decodes as Windows-1252 without error, but every
+    UTF-8 character comes out as mojibake ('CafÃ©'), so it is refused rather than read wrong.
+    ``bad`` is the offset of the first byte that is not UTF-8.
+    """
+    utf8 = _utf8_line(raw)
+    if utf8 is None:
+        return None
+    line, char = utf8
+    byte = raw[bad]
+    return UploadEncodingError(
+        f"{label}: mixes UTF-8 and Windows-1252 text: line {line} is UTF-8 ({char!r}) but line "
+        f"{_line_of(raw, bad)} is not (byte 0x{byte:02x}, {bytes([byte]).decode('cp1252')!r} in Windows-1252); "
+        f"correct the characters on one of them and save the file as 'CSV UTF-8 (Comma delimited)'"
+    )
+
+
 def decode_text(raw: bytes, label: str) -> tuple[str, str]:
     """Decode an upload as text; return ``(text, encoding)``.
 
     Encodings tried, in order: UTF-8 with BOM (``utf-8-sig``), UTF-8, then
     Windows-1252 (``cp1252``, what Excel's plain "CSV" writes in the UK).
     Raises :class:`UploadEncodingError` for UTF-16/32, bytes valid in none of
-    them, or control characters that mean the file is binary.
+    them, a file that mixes UTF-8 and Windows-1252 lines (it would be read as
+    mojibake; the message names both lines), or control characters that mean
+    the file is binary.
     """
     if raw.startswith(_UTF32_BOMS) or raw.startswith(_UTF16_BOMS):
         width = "32" if raw.startswith(_UTF32_BOMS) else "16"
@@ -82,7 +131,7 @@ def decode_text(raw: bytes, label: str) -> tuple[str, str]:
         except UnicodeDecodeError as exc:
             raise UploadEncodingError(
                 f"{label}: starts with a UTF-8 byte-order mark but byte 0x{raw[3 + exc.start]:02x} at offset "
-                f"{3 + exc.start} is not UTF-8; save it again as 'CSV UTF-8'"
+                f"{3 + exc.start} (line {_line_of(raw, 3 + exc.start)}) is not UTF-8; save it again as 'CSV UTF-8'"
             ) from None
     else:
         try:
@@ -102,6 +151,9 @@ def decode_text(raw: bytes, label: str) -> tuple[str, str]:
                     f"is not UTF-8 and {non_ascii:,} of {len(text):,} characters are not plain ASCII); "
                     f"is it really a text file?"
                 ) from None
+            mixed = _mixed_encodings(raw, label, utf8_exc.start)
+            if mixed is not None:
+                raise mixed from None
     bad = _CONTROL.search(text)
     if bad:
         raise UploadEncodingError(
@@ -112,7 +164,7 @@ def decode_text(raw: bytes, label: str) -> tuple[str, str]:
 
 
 def _zip_kind(raw: bytes, label: str) -> tuple[str | None, str]:
-    """('zip-shapefile', ...) or (None, what it is) for a zip archive."""
+    """('gtfs' or 'zip-shapefile', ...) or (None, what it is) for a zip archive."""
     try:
         with zipfile.ZipFile(io.BytesIO(raw)) as zf:
             names = [n.replace("\\", "/").lower() for n in zf.namelist()]
@@ -126,6 +178,9 @@ def _zip_kind(raw: bytes, label: str) -> tuple[str | None, str]:
         return None, "a Microsoft Office document"
     if "mimetype" in names and "content.xml" in names:
         return None, "an OpenDocument file (.ods/.odt); save the sheet as CSV and upload that"
+    basenames = {n.rsplit("/", 1)[-1] for n in names}
+    if basenames & GTFS_MARKERS and not any(n.endswith(".shp") for n in names):
+        return "gtfs", "a GTFS timetable feed (zip)"
     return "zip-shapefile", "a zip archive"
 
 

@@ -37,6 +37,8 @@ class Dataset:
     online: dict = field(default_factory=dict)
     optional: bool = False
     year: int | None = None
+    #: The catalogue file that lists it (for messages saying where to change it).
+    catalogue: str = "geo/sources.yaml"
 
     def credit(self) -> str:
         """The attribution line this dataset's licence requires."""
@@ -57,7 +59,7 @@ def load_catalogue(paths: tuple[Path, ...]) -> dict[str, Dataset]:
     for path in paths:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
         for key, spec in raw["datasets"].items():
-            out[key] = Dataset(id=key, **spec)
+            out[key] = Dataset(id=key, catalogue=f"{path.parent.name}/{path.name}", **spec)
     return out
 
 

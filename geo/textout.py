@@ -1,4 +1,7 @@
-"""Tables and layers as text for the command line (CSV, JSON, GeoJSON)."""
+"""Tables and layers as text for the command line (CSV, JSON, GeoJSON).
+
+CSV always comes from :mod:`geo.csvsafe`, the one formula-safe CSV writer.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from geo import csvsafe
 from geo.crs import to_web
 
 #: Decimal places for GeoJSON longitude/latitude: 6 places is about 0.1 m.
@@ -15,11 +19,6 @@ GEOJSON_DECIMALS = 6
 
 def _plain(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(frame.drop(columns=frame.geometry.name)) if isinstance(frame, gpd.GeoDataFrame) else frame
-
-
-def to_csv_text(frame: pd.DataFrame) -> str:
-    """CSV (UTF-8, header row) without geometry."""
-    return _plain(frame).to_csv(index=False, lineterminator="\n")
 
 
 def to_json_text(frame: pd.DataFrame) -> str:
@@ -40,9 +39,9 @@ def to_geojson_text(gdf: gpd.GeoDataFrame) -> str:
 
 
 def render(frame: pd.DataFrame, fmt: str) -> str:
-    """Render ``frame`` as ``csv``, ``json`` or ``geojson``."""
+    """Render ``frame`` as ``csv`` (formula-safe, without geometry), ``json`` or ``geojson``."""
     if fmt == "csv":
-        return to_csv_text(frame)
+        return csvsafe.to_csv_text(frame)
     if fmt == "json":
         return to_json_text(frame)
     if fmt == "geojson":

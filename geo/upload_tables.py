@@ -38,6 +38,61 @@ def formula_rows(column: pd.Series) -> list:
     return starts.index[~numeric.astype(bool)].tolist()
 
 
+#: Numbers in a semicolon-separated file (continental Excel) may use a decimal comma: '51,88', '1.234,5'.
+_COMMA_DECIMAL = re.compile(r"[+-]?(\d{1,3}(\.\d{3})+|\d+),\d+")
+#: ...and one of these can only be a decimal comma ('8,000' could also be a thousands separator).
+_ONLY_DECIMAL_COMMA = re.compile(r"[+-]?(\d{1,3}(\.\d{3})+,\d+|\d+,(\d{1,2}|\d{4,}))")
+#: Points as thousands separators, as such a spreadsheet writes them: '8.000', '1.250.000'.
+_POINT_THOUSANDS = re.compile(r"[+-]?\d{1,3}(\.\d{3})+")
+_POINT_DECIMAL = re.compile(r"[+-]?\d*\.\d+([eE][+-]?\d+)?")
+
+
+def _matches(frame: pd.DataFrame, pattern: re.Pattern) -> pd.DataFrame:
+    """Boolean frame: cells (stripped) that are wholly ``pattern``."""
+    return frame.apply(lambda col: col.str.strip().str.fullmatch(pattern.pattern).fillna(False).astype(bool))
+
+
+def _first(frame: pd.DataFrame, mask: pd.DataFrame, lines: list[int]) -> tuple[int, str, str]:
+    """(line, column, cell) of the first cell flagged in ``mask``, by line then column order."""
+    rows, cols = mask.to_numpy().nonzero()
+    row, col = min(zip(rows, cols))
+    return lines[row], frame.columns[col], str(frame.iat[row, col]).strip()
+
+
+def read_decimal_commas(frame: pd.DataFrame, lines: list[int], source: str) -> tuple[pd.DataFrame, str | None]:
+    """Read a semicolon-separated table's decimal commas as decimal points; return (frame, note or None).
+
+    Semicolons separate the columns when the spreadsheet that wrote the file writes 51,88 for 51.88.
+    When some number in the file can only be a decimal comma ('51,88', '1.234,5'), every number is
+    read as that spreadsheet shows it: the comma is the decimal point and a point separates thousands
+    ('8,000' is 8.000, '8.000' is 8000), and the note says so. Without such a number the file is read
+    as in the UK ('8,000' is 8000). A file that also has numbers with a decimal point ('-0.42') is
+    refused, naming a line of each: which rule each number follows would be a guess.
+    """
+    only = _matches(frame, _ONLY_DECIMAL_COMMA)
+    if not only.to_numpy().any():
+        return frame, None
+    line, col, cell = _first(frame, only, lines)
+    thousands = _matches(frame, _POINT_THOUSANDS)
+    point = _matches(frame, _POINT_DECIMAL) & ~thousands
+    if point.to_numpy().any():
+        p_line, p_col, p_cell = _first(frame, point, lines)
+        raise UploadRejected(
+            f"{source}: mixes decimal commas (line {line}, column {col!r}: {cell!r}) and decimal points (line "
+            f"{p_line}, column {p_col!r}: {p_cell!r}); write every number the same way and upload it again"
+        )
+    numbers = _matches(frame, _COMMA_DECIMAL) | thousands
+    changed = [c for c in frame.columns if numbers[c].any()]
+    frame = frame.copy()
+    for name in changed:
+        cells = frame.loc[numbers[name], name].str.strip()
+        frame.loc[numbers[name], name] = cells.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
+    shown = ", ".join(repr(c) for c in changed[:5]) + (f" and {len(changed) - 5} more" if len(changed) > 5 else "")
+    example = cell.replace(".", "").replace(",", ".")
+    return frame, (f"{source}: is separated by semicolons and uses decimal commas, so numbers were read with the "
+                   f"comma as the decimal point (line {line}: {cell!r} = {example}; column(s) {shown})")
+
+
 def _delimiter(first_line: str) -> str:
     """Comma, unless the header clearly uses semicolons (continental Excel) or tabs."""
     if "," in first_line:
@@ -70,7 +125,8 @@ def read_table(text: str, *, source: str, limits: UploadLimits | None = None) ->
     """
     limits = limits or upload_limits()
     first_line = text.lstrip("\ufeff").split("\n", 1)[0]
-    reader = csv.reader(io.StringIO(text.lstrip("\ufeff"), newline=""), delimiter=_delimiter(first_line), strict=True)
+    delimiter = _delimiter(first_line)
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff"), newline=""), delimiter=delimiter, strict=True)
     rows: list[list[str]] = []
     lines: list[int] = []
     try:
@@ -114,8 +170,11 @@ def read_table(text: str, *, source: str, limits: UploadLimits | None = None) ->
         raise UploadRejected(f"{source}: has a header but no rows")
     frame = pd.DataFrame(rows, columns=header, dtype="str")
     frame = frame.mask(frame == "")
-    formula = sorted((lines[i], col) for col in header for i in formula_rows(frame[col]))
     warnings = []
+    if delimiter == ";":  # only a semicolon file can hold an unquoted decimal comma
+        frame, note = read_decimal_commas(frame, lines, source)
+        warnings += [note] if note else []
+    formula = sorted((lines[i], col) for col in header for i in formula_rows(frame[col]))
     if formula:
         line, col = formula[0]
         warnings.append(

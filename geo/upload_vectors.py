@@ -145,6 +145,41 @@ def _rows_outside(geoms: np.ndarray, box: tuple[float, float, float, float] | No
     return np.unique(index[bad])
 
 
+def _not_a_number(label: str, rows) -> UploadRejected:
+    return UploadRejected(f"{label}: feature(s) {_rows(rows)} have a coordinate that is not a number (NaN or "
+                          f"infinite; counting from 1); fix or remove them in your GIS")
+
+
+def nan_points(path: Path, rows, layer: str | None = None) -> list[int]:
+    """Which of ``rows`` (0-based) are points with a NaN or infinite coordinate in the file at ``path``.
+
+    GDAL hands such a point (GeoJSON ``[NaN, 51]``) to geopandas as an empty point, indistinguishable
+    from a feature without geometry, so the point's own WKB is read again to tell the two apart.
+    """
+    rows = [int(r) for r in rows]
+    if not rows:
+        return []
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # GDAL's notes were collected by the first read
+            wkbs = pyogrio.raw.read(path, layer=layer, columns=[], read_geometry=True)[2]
+    except Exception:  # pyogrio raises GDAL-specific error types; the file was readable a moment ago
+        return []
+    out = []
+    for row in rows:
+        wkb = wkbs[row] if row < len(wkbs) else None
+        if wkb is None or len(wkb) < 21:
+            continue
+        order = "<" if wkb[0] == 1 else ">"
+        kind, = struct.unpack(order + "I", wkb[1:5])
+        start = 9 if kind & 0x20000000 else 5  # EWKB may carry an SRID before the coordinates
+        if (kind & 0x0FFFFFFF) % 1000 == 1:  # Point, with or without Z/M (ISO 1001..3001 or EWKB flags)
+            coords = np.frombuffer(wkb[start:start + 8 * ((len(wkb) - start) // 8)], dtype=order + "f8")
+            if coords.size and not np.isfinite(coords).all():
+                out.append(row)
+    return out
+
+
 def _repair(geoms: np.ndarray) -> np.ndarray:
     fixed = shapely.make_valid(geoms)
     out = []
@@ -219,6 +254,9 @@ def read_vector(upload, *, assume_crs: int | None = None, repair: bool = False, 
     geoms = gdf.geometry.to_numpy()
     missing = np.flatnonzero(shapely.is_missing(geoms) | shapely.is_empty(geoms))
     if len(missing):
+        nan = nan_points(path, missing, layer)
+        if nan:
+            raise _not_a_number(label, np.asarray(nan) + 1)
         raise UploadRejected(
             f"{label}: {len(missing):,} feature(s) have no geometry: {_rows(missing + 1)} (counting from 1)")
     vertices = shapely.get_num_coordinates(geoms)
@@ -233,8 +271,7 @@ def read_vector(upload, *, assume_crs: int | None = None, repair: bool = False, 
             f"(simplify the layer first)")
     odd = _rows_outside(geoms, None)
     if len(odd):
-        raise UploadRejected(f"{label}: feature(s) {_rows(odd + 1)} have coordinates that are not numbers "
-                             f"(NaN or infinite; counting from 1)")
+        raise _not_a_number(label, odd + 1)
     crs_assumed = None
     if gdf.crs is None:
         if assume_crs is None:
@@ -247,6 +284,9 @@ def read_vector(upload, *, assume_crs: int | None = None, repair: bool = False, 
         if crs_assumed is None:
             raise
         other = {27700: 4326, 4326: 27700}[crs_assumed]
+        if crs_assumed == 27700 and _crs_hint(gdf) == 4326:
+            raise CRSError(f"{label}: you chose EPSG:27700 but the coordinates look like longitude/latitude, not "
+                           f"British National Grid metres; choose EPSG:4326 instead") from None
         fits = " but fit EPSG:%d; choose that instead" % other if _crs_hint(gdf) == other else ""
         raise CRSError(f"{label}: you chose EPSG:{crs_assumed} but the coordinates do not fit it{fits}") from None
     geoms = gdf.geometry.to_numpy()

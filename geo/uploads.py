@@ -35,15 +35,18 @@ from geo.workspace import SessionWorkspace
 
 __all__ = [
     "Upload", "accept_upload", "accept_file", "read_upload", "read_table_upload", "read_vector_upload",
-    "read_yaml_upload", "load_yaml_safely", "TABLE_KINDS", "VECTOR_KINDS", "PROFILE_KINDS", "KINDS",
+    "read_yaml_upload", "read_gtfs_upload", "describe_result", "load_yaml_safely", "TABLE_KINDS", "VECTOR_KINDS",
+    "PROFILE_KINDS", "GTFS_KINDS", "KINDS",
 ]
 
 TABLE_KINDS = frozenset({"csv"})
 VECTOR_KINDS = frozenset({"geojson", "zip-shapefile", "gpkg"})
 PROFILE_KINDS = frozenset({"yaml"})
+GTFS_KINDS = frozenset({"gtfs"})
 
 #: File name each kind is stored under inside its upload directory (GDAL picks drivers by suffix).
-_STORED_NAME = {"csv": "upload.csv", "geojson": "upload.geojson", "gpkg": "upload.gpkg", "yaml": "upload.yaml"}
+_STORED_NAME = {"csv": "upload.csv", "geojson": "upload.geojson", "gpkg": "upload.gpkg", "yaml": "upload.yaml",
+                "gtfs": "feed.zip"}
 _READ_CHUNK = 1 << 20
 
 
@@ -54,12 +57,14 @@ class Upload:
     Attributes
     ----------
     name : the name the user gave, cleaned for display (never used as a path).
-    kind : ``csv``, ``geojson``, ``zip-shapefile``, ``gpkg`` or ``yaml``, from the content.
-    path : the stored file inside the workspace (for a zipped shapefile, the extracted ``layer.shp``).
+    kind : ``csv``, ``geojson``, ``zip-shapefile``, ``gpkg``, ``yaml`` or ``gtfs``, from the content.
+    path : the stored file inside the workspace (for a zipped shapefile, the extracted ``layer.shp``;
+        a GTFS feed stays zipped, its archive checked like any other).
     sha256 : hex digest of the bytes as uploaded: the cache key (see ``geo.contentcache``).
     size : bytes as uploaded.
     encoding : ``utf-8``, ``utf-8-sig`` or ``cp1252`` for text kinds, else None.
     files : every file stored for this upload (shapefile parts included).
+    member : for a zipped shapefile, the .shp's name inside the zip (shown to the user, never a path).
     """
 
     name: str
@@ -69,6 +74,7 @@ class Upload:
     size: int
     encoding: str | None = None
     files: tuple[Path, ...] = ()
+    member: str | None = None
 
     @property
     def has_prj(self) -> bool:
@@ -173,6 +179,8 @@ def accept_upload(
     parts = None
     if kind == "zip-shapefile":
         parts = archives.shapefile_members(archives.inspect_zip(raw, label, limits), label)
+    elif kind == "gtfs":  # kept zipped: the reader streams its tables out of the checked archive
+        archives.gtfs_members(archives.inspect_zip(raw, label, limits), label)
     elif kind == "yaml":  # small, so checked in full before it is stored
         load_yaml_safely(decode_text(raw, label)[0], source=label, limits=limits)
     # Everything above only read; from here on the upload is known to be acceptable.
@@ -187,7 +195,9 @@ def accept_upload(
         if not path.is_file():
             atomic.write_bytes(path, raw)
         files = (path,)
-    return Upload(name=label, kind=kind, path=path, sha256=sha, size=len(raw), encoding=encoding, files=files)
+    member = parts[".shp"].filename if parts is not None else None
+    return Upload(name=label, kind=kind, path=path, sha256=sha, size=len(raw), encoding=encoding, files=files,
+                  member=member)
 
 
 def accept_file(path: Path, *, workspace: SessionWorkspace, kinds, limits: UploadLimits | None = None) -> Upload:
@@ -238,6 +248,33 @@ def read_vector_upload(upload: Upload, *, assume_crs: int | None = None, repair:
     return read_vector(upload, assume_crs=assume_crs, repair=repair, layer=layer, limits=limits)
 
 
+def describe_result(upload: Upload, result: Any) -> str:
+    """One line saying what the gate accepted and what was read from it (``cli.py check`` prints it)."""
+    if upload.kind == "yaml":
+        shape = f"{type(result).__name__} with {len(result) if hasattr(result, '__len__') else 1} item(s)"
+    elif upload.kind == "gtfs":
+        shape = f"{len(result.stop_ids):,} stops, {len(result.trip_ids):,} trips, {len(result.skipped)} stop(s) skipped"
+    elif upload.kind == "csv":
+        shape = f"{len(result):,} rows x {len(result.columns):,} columns ({upload.encoding})"
+    else:
+        assumed = result.attrs.get("crs_assumed")
+        shape = (f"{len(result):,} features, {', '.join(sorted(set(result.geom_type)))}, read as EPSG:27700"
+                 f"{f' (assumed EPSG:{assumed})' if assumed else ''}")
+        if result.attrs.get("repaired_rows"):
+            shape += f", repaired {len(result.attrs['repaired_rows']):,} geometr(ies)"
+    holds = f" (the shapefile {upload.member[:120]!r})" if upload.member else ""
+    return f"{upload.name}: accepted as {upload.kind}{holds}, {upload.size:,} bytes, sha256 {upload.sha256[:16]}; {shape}"
+
+
+def read_gtfs_upload(upload: Upload):
+    """Read and check a ``gtfs`` upload; see :func:`geo.travel.gtfs_feed.read_feed` (a ``GtfsFeed``)."""
+    from geo.travel.gtfs_feed import read_feed
+
+    _require_kind(upload, GTFS_KINDS, "a GTFS timetable feed (zip)")
+    upload.require_present()
+    return read_feed(upload)
+
+
 def read_upload(upload: Upload, *, assume_crs: int | None = None, repair: bool = False, layer: str | None = None,
                 limits: UploadLimits | None = None):
     """Read any upload with the reader for its kind; vector options are ignored for tables and YAML."""
@@ -245,4 +282,6 @@ def read_upload(upload: Upload, *, assume_crs: int | None = None, repair: bool =
         return read_table_upload(upload, limits=limits)
     if upload.kind in VECTOR_KINDS:
         return read_vector_upload(upload, assume_crs=assume_crs, repair=repair, layer=layer, limits=limits)
+    if upload.kind in GTFS_KINDS:
+        return read_gtfs_upload(upload)
     return read_yaml_upload(upload, limits=limits)

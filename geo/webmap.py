@@ -20,7 +20,6 @@ without a CDN.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 
 import folium
@@ -32,6 +31,7 @@ from branca.element import MacroElement
 from jinja2 import Template
 
 from geo.crs import require_bng, to_web
+from geo.escape import js_json, js_template_html
 from geo.simplify import for_display
 
 #: Polyline precision: 1e-5 degrees is about 1.1 m north-south, 0.7 m east-west in England.
@@ -111,7 +111,8 @@ var {{ this.get_name() }} = (function(){
     return {type: "Feature", properties: props,
             geometry: {type: "MultiPolygon", coordinates: polys.map(function(rs){return rs.map(dec)})}};
   });
-  function esc(v){return String(v).replace(/[&<>"]/g,function(c){return {"&":"&amp;","<":"&lt;",">":"&gt;",'"':"&quot;"}[c]})}
+  // the browser's copy of geo.escape.html_text: tooltip labels and values are data, shown as text
+  function esc(v){return String(v).replace(/[&<>"']/g,function(c){return {"&":"&amp;","<":"&lt;",">":"&gt;",'"':"&quot;","'":"&#x27;"}[c]})}
   var layer = L.geoJson({type: "FeatureCollection", features: feats}, {
     style: function(f){
       var c = f.properties._c;
@@ -148,12 +149,8 @@ class CompactPolygons(MacroElement):
     def __init__(self, payload: dict):
         super().__init__()
         self._name = "CompactPolygons"
-        text = json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
-        # branca re-reads rendered scripts as Jinja templates, and polyline text can contain "{{".
-        # Structural braces are always followed by '"' or '}', so these pairs occur only inside strings.
-        for pair, escaped in (("{{", "{\\u007b"), ("{%", "{\\u0025"), ("{#", "{\\u0023"), ("</", "<\\/")):
-            text = text.replace(pair, escaped)
-        self.payload = text
+        # branca re-reads rendered scripts as Jinja templates, and names or polyline text can contain "{{"
+        self.payload = js_json(payload)
 
 
 @dataclass
@@ -274,7 +271,7 @@ def add_points(fmap: folium.Map, points: gpd.GeoDataFrame, *, label: str = "name
     group = folium.FeatureGroup(name=label)
     for row, geom in zip(web.itertuples(index=False), web.geometry):
         folium.CircleMarker([geom.y, geom.x], radius=radius, color=color, weight=2, fill=True, fill_color=fill,
-                            fill_opacity=0.95, tooltip=str(getattr(row, label))).add_to(group)
+                            fill_opacity=0.95, tooltip=folium.Tooltip(js_template_html(getattr(row, label)))).add_to(group)
     group.add_to(fmap)
     return group
 

@@ -17,11 +17,11 @@ import re
 import shutil
 import stat
 import tempfile
-import time
 import weakref
 from pathlib import Path
 
 from geo.config import sessions_root
+from geo.fsclock import age_s, fs_now
 from geo.errors import UploadExpired, WardscopeError
 
 #: Session directory names: session-<pid>-<random>.
@@ -146,9 +146,9 @@ def sweep_stale(root: Path | None = None, max_age_s: float = STALE_AFTER_S) -> l
     root = Path(os.path.abspath(root if root is not None else sessions_root()))
     if not root.is_dir():
         return []
-    now = time.time()
+    now = fs_now(root)
     removed = []
-    for entry in os.scandir(root):
+    for entry in sorted(os.scandir(root), key=lambda e: e.name):
         match = _NAME.match(entry.name)
         if not match or entry.is_symlink() or not entry.is_dir(follow_symlinks=False):
             continue
@@ -156,10 +156,10 @@ def sweep_stale(root: Path | None = None, max_age_s: float = STALE_AFTER_S) -> l
         if entry.path in _OPEN:
             continue
         try:
-            age_s = now - entry.stat(follow_symlinks=False).st_mtime
+            age = age_s(Path(entry.path), now)
         except FileNotFoundError:
             continue
-        if pid == os.getpid() or not _pid_alive(pid) or age_s >= max_age_s:
+        if pid == os.getpid() or not _pid_alive(pid) or age >= max_age_s:
             shutil.rmtree(entry.path, ignore_errors=True)
             removed.append(Path(entry.path))
     return removed

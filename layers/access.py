@@ -49,7 +49,7 @@ LSOA_KEYS = ["code", "name", "lad_code", "lad_name", "ward_code", "ward_name"]
 def lsoa_centroids(store, lad_codes: Iterable[str] | None = None) -> gpd.GeoDataFrame:
     """LSOA 2021 population-weighted centroids as points (EPSG:27700) with LSOA_KEYS columns."""
     filters = [("lad_code", "in", sorted(set(lad_codes)))] if lad_codes is not None else None
-    frame = pd.read_parquet(store.path("boundaries", "lsoa"), columns=LSOA_KEYS + ["pwc_x", "pwc_y"], filters=filters)
+    frame = pd.read_parquet(store.checked_path("boundaries", "lsoa"), columns=LSOA_KEYS + ["pwc_x", "pwc_y"], filters=filters)
     frame = frame.sort_values(["lad_code", "code"]).reset_index(drop=True)
     return gpd.GeoDataFrame(frame[LSOA_KEYS], geometry=gpd.points_from_xy(frame["pwc_x"], frame["pwc_y"]), crs=27700)
 
@@ -150,6 +150,7 @@ def access_lsoa(origins: gpd.GeoDataFrame, sites: gpd.GeoDataFrame, modes: Seque
                 docs[col] = f"minutes to {sites['name'].iloc[j]} by {mode} (NaN: unreachable)"
         site_notes = [f"site {u['id']}: {u['reason']}" for u in attrs.get("unreachable", []) if u["role"] == "destination"]
         notes.append(f"{mode}: {attrs['label']}" + (f"; {'; '.join(site_notes)}" if site_notes else ""))
+        notes.extend(f"{mode}: {note}" for note in attrs.get("notes", []))
     out.attrs.update(columns=docs, notes=notes, level="lsoa", engine=engine, thresholds_min=thresholds)
     return out
 

@@ -22,6 +22,7 @@ upwards by :mod:`layers.aggregate`; rates are never averaged.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import re
 import zipfile
@@ -30,7 +31,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from geo.errors import SourceFileError
+from geo import atomic
+from geo.errors import PublisherError, SourceFileError
+from geo.online import fetch_nomis_bulk, register_fetcher
 from layers.checks import (check_non_negative, check_num_den, check_pattern, check_range, file_row, read_table,
                            restrict_codes, to_numbers)
 
@@ -198,6 +201,39 @@ def _member(dataset_id: str) -> str:
     from geo.sources import dataset
 
     return dataset(dataset_id).online["member"]
+
+
+# --- online: the OA to LSOA lookup with TS001 residents (geo/sources.yaml oa21_lsoa21, kind oa_lookup) ------
+
+TS001 = {"usual_residents": "Residence type: Total", "lives_in_household": "Residence type: Lives in a household",
+         "lives_in_communal_establishment": "Residence type: Lives in a communal establishment"}
+
+
+def fetch_oa_lookup(ds, dest: Path, dl) -> Path:
+    """The mirror's ``oa21_lsoa21_lookup.csv`` layout from the ONS OA to LSOA lookup and the TS001 OA table.
+
+    Nomis's TS001 output-area member has no LSOA column, so the parents come
+    from the lookup and the residents from TS001; every output area of the
+    lookup must have its TS001 row.
+    """
+    from geo.arcgis import fetch_arcgis  # imported when needed, as geo.online does
+
+    spec = ds.online
+    lookup_path = fetch_arcgis(dataclasses.replace(ds, online=spec["lookup"]), dest.with_name("oa_lsoa_lookup.csv"), dl)
+    residents = dataclasses.replace(ds, online=spec["residents"])
+    ts001_path = fetch_nomis_bulk(residents, dest.with_name(spec["residents"]["member"]), dl)
+    lookup = read_table(lookup_path, ["OA21CD", "LSOA21CD", "LSOA21NM"], source=f"{ds.title} (ONS lookup)")
+    counts = read_bulk(ts001_path, spec["residents"]["member"], list(TS001.values()), source=f"{ds.title} (TS001)")
+    counts = counts.rename(columns={normalise_header(v): k for k, v in TS001.items()}).set_index("code")
+    missing = lookup.loc[~lookup["OA21CD"].isin(counts.index), "OA21CD"]
+    if len(missing):
+        raise PublisherError(f"{ds.title}: {len(missing)} output areas of the ONS lookup have no TS001 row, "
+                             f"first {missing.iloc[0]}")
+    table = lookup.join(counts[list(TS001)].astype("int64"), on="OA21CD")
+    return atomic.write_text(dest, table.to_csv(index=False, lineterminator="\n"))
+
+
+register_fetcher("oa_lookup", fetch_oa_lookup)
 
 
 # --- mirror: OA percentages and LSOA count tables ------------------------------------------------------

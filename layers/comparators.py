@@ -1,8 +1,9 @@
 """Comparators: every value beside its district, area-of-interest and England values, ranks and a RAG rating.
 
 * District, area and England values are computed the same way as the value
-  itself: by summing the base rows' numerators and denominators (APS uses
-  England's own published row). Deciles and ranks have none.
+  itself: by summing the base rows' numerators and denominators (tables with
+  an ``<table>_england`` row, APS and Explore Local Statistics, use England's
+  own published row). Deciles and ranks have none.
 * Ranks: 1 = most need (highest value when ``direction`` is +1, lowest
   when -1), within the district and across England, among areas of the
   same level that have a value (ties share the best rank).
@@ -39,8 +40,8 @@ def _summary(inds: list[Indicator], store: Store, lad_codes, registry) -> pd.Ser
         if ind.kind in SUMMARY_KINDS:
             by_table.setdefault((ind.table, ind.base, ind.user), []).append(ind)
     for (table, _, user), members in by_table.items():
-        if table == "aps" and lad_codes is None and store.has("indicators", "aps_england"):
-            row = store.load("indicators", "aps_england")
+        if lad_codes is None and store.has("indicators", f"{table}_england"):  # the publisher's own England row
+            row = store.load("indicators", f"{table}_england")
             for ind in members:
                 out[ind.id] = float(row[ind.id].iloc[0]) if len(row) else np.nan
             continue
@@ -55,9 +56,28 @@ def _rank(values: pd.Series, direction: int) -> pd.Series:
     return values.rank(method="min", ascending=direction < 0, na_option="keep")
 
 
-def rag(ind: Indicator, value: np.ndarray, england: float, ci: np.ndarray | None = None) -> np.ndarray:
-    """``red``/``amber``/``green`` (worse/similar/better than England for need), or None."""
+def interval_worse_better(direction: int, lower, upper, england) -> tuple[np.ndarray, np.ndarray]:
+    """(worse, better) against England for need, from each figure's 95% interval ``[lower, upper]``.
+
+    Worse only when the whole interval is worse than England's value (above it when ``direction`` is +1,
+    below it when -1), better when the whole interval is better, and neither ("similar") when England's
+    value lies inside the interval. ``england`` may be one value or one per figure.
+    """
+    lower, upper = np.asarray(lower, dtype="float64"), np.asarray(upper, dtype="float64")
+    above, below = lower > england, upper < england
+    return (above, below) if direction > 0 else (below, above)
+
+
+def rag(ind: Indicator, value: np.ndarray, england: float, ci: np.ndarray | None = None,
+        lower: np.ndarray | None = None, upper: np.ndarray | None = None) -> np.ndarray:
+    """``red``/``amber``/``green`` (worse/similar/better than England for need), or None.
+
+    ``ci`` (+/-) or ``lower``/``upper`` give the 95% interval of ``rag: ci`` indicators; ``rag: value``
+    compares the values, "similar" only when equal at the indicator's decimals. ``england`` may be one
+    value or one per figure (e.g. England in each figure's year).
+    """
     value = np.asarray(value, dtype="float64")
+    england = np.asarray(england, dtype="float64")
     out = np.full(value.shape, None, dtype=object)
     if ind.rag == "none" or ind.direction == 0:
         return out
@@ -67,20 +87,28 @@ def rag(ind: Indicator, value: np.ndarray, england: float, ci: np.ndarray | None
     elif ind.rag == "rank":
         n = LSOA11_ENGLAND if ind.id.startswith("imd2019") else LSOA21_ENGLAND
         worse, better = value <= 0.3 * n, value > 0.7 * n
+    elif np.isnan(england).all():
+        return out
+    elif ind.rag == "ci" and (ci is not None or lower is not None):
+        if lower is None:
+            half = np.asarray(ci, dtype="float64")
+            lower, upper = value - half, value + half
+        worse, better = interval_worse_better(ind.direction, lower, upper, england)
+        ok &= ~np.isnan(np.asarray(lower, dtype="float64")) & ~np.isnan(np.asarray(upper, dtype="float64"))
     else:
-        if np.isnan(england):
-            return out
         diff = value - england
-        if ind.rag == "ci" and ci is not None:
-            tol = np.asarray(ci, dtype="float64")
-            ok &= ~np.isnan(tol)
+        if ind.rag == "value":
+            diff = np.round(value, ind.decimals) - np.round(england, ind.decimals)
+            tol = 0.0
         elif ind.rag == "relative":
             tol = ind.rag_tolerance * abs(england)
         else:
             tol = ind.rag_tolerance
-        higher, lower = diff > tol, diff < -tol
-        worse, better = (higher, lower) if ind.direction > 0 else (lower, higher)
+        higher, lower_ = diff > tol, diff < -tol
+        worse, better = (higher, lower_) if ind.direction > 0 else (lower_, higher)
     # for deciles and ranks "worse" is already in need terms (1 = most deprived)
+    if ind.rag not in ("decile", "rank"):
+        ok &= ~np.isnan(england)
     out[ok & worse] = "red"
     out[ok & better] = "green"
     out[ok & ~worse & ~better] = "amber"
@@ -134,7 +162,9 @@ def comparators(level: str, area, ids: Iterable[str] | None = None, store: Store
         frame["n_in_district"] = vals.notna().groupby(national["lad_code"]).transform("sum")[in_area].to_numpy()
         frame["rank_in_england"] = _rank(vals, direction)[in_area].to_numpy()
         frame["n_in_england"] = int(vals.notna().sum())
-        frame["rag"] = rag(ind, frame["value"].to_numpy(), e_value, ci)
+        bounds = [national[f"{ind.id}{b}"][in_area].to_numpy() if f"{ind.id}{b}" in national.columns else None
+                  for b in ("__lci", "__uci")]
+        frame["rag"] = rag(ind, frame["value"].to_numpy(), e_value, ci, *bounds)
         frame["rag_rule"] = ind.rag_rule()
         small = (frame["denominator"] < ind.min_den).to_numpy() if ind.kind == "rate" and ind.min_den else np.zeros(len(frame), bool)
         frame["small_denominator"] = small

@@ -47,7 +47,13 @@ def installed_catalogue(store: Store) -> pd.DataFrame:
     return store.load("indicators", "installed")
 
 
-def _install_hint(ind: Indicator) -> str:
+def _install_hint(ind: Indicator, store: Store) -> str:
+    """Why an indicator is not installed and the command that installs it (just its part, where it has one)."""
+    if store.has("indicators", "not_installed"):
+        rows = store.load("indicators", "not_installed")
+        rows = rows[(rows["part"] == ind.table) & (rows["status"] == "not installed")]
+        if len(rows):
+            return f"{rows['why'].iloc[0]}; to install just it: {rows['retry'].iloc[0]}"
     if ind.table in ("claimant", "aps"):
         return f"it comes from the Nomis API; install it with: {NOMIS_INSTALL_HINT}"
     return "reinstall the store: python cli.py install"
@@ -71,7 +77,7 @@ def status(store: Store | None = None) -> pd.DataFrame:
         period = cat.at[ind.id, "period"] if ind.id in cat.index else ind.period
         rows.append({"id": ind.id, "label": ind.label, "levels": ",".join(ind.levels), "period": period,
                      "source": f"{ind.publisher}: {ind.dataset}", "installed": "yes" if on else
-                     f"not installed: {_install_hint(ind)}"})
+                     f"not installed: {_install_hint(ind, store)}"})
     return pd.DataFrame(rows)
 
 
@@ -117,7 +123,7 @@ def resolve_ids(level: str, ids: Iterable[str] | None, store: Store, registry: d
             raise IndicatorLevelError(f"{ind.id} ({ind.label}) is not available at {level} level; it exists at "
                                       f"{', '.join(ind.levels)}{hint}")
         if not ind.user and ind.id not in installed:
-            raise IndicatorNotInstalled(f"{ind.id} ({ind.label}) is not installed: {_install_hint(ind)}")
+            raise IndicatorNotInstalled(f"{ind.id} ({ind.label}) is not installed: {_install_hint(ind, store)}")
         if ind not in out:
             out.append(ind)
     return out
@@ -140,8 +146,20 @@ def base_rows(store: Store, ind: Indicator, lad_codes) -> pd.DataFrame:
     return _load(store, f"{ind.table}_{ind.base}", lad_codes)
 
 
+#: Columns that travel with a published district figure when its table holds them: the 95% interval
+#: (+/- half-width, or lower and upper bounds where it is asymmetric) and the period's first year.
+COMPANIONS = ("__ci", "__lci", "__uci", "__period")
+
+
+def companion_columns(inds: list[Indicator], columns) -> list[str]:
+    """``<id>__ci``/``__lci``/``__uci``/``__period`` of ``inds`` that are among ``columns``."""
+    have = set(columns)
+    return [f"{i.id}{s}" for i in inds for s in COMPANIONS if f"{i.id}{s}" in have]
+
+
 def _direct(rows: pd.DataFrame, inds: list[Indicator], registry) -> pd.DataFrame:
-    cols = list(dict.fromkeys(c for ind in aggregate.needed(inds, registry) for c in aggregate.value_columns(ind)))
+    cols = list(dict.fromkeys([c for ind in aggregate.needed(inds, registry) for c in aggregate.value_columns(ind)]
+                              + companion_columns(inds, rows.columns)))
     frame = rows.set_index("code")[cols].astype("float64")
     return aggregate.add_flags(frame, inds, registry)
 
@@ -199,7 +217,9 @@ def indicator_table(level: str, lad_codes: Iterable[str] | None = None, ids: Ite
     per indicator (the value in its registry unit) and, for rates,
     ``<id>__num`` and ``<id>__den`` (estimated counts where the source is
     percentages), and ``<id>__ci`` (the 95% confidence interval, +/-) for
-    APS rates. Areas without data are NaN, never 0. ``attrs['notes']``
+    APS rates; published district figures (layers/labour_market.py) also
+    carry ``<id>__lci``/``<id>__uci`` where the interval is asymmetric and
+    ``<id>__period`` (first year of the period). Areas without data are NaN, never 0. ``attrs['notes']``
     maps codes to the reason they have no data (wards with no LSOA).
 
     Raises :class:`~layers.registry.UnknownIndicatorError`,
@@ -216,6 +236,7 @@ def indicator_table(level: str, lad_codes: Iterable[str] | None = None, ids: Ite
         values = values_at(level, inds, store, lad_codes)
         values = values.reindex(pd.Index(out["code"].to_numpy(dtype=object)))
         cols = output_columns(inds)
+        cols += [c for c in companion_columns(inds, values.columns) if c not in cols]
         out = pd.concat([out, pd.DataFrame({c: values[c].to_numpy() for c in cols})], axis=1)
     notes = {}
     if level == "ward" and "n_lsoa" in index.columns:

@@ -7,22 +7,52 @@ Users save their own (atomically, previous version kept).
 
 from __future__ import annotations
 
+import math
+import re
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import yaml
 
 from geo.errors import WardscopeError
+from geo.saved import slug
 from layers.normalise import METHODS
 
 PROFILE_DIR = Path(__file__).with_name("profiles")
 SHIPPED = {"neighbourhood": "neighbourhood.yaml", "multi-agency": "multi-agency.yaml"}
 LEVELS = ("lsoa", "ward")
 MISSING_RULES = ("reweight", "exclude")
+#: A profile id goes into download and export file names, so it is [a-z0-9_-], 1 to ID_MAX_LEN characters.
+ID_MAX_LEN = 40
+_SAFE_ID = re.compile(rf"[a-z0-9][a-z0-9_-]{{0,{ID_MAX_LEN - 1}}}")
+_WINDOWS_RESERVED = re.compile(r"con|prn|aux|nul|com[0-9]|lpt[0-9]")
+#: Numeric settings that must be ordinary (finite) numbers when given.
+_NUMBER_SETTINGS = ("max_missing_share", "threshold", "overlap_worst_share", "sensitivity_concentration",
+                    "robust_share")
 
 
 class ProfileError(WardscopeError):
     """A scoring profile is malformed or cannot be used at the chosen level."""
+
+
+def safe_id(value: object) -> str:
+    """``value`` as a profile id that every file name and export accepts.
+
+    An id that is already lower-case ``[a-z0-9_-]`` (at most :data:`ID_MAX_LEN` characters, starting
+    with a letter or digit) is kept; anything else becomes its slug ("Growth plan (v2)" ->
+    "growth-plan-v2"), never empty (``profile``), never ``..`` and never a name Windows reserves (``con``).
+    """
+    text = str(value if value is not None else "")
+    ident = text if _SAFE_ID.fullmatch(text) else slug(text, max_len=ID_MAX_LEN, fallback="profile")
+    # Windows will not save a file called con.yaml or lpt1.yaml, whatever its suffix
+    return f"{ident}-profile" if _WINDOWS_RESERVED.fullmatch(ident) else ident
+
+
+def _not_a_number(value: float) -> str | None:
+    """Why ``value`` cannot be a weight or setting ('not a number (NaN)', 'infinite'), or None."""
+    if math.isnan(value):
+        return "not a number (NaN)"
+    return "infinite" if math.isinf(value) else None
 
 
 @dataclass(frozen=True)
@@ -94,6 +124,9 @@ def _parse(data: object, source: str) -> Profile:
             weight = float(item.get("weight", 1.0))
         except (TypeError, ValueError):
             raise ProfileError(f"{source}: indicator {item['id']!r} has a weight that is not a number: {item.get('weight')!r}") from None
+        except OverflowError:  # an integer with hundreds of digits
+            raise ProfileError(f"{source}: indicator {item['id']!r} has a weight too large to use; "
+                               f"weights are relative, so use small numbers such as 1 or 2.5") from None
         direction = item.get("direction")
         if direction not in (None, 1, -1):
             raise ProfileError(f"{source}: indicator {item['id']!r} direction must be 1 or -1")
@@ -105,8 +138,12 @@ def _parse(data: object, source: str) -> Profile:
     kwargs = {k: v for k, v in data.items() if k in known and k != "indicators"}
     if "band_shares" in kwargs:
         kwargs["band_shares"] = tuple(float(s) for s in kwargs["band_shares"])
+    stem = Path(source).stem
+    # the id names download and export files: one from the YAML or the file name is made safe for that
+    ident = safe_id(data["id"] if data.get("id") not in (None, "") else stem)
     try:
-        profile = Profile(indicators=tuple(items), **{"id": data.get("id", Path(source).stem), "name": data.get("name", Path(source).stem), **{k: v for k, v in kwargs.items() if k not in ("id", "name")}})
+        profile = Profile(indicators=tuple(items), **{"id": ident, "name": data.get("name", stem),
+                                                     **{k: v for k, v in kwargs.items() if k not in ("id", "name")}})
     except TypeError as exc:
         raise ProfileError(f"{source}: {exc}") from None
     check_settings(profile, source)
@@ -115,7 +152,20 @@ def _parse(data: object, source: str) -> Profile:
 
 def check_settings(profile: Profile, source: str = "profile") -> None:
     """Refuse weights and settings that cannot give a meaningful score."""
+    for item in profile.indicators:
+        bad = _not_a_number(item.weight)
+        if bad:
+            raise ProfileError(f"{source}: indicator {item.id!r} has a weight that is {bad}; "
+                               f"weights are ordinary numbers such as 1 or 2.5")
+    for name in _NUMBER_SETTINGS:
+        value = getattr(profile, name)
+        bad = _not_a_number(value) if isinstance(value, float) else None
+        if bad:
+            raise ProfileError(f"{source}: {name} is {bad}; give an ordinary number")
     weights = [i.weight for i in profile.indicators]
+    if not math.isfinite(sum(weights)):
+        raise ProfileError(f"{source}: the weights add up to more than the largest number Wardscope can hold "
+                           f"(about 1.8e308); weights are relative, so use small numbers such as 1 or 2.5")
     negative = [i.id for i in profile.indicators if i.weight < 0]
     if negative:
         raise ProfileError(f"{source}: negative weight for {', '.join(negative)}; weights must be 0 or more (use direction to reverse)")

@@ -22,7 +22,7 @@ from geo.errors import WardscopeError
 REGISTRY_FILE = Path(__file__).with_name("registry.yaml")
 LEVELS = ("lsoa", "lsoa11", "ward", "lad")
 KINDS = ("rate", "count", "score", "decile", "rank", "flag")
-RAG_METHODS = ("relative", "absolute", "ci", "decile", "rank", "none")
+RAG_METHODS = ("relative", "absolute", "ci", "value", "decile", "rank", "none")
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*[a-z0-9]$")
 #: Where the data of an installed-by-default indicator is missing, this is the command that installs it.
 NOMIS_INSTALL_HINT = "python cli.py install --nomis"
@@ -99,7 +99,10 @@ class Indicator:
             unit = "percentage points" if self.unit in ("%", "% of LSOAs", "pp") else self.unit
             return f"similar when within {self.rag_tolerance:g} {unit} of England's value"
         if self.rag == "ci":
-            return "similar when England's value lies inside the 95% confidence interval"
+            return ("worse only when the whole 95% confidence interval is worse than England's value, "
+                    "similar when England's value lies inside it")
+        if self.rag == "value":
+            return "no confidence interval: worse or better than England's value, similar only when equal as shown"
         if self.rag == "decile":
             return "deciles 1-3 worse, 4-7 similar, 8-10 better than England (England spans all ten)"
         if self.rag == "rank":

@@ -70,8 +70,8 @@ def score_matrix(values: np.ndarray, weights: np.ndarray, directions: np.ndarray
                  missing: str = "reweight", max_missing_share: float = 0.34) -> MatrixScore:
     """Normalise each column (over all rows given) and combine with ``weights``."""
     weights = np.asarray(weights, dtype=float)
-    if weights.sum() <= 0 or (weights < 0).any():
-        raise ProfileError("weights must be 0 or more and not all zero")
+    if not np.isfinite(weights.sum()) or weights.sum() <= 0 or (weights < 0).any():
+        raise ProfileError("weights must be ordinary numbers, 0 or more and not all zero")
     w = weights / weights.sum()
     norm = normalise(values, directions, method)
     score, contrib, miss = weighted_scores(norm, w, missing=missing, max_missing_share=max_missing_share)

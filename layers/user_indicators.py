@@ -16,7 +16,6 @@ area and England comparators are unweighted means of the values given.
 
 from __future__ import annotations
 
-import io
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -38,7 +37,7 @@ SHOWN = 5
 
 @dataclass(frozen=True)
 class RowProblem:
-    row: int  # file row, header = 1
+    row: int  # file line, header = 1
     code: str
     message: str
 
@@ -57,16 +56,26 @@ class UserIndicatorError(WardscopeError):
         super().__init__(f"{source}: {len(problems)} problem(s), nothing was loaded: {shown}{more}")
 
 
-def _read(path_or_text, source: str) -> pd.DataFrame:
-    try:
-        if isinstance(path_or_text, (str, Path)) and Path(path_or_text).is_file():
-            frame = pd.read_csv(path_or_text, dtype=object, encoding="utf-8-sig", keep_default_na=False)
-        elif isinstance(path_or_text, bytes):
-            frame = pd.read_csv(io.BytesIO(path_or_text), dtype=object, encoding="utf-8-sig", keep_default_na=False)
-        else:
-            raise SourceFileError(f"{source}: file not found")
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise SourceFileError(f"{source}: not a readable CSV ({str(exc).strip().splitlines()[0]})") from None
+def _read(file, source: str) -> pd.DataFrame:
+    """The file through the upload gate (size, type, encoding, row and column limits, formula cells) as text.
+
+    ``file`` is an :class:`geo.uploads.Upload` the page already accepted, the file's bytes or a path.
+    """
+    from geo.uploads import TABLE_KINDS, Upload, accept_file, accept_upload, read_table_upload
+    from geo.workspace import SessionWorkspace
+
+    if isinstance(file, Upload):
+        frame = read_table_upload(file)
+    else:
+        with SessionWorkspace() as workspace:  # removed on leaving: nothing of a refused file stays
+            if isinstance(file, (bytes, bytearray, memoryview)):
+                upload = accept_upload(source, file, workspace=workspace, kinds=TABLE_KINDS)
+            else:
+                upload = accept_file(Path(file), workspace=workspace, kinds=TABLE_KINDS)
+            frame = read_table_upload(upload)
+    lines = frame.attrs.get("line_numbers")
+    frame = frame.astype(object).where(frame.notna(), "")  # a blank cell is "no value" in the row checks
+    frame.attrs["line_numbers"] = lines
     frame.columns = [str(c).strip().lower() for c in frame.columns]
     if "code" not in frame.columns:
         raise SourceFileError(f"{source}: needs a 'code' column of GSS codes; found {', '.join(frame.columns[:6])}")
@@ -74,8 +83,6 @@ def _read(path_or_text, source: str) -> pd.DataFrame:
     has_pair = "numerator" in frame.columns and "denominator" in frame.columns
     if has_value == has_pair:
         raise SourceFileError(f"{source}: needs either a 'value' column or 'numerator' and 'denominator' columns (not both)")
-    if frame.empty:
-        raise SourceFileError(f"{source}: has a header but no rows")
     return frame
 
 
@@ -115,8 +122,8 @@ def check_user_rows(frame: pd.DataFrame, store, *, source: str, allow_negative: 
     pair = "numerator" in frame.columns
     seen: dict[str, int] = {}
     out = []
-    for i, (code, lv) in enumerate(zip(codes, levels)):
-        row = i + 2
+    lines = frame.attrs.get("line_numbers") or range(2, len(frame) + 2)  # file line of each row (header = 1)
+    for i, (code, lv, row) in enumerate(zip(codes, levels, lines)):
         if not code:
             problems.append(RowProblem(row, "", "no code"))
             continue
@@ -164,8 +171,14 @@ def read_user_indicator(path_or_bytes, *, id: str, label: str, store, unit: str 
                         dataset: str = "", licence: str = "", attribution: str = "", numerator: str = "",
                         denominator: str = "", universe: str = "", min_den: float = 0.0, decimals: int = 1,
                         allow_negative: bool = False, source: str | None = None) -> tuple[Indicator, pd.DataFrame]:
-    """Check a user CSV and describe it; nothing is written. Returns (indicator, stored rows)."""
-    source = source or (str(path_or_bytes) if not isinstance(path_or_bytes, bytes) else "uploaded file")
+    """Check a user CSV and describe it; nothing is written. Returns (indicator, stored rows).
+
+    ``path_or_bytes``: a path, the file's bytes or an accepted :class:`geo.uploads.Upload`; every one
+    goes through the upload gate (:mod:`geo.uploads`) like any other file from a user.
+    """
+    if source is None:
+        source = getattr(path_or_bytes, "name", None) if not isinstance(path_or_bytes, (str, Path)) else str(path_or_bytes)
+        source = source if isinstance(source, str) else "uploaded file"
     if not ID_PATTERN.match(id or ""):
         raise RegistryError(f"indicator id {id!r} must be snake_case (a-z, 0-9 and _), e.g. uc_households_pct")
     if id in builtin_registry():

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import html
 import io
 import json
 from dataclasses import dataclass, field
@@ -27,6 +26,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from geo import __version__  # noqa: E402
+from geo.escape import html_attr, html_text, mpl_text  # noqa: E402
 
 RAG_COLOURS = {"red": "#c0392b", "amber": "#e08e0b", "green": "#2e8b57"}
 RAG_WORDS = {"red": "worse than England", "amber": "similar to England", "green": "better than England"}
@@ -49,6 +49,8 @@ class WardReport:
     district: gpd.GeoDataFrame     # the district outline (EPSG:27700)
     claimant_trend: pd.DataFrame | None = None
     sources: list[str] = field(default_factory=list)
+    #: The district's APS and annual claimant figures (layers.dashboard.district_context): never split into wards.
+    district_context: pd.DataFrame | None = None
     generated: str = field(default_factory=lambda: dt.datetime.now().strftime("%d %B %Y"))
 
     @property
@@ -124,8 +126,22 @@ def build_ward_report(*, ward_code: str, area, store, comparators: pd.DataFrame,
     ward_note = f"{row['geometry_source']}; LSOAs assigned by {row['lsoa_assignment']} ({int(row['n_lsoa'])} LSOAs)."
     if notes and ward_code in notes:
         ward_note += f" {notes[ward_code]}"
+    from layers.dashboard import district_context
+
+    context = district_context(store, row["lad_code"])
+    if context is not None and len(context):
+        sources.append("Source: Office for National Statistics (Explore Local Statistics) licensed under the Open "
+                       "Government Licence v3.0")
     return WardReport(ward_code, row["name"], row["lad_code"], row["lad_name"], area.name, ward_note, figures, scores,
-                      ward, lsoas, district, claimant_trend, sources)
+                      ward, lsoas, district, claimant_trend, sources, district_context=context)
+
+
+def context_lines(report: WardReport) -> list[str]:
+    """The district's survey and claimant figures in words, one line each (empty when not installed)."""
+    if report.district_context is None:
+        return []
+    return [f"{r.label}: {r.shown}, {r.period} (England {r.england}). {report.lad_name} figure: {r.sentence}."
+            for r in report.district_context.itertuples(index=False)]
 
 
 def report_record(report: WardReport) -> dict:
@@ -173,13 +189,13 @@ def map_png(report: WardReport, width_in: float = 6.0) -> bytes:
         report.lsoas.plot(ax=ax, facecolor="#fde0c5", edgecolor="#c46a2b", linewidth=0.6)
         for _, r in report.lsoas.iterrows():
             p = r.geometry.representative_point()
-            ax.annotate(r["name"].split(" ")[-1], (p.x, p.y), fontsize=6, ha="center", color="#5a2d0c")
+            ax.annotate(mpl_text(r["name"].split(" ")[-1]), (p.x, p.y), fontsize=6, ha="center", color="#5a2d0c")
     report.ward.boundary.plot(ax=ax, color="#1f3b57", linewidth=2.2)
     ax.set_xlim(xmin - pad, xmax + pad)
     ax.set_ylim(ymin - pad, ymax + pad)
     ax.set_aspect("equal")
     ax.set_axis_off()
-    ax.set_title(f"{report.name} ward and its LSOAs (British National Grid)", fontsize=9)
+    ax.set_title(mpl_text(f"{report.name} ward and its LSOAs (British National Grid)"), fontsize=9)
     return _png(fig)
 
 
@@ -195,15 +211,16 @@ def chart_png(report: WardReport, width_in: float = 7.0) -> bytes:
     y = np.arange(len(fig_rows))[::-1]
     for key, colour, marker, label in (("england", "#444444", "|", "England"), ("area", "#7b6fa8", "s", report.area_name),
                                        ("district", "#4c8fc0", "D", report.lad_name)):
-        ax.scatter(fig_rows[key], y, color=colour, marker=marker, s=60 if marker == "|" else 28, label=label, zorder=3)
+        ax.scatter(fig_rows[key], y, color=colour, marker=marker, s=60 if marker == "|" else 28, label=mpl_text(label),
+                   zorder=3)
     colours = [RAG_COLOURS.get(r, "#333333") for r in fig_rows["rag"]]
-    ax.scatter(fig_rows["value"], y, color=colours, s=70, edgecolor="black", linewidth=0.6, label=f"{report.name}", zorder=4)
+    ax.scatter(fig_rows["value"], y, color=colours, s=70, edgecolor="black", linewidth=0.6, label=mpl_text(report.name), zorder=4)
     missing = fig_rows["value"].isna().to_numpy()
     for yy, miss in zip(y, missing):
         if miss:
             ax.text(0.5, yy, "no data", transform=ax.get_yaxis_transform(), fontsize=7, color="#888888", va="center")
     ax.set_yticks(y)
-    ax.set_yticklabels([lbl if len(lbl) < 60 else lbl[:57] + "…" for lbl in fig_rows["label"]], fontsize=7)
+    ax.set_yticklabels([mpl_text(lbl if len(lbl) < 60 else lbl[:57] + "…") for lbl in fig_rows["label"]], fontsize=7)
     ax.set_xlabel("% (ward dot coloured red/amber/green against England)", fontsize=8)
     ax.grid(axis="x", color="#dddddd")
     ax.legend(fontsize=7, loc="lower right", frameon=False, ncol=4, bbox_to_anchor=(1, 1.0))
@@ -282,6 +299,12 @@ def report_pdf(report: WardReport) -> bytes:
     pdf.image(io.BytesIO(chart_png(report)), w=185)
     pdf.add_page()
     _figures_table(pdf, report)
+    if context_lines(report):
+        pdf.set_font("dejavu", "B", 9)
+        pdf.cell(0, 6, f"{report.lad_name}: district figures (not split into wards)", new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font("dejavu", "", 7)
+        for line in context_lines(report):
+            _para(pdf, 3.6, line)
     trend = trend_png(report)
     if trend:
         pdf.image(io.BytesIO(trend), w=150)
@@ -353,18 +376,21 @@ def _caveats(report: WardReport) -> list[tuple[str, str]]:
 def report_html(report: WardReport) -> str:
     """A self-contained HTML profile (images inlined; no scripts, no external files)."""
     def img(data: bytes | None, alt: str) -> str:
-        return "" if not data else f'<img alt="{html.escape(alt)}" style="max-width:100%" src="data:image/png;base64,{base64.b64encode(data).decode()}">'
+        return "" if not data else f'<img alt="{html_attr(alt)}" style="max-width:100%" src="data:image/png;base64,{base64.b64encode(data).decode()}">'
 
-    e = html.escape
+    e = html_text
     rows = "".join(
         f"<tr><td>{e(r.label)}{' *' if r.estimate else ''}</td><td>{e(r.shown)}</td><td>{e(r.district_shown)}</td>"
         f"<td>{e(r.area_shown)}</td><td>{e(r.england_shown)}</td><td>{e(r.rank_in_district)}</td>"
-        f"<td style='color:{RAG_COLOURS.get(r.rag, '#333')}'>{e(RAG_WORDS.get(r.rag, 'not rated'))}</td></tr>"
+        f"<td style=\"color:{html_attr(RAG_COLOURS.get(r.rag, '#333'))}\">{e(RAG_WORDS.get(r.rag, 'not rated'))}</td></tr>"
         for r in report.figures.itertuples(index=False))
     scores = "".join(f"<li><b>{e(s['profile'])}</b>: {e(score_sentence(s, report.area_name))}</li>" for s in report.scores)
     caveats = "".join(f"<li><b>{e(a)}</b>: {e(b)}</li>" for a, b in _caveats(report))
     sources = "".join(f"<li>{e(s)}</li>" for s in report.sources)
     gaps = f"<p><b>Gaps:</b> no figures for {e('; '.join(report.gaps))}.</p>" if report.gaps else ""
+    context = "".join(f"<li>{e(line)}</li>" for line in context_lines(report))
+    context = (f"<h2>{e(report.lad_name)}: district figures (not split into wards)</h2><ul>{context}</ul>"
+               if context else "")
     return f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
 <title>{e(report.name)} ward profile</title>
 <style>body{{font-family:DejaVu Sans,Arial,sans-serif;max-width:960px;margin:24px auto;color:#222}}
@@ -379,6 +405,7 @@ table{{border-collapse:collapse;font-size:13px}}td,th{{padding:3px 8px;border-bo
 {img(chart_png(report), 'chart of indicators')}
 <table><tr><th>Indicator</th><th>Ward</th><th>District</th><th>Area</th><th>England</th><th>Rank in district</th><th>vs England</th></tr>{rows}</table>
 <p style="font-size:12px">* estimate (see caveats)</p>
+{context}
 {img(trend_png(report), 'claimant rate trend')}
 {gaps}
 <h2>Caveats</h2><ul style="font-size:12px">{caveats}</ul>

@@ -17,9 +17,31 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from geo.config import default_mirror  # noqa: E402
+from hypothesis import settings  # noqa: E402
+
+# Property tests check behaviour, not speed: a per-example deadline fails on a busy machine
+# (or under faketime), so every test runs without one.
+settings.register_profile("wardscope", deadline=None)
+settings.load_profile("wardscope")
 
 #: Luton (unchanged wards), Worcester (re-warded in 2024), Nottingham (no Dec 2023 ward without LSOA).
 MINI_DISTRICTS = ["E06000032", "E07000237", "E06000018"]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def quick_retries():
+    """Retries and Nomis pauses take milliseconds in tests (same policy, tiny waits); no Nomis key from the machine.
+
+    Tests that look at the waits themselves replace ``geo.fetch.sleep``.
+    """
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("WARDSCOPE_RETRY_BASE_S", "0.005")
+        mp.setenv("WARDSCOPE_RETRY_AFTER_MAX_S", "0.02")
+        mp.setenv("WARDSCOPE_NOMIS_PAUSE_S", "0")
+        mp.setenv("WARDSCOPE_NOMIS_CALLS_PER_MINUTE", "100000")
+        mp.setenv("WARDSCOPE_NOMIS_KEY_FILE", "")
+        mp.delenv("WARDSCOPE_NOMIS_KEY", raising=False)
+        yield
 
 
 @pytest.fixture(scope="session")
@@ -46,6 +68,28 @@ def mini_mirror(tmp_path_factory, mirror) -> Path:
 
     dst = tmp_path_factory.mktemp("mini_mirror")
     build_subset(mirror, dst, MINI_DISTRICTS)
+    return dst
+
+
+@pytest.fixture(scope="session")
+def mini_store(tmp_path_factory, mini_mirror) -> Path:
+    """A data directory installed twice from ``mini_mirror`` (a current and a previous generation).
+
+    Shared by the session: copy it with :func:`copy_store` before changing anything.
+    """
+    from layers.install import install
+
+    root = tmp_path_factory.mktemp("mini_store") / "data"
+    install(mini_mirror, root=root)
+    install(mini_mirror, root=root)
+    return root
+
+
+def copy_store(src: Path, dst: Path) -> Path:
+    """A copy of the data directory ``src`` at ``dst`` (which must not exist yet)."""
+    import shutil
+
+    shutil.copytree(src, dst)
     return dst
 
 

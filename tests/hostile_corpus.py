@@ -33,8 +33,10 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from geo import errors  # noqa: E402
-from geo.uploads import PROFILE_KINDS, TABLE_KINDS, VECTOR_KINDS, accept_upload, read_upload  # noqa: E402
-from tests.upload_fixtures import ZIP_TIME, shapefile_parts, squares, zip_bytes  # noqa: E402
+from geo.uploads import (  # noqa: E402
+    PROFILE_KINDS, TABLE_KINDS, VECTOR_KINDS, accept_upload, describe_result, read_upload,
+)
+from tests.upload_fixtures import ZIP_TIME, shapefile_parts, shapefile_zip, squares, zip_bytes  # noqa: E402
 
 HOSTILE_DIR = HERE / "hostile"
 #: Files the hostile archives try to create outside the workspace; tests check they never appear.
@@ -50,7 +52,7 @@ class Case:
 
     filename: str
     kinds: frozenset
-    error: type | None  # None: accepted, but ``message`` must appear in the frame's warnings
+    error: type | None  # None: accepted, and ``message`` must appear in what is said of it (summary, warnings)
     message: str  # a fragment of the expected one-line message
     stage: str  # "gate": refused by accept_upload; "read": refused by the reader
     build: Callable[[], bytes]
@@ -244,6 +246,57 @@ def unclosed_quote_csv() -> bytes:
     return b'code,name\nE01000001,"' + b"x" * 200_000 + b"\n"
 
 
+def lonlat_squares():
+    """Three small squares round Luton in longitude/latitude degrees, wrongly labelled EPSG:27700."""
+    import geopandas as gpd
+    import shapely
+
+    boxes = [shapely.box(-0.42 + i * 0.01, 51.88, -0.415 + i * 0.01, 51.885) for i in range(3)]
+    return gpd.GeoDataFrame({"code": [f"E0100{i:04d}" for i in range(3)]}, geometry=boxes, crs=27700)
+
+
+def bng_declared_lonlat_zip() -> bytes:
+    """A shapefile whose .prj says British National Grid but whose coordinates are degrees."""
+    return shapefile_zip(lonlat_squares())
+
+
+def lonlat_no_prj_zip() -> bytes:
+    """Degrees without a .prj: refused when the user answers 'British National Grid' (--assume-crs 27700)."""
+    return shapefile_zip(lonlat_squares(), drop=(".prj",))
+
+
+def nan_point_geojson() -> bytes:
+    return (b'{"type":"FeatureCollection","features":[\n'
+            b'{"type":"Feature","properties":{"name":"Hub A"},"geometry":{"type":"Point","coordinates":[-0.42,51.88]}},\n'
+            b'{"type":"Feature","properties":{"name":"Hub B"},"geometry":{"type":"Point","coordinates":[NaN,51.88]}}\n'
+            b']}\n')
+
+
+def mixed_encoding_csv() -> bytes:
+    """Lines pasted together from a UTF-8 file and a Windows-1252 one: read as either, one is mojibake."""
+    return ("site_name,postcode,notes\r\n".encode("ascii") + "Café Hub,LU1 2AB,open\r\n".encode("utf-8")
+            + "Shop,LU2 1EF,£5 entry\r\n".encode("cp1252"))
+
+
+def decimal_commas_csv() -> bytes:
+    """Continental Excel: semicolons between columns, decimal commas in the numbers."""
+    return b"name;jobs;latitude;longitude\r\nHub A;120;51,88;-0,42\r\nHub B;1.250;51,8793;-0,4234\r\n"
+
+
+def mixed_decimals_csv() -> bytes:
+    return b"name;jobs;latitude;longitude\r\nHub A;120;51,88;-0.42\r\n"
+
+
+def many_keys_yaml(keys: int = 60_000) -> bytes:
+    """A plain mapping with 60,000 keys and no aliases: too big for a profile, but no alias bomb."""
+    return ("name: Growth\nweights:\n" + "".join(f"  k{i:05d}: 1\n" for i in range(keys))).encode()
+
+
+def dotdot_folder_zip() -> bytes:
+    """A shapefile in a folder called '..sites': a legal name, not a traversal."""
+    return shapefile_zip(squares(), folder="..sites/")
+
+
 # --- the corpus -------------------------------------------------------------------------------
 
 V, T, P = VECTOR_KINDS, TABLE_KINDS, PROFILE_KINDS
@@ -297,6 +350,24 @@ CASES: tuple[Case, ...] = (
          committed=False),
     Case("unclosed_quote.csv", T, errors.UploadTooLarge, "a cell is longer than 131,072 characters (an unclosed quote?)",
          "read", unclosed_quote_csv, committed=False),
+    # numbers and coordinates that cannot be right (issue 12, item 6)
+    Case("bng_declared_lonlat.zip", V, errors.CRSError, "coordinates look like longitude/latitude, not British "
+         "National Grid metres; the file declares EPSG:27700", "read", bng_declared_lonlat_zip),
+    Case("lonlat_assumed_bng.zip", V, errors.CRSError, "you chose EPSG:27700 but the coordinates look like "
+         "longitude/latitude, not British National Grid metres; choose EPSG:4326 instead", "read", lonlat_no_prj_zip,
+         read_options=(("assume_crs", 27700),)),
+    Case("nan_point.geojson", V, errors.UploadRejected, "feature(s) #2 have a coordinate that is not a number (NaN",
+         "read", nan_point_geojson),
+    Case("mixed_encoding.csv", T, errors.UploadEncodingError, "mixes UTF-8 and Windows-1252 text: line 2 is UTF-8 "
+         "('é') but line 3 is not (byte 0xa3, '£' in Windows-1252)", "gate", mixed_encoding_csv),
+    Case("decimal_commas.csv", T, None, "uses decimal commas, so numbers were read with the comma as the decimal "
+         "point (line 2: '51,88' = 51.88", "read", decimal_commas_csv),
+    Case("mixed_decimals.csv", T, errors.UploadRejected, "mixes decimal commas (line 2, column 'latitude': '51,88') "
+         "and decimal points (line 2, column 'longitude': '-0.42')", "read", mixed_decimals_csv),
+    Case("many_keys.yaml", P, errors.UnsafeYAML, "has too many keys: more than 100,000 keys and values", "gate",
+         many_keys_yaml, committed=False),
+    Case("dotdot_folder.zip", V, None, "accepted as zip-shapefile (the shapefile '..sites/sites.shp')", "read",
+         dotdot_folder_zip),
 )
 
 
@@ -317,8 +388,9 @@ def run_case(case: Case, workspace, data: bytes | None = None) -> Outcome:
         result = read_upload(upload, **dict(case.read_options))
     except errors.WardscopeError as exc:
         return Outcome(True, exc, str(exc))
-    warnings = " ".join(getattr(result, "attrs", {}).get("warnings", []))
-    return Outcome(False, None, warnings, result)
+    # what `cli.py check` prints for an accepted file: what it holds, then the warnings
+    said = [describe_result(upload, result), *getattr(result, "attrs", {}).get("warnings", [])]
+    return Outcome(False, None, " ".join(said), result)
 
 
 def handled_as_expected(case: Case, outcome: Outcome) -> bool:

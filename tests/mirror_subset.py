@@ -102,3 +102,28 @@ def _indicator_files(src: Path, dst: Path, codes: dict[str, set[str]]) -> None:
 
 
 EXTRA_FILTERS.append(_indicator_files)
+
+
+# --- labour_market/ (ONS Explore Local Statistics files) ------------------------------------------------
+
+DISTRICT_PREFIXES = (b"E06", b"E07", b"E08", b"E09")
+
+
+def _labour_market_files(src: Path, dst: Path, codes: dict[str, set[str]]) -> None:
+    """Every row of the areas above districts (and outside England), and the chosen districts' rows, byte for byte."""
+    folder = src / "labour_market"
+    out = dst / "labour_market"
+    out.mkdir(parents=True, exist_ok=True)
+    keep = {c.encode("ascii") for c in codes["lad"]}
+    for path in folder.iterdir():
+        if path.suffix != ".csv":
+            shutil.copy(path, out / path.name)
+            continue
+        with open(path, "rb") as fin, open(out / path.name, "wb") as fout:
+            fout.write(fin.readline())
+            for line in fin:
+                if not line.startswith(DISTRICT_PREFIXES) or line[:9] in keep:
+                    fout.write(line)
+
+
+EXTRA_FILTERS.append(_labour_market_files)

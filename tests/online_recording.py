@@ -11,12 +11,25 @@ run against a local server (tests/httpfake.py):
   centroids (points), JSON ``attributes`` for lookup tables; plus one Welsh
   record in each, as the England and Wales / UK layers have;
 * Nomis: the Census 2021 bulk zips (``census2021-tsXXX.zip``, LSOA member with
-  the published headers) and the API (NM_162_1 claimant count, NM_17_5 APS);
+  the published headers; TS001 with its output-area member) and the API
+  (:class:`tests.publishers.NomisDataset`: NM_162_1 claimant count, NM_17_5
+  APS, with their code lists). The claimant count is published on 2011 LSOAs
+  for both months and on 2021 LSOAs for the recent months only (history
+  exists only on 2011 LSOAs), so an install takes the 2011 LSOAs and converts;
+  ``claimant_2021_history=True`` publishes both months on 2021 LSOAs too;
 * GOV.UK: the IoD 2025 and IoD 2019 File 7 CSVs with MHCLG's headers;
-* unpkg: the railway stations CSV of the uk-railway-stations package.
+* unpkg: the railway stations CSV of the uk-railway-stations package;
+* the ONS Explore Local Statistics data repository: each indicator's CSV at
+  ``<commit>/<name>/<name>.csv``, served as GitHub serves raw files
+  (``text/plain; charset=utf-8``, the bytes of the mirror's copy).
+* ONS: the OA to LSOA lookup (``oa21_lsoa21``'s online path; an install reads
+  the bulk tables instead, so only the tests that fetch it ask for it).
+
+Plain files (bulk zips, File 7, stations) are :class:`tests.publishers.StaticFile`
+answers: an ``ETag`` and ``Range`` requests answered.
 
 Values: boundaries, lookups, centroids, RUC, IoD ranks/deciles/scores and the
-stations are the mirror's own values. Census bulk counts are the mirror
+stations and the Explore Local Statistics files are the mirror's own values. Census bulk counts are the mirror
 install's LSOA counts rounded to whole people: TS038 (disability), TS011
 (household deprivation) and the age bands are real counts in the mirror, so
 they are exact; the other topics are the mirror's estimates (OA percentages
@@ -29,6 +42,7 @@ mirror has none). Nothing here is committed: it is built from the mirror.
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import uuid
@@ -39,11 +53,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from geo.sources import dataset
+from layers.labour_market import DATASETS as ELS_DATASETS
 from tests import publishers as pub
 
 #: Where each publisher lives on the fake server (the base URL the install is pointed at).
-PREFIX = {"ons": "/ons/arcgis/rest/services", "nomis": "/nomis", "govuk": "/govuk", "unpkg": "/unpkg"}
-ENV = {"ons": "WARDSCOPE_ONS_ARCGIS", "nomis": "WARDSCOPE_NOMIS", "govuk": "WARDSCOPE_GOVUK", "unpkg": "WARDSCOPE_UNPKG"}
+PREFIX = {"ons": "/ons/arcgis/rest/services", "nomis": "/nomis", "govuk": "/govuk", "unpkg": "/unpkg", "els": "/els"}
+ENV = {"ons": "WARDSCOPE_ONS_ARCGIS", "nomis": "WARDSCOPE_NOMIS", "govuk": "WARDSCOPE_GOVUK", "unpkg": "WARDSCOPE_UNPKG",
+       "els": "WARDSCOPE_ELS"}
 
 IOD25 = "/media/691ded56d140bbbaa59a2a7d/File_7_IoD2025_All_Ranks_Scores_Deciles_Population_Denominators.csv"
 IOD19 = "/media/5dc407b440f0b6379a7acc8d/File_7_-_All_IoD2019_Scores__Ranks__Deciles_and_Population_Denominators_3.csv"
@@ -51,7 +68,19 @@ STATIONS = "/uk-railway-stations@1.11.1/stations.csv"
 NM162 = "/api/v01/dataset/NM_162_1.data.csv"
 NM17 = "/api/v01/dataset/NM_17_5.data.csv"
 NOMIS_API_PAGE = 500
+#: Rows a call with a valid key (the recording's keys: :data:`NOMIS_KEY`).
+NOMIS_KEY_PAGE = 2000
+NOMIS_KEY = "0x5d1c0ffee0123456789abcdef0123456789abcd"
 CLAIMANT_DATES = (("2025-06", "June 2025"), ("2024-06", "June 2024"))
+#: Every month NM_162_1 holds (dataset-wide), and those published on 2021 LSOAs without the history.
+CLAIMANT_MONTHS = [(f"{y}-{m:02d}", pd.Timestamp(year=y, month=m, day=1).strftime("%B %Y"))
+                   for y in (2023, 2024, 2025) for m in range(1, 13) if (y, m) <= (2025, 6)]
+RECENT_2021_LSOA_MONTHS = [m for m, _ in CLAIMANT_MONTHS if m >= "2025-01"]
+TYPE151, TYPE298 = "2092957699TYPE151", "2092957699TYPE298"
+APS_GEOGRAPHY = "2092957699,2092957699TYPE424"
+APS_MONTHS = [("2024-12", "Jan 2024-Dec 2024"), ("2025-03", "Apr 2024-Mar 2025")]
+OA_SERVICE = "OA21_LSOA21_MSOA21_LAD22_EW_LU"
+TS001_MEMBER = "census2021-ts001-oa.csv"
 
 #: Service names as ONS publishes them (see publisher_formats.md section 4).
 SERVICES = {
@@ -190,6 +219,13 @@ def arcgis_layers(mirror: Path) -> dict[str, pub.ArcGISLayer]:
                  "RUC21NM": "Urban: Nearer to a major town or city", "Urban_rural_flag": "Urban"})
     layers["lsoa21_ruc21"] = pub.ArcGISLayer(rows, ["LSOA21CD", "LSOA21NM", "RUC21CD", "RUC21NM", "Urban_rural_flag"],
                                              max_records=200, oid="ObjectId")
+    for ds, layer in layers.items():  # a whole mirror already has the Welsh record added above: keep it once
+        spec = dataset(ds).online
+        key = spec.get("key", spec["fields"][:1])
+        first = {}
+        for r in layer.records:
+            first.setdefault(tuple(r.get(k) for k in key), r)
+        layer.records = list(first.values())
     return layers
 
 
@@ -315,16 +351,23 @@ def iod2019_file7(mirror: Path) -> bytes:
 
 # --- Nomis API -------------------------------------------------------------------------------------------
 
-def nomis_api_rows(lsoa_codes: list[str], lad_codes: list[str], seed: int = 162) -> tuple[list[dict], list[dict], dict]:
-    rng = np.random.default_rng(seed)
+def _claimant_counts(codes: list[str], rng) -> dict:
     counts = {}
-    for code in lsoa_codes:
+    for code in codes:
         for date, _ in CLAIMANT_DATES:
             total = int(rng.integers(0, 40)) * 5
             for gender in (0, 1, 2):
                 for age in (0, 2, 11, 4):
                     counts[(date, code, gender, age)] = total if (gender, age) == (0, 0) else \
                         int(rng.integers(0, max(total // 5, 1) + 1)) * 5
+    return counts
+
+
+def nomis_api_rows(lsoa_codes: list[str], lsoa11_codes: list[str], lad_codes: list[str],
+                   seed: int = 162) -> tuple[list[dict], list[dict], list[dict], dict, dict]:
+    """NM_162_1 rows on 2021 and 2011 LSOAs, NM_17_5 rows, and the counts behind both claimant sets."""
+    rng = np.random.default_rng(seed)
+    counts21, counts11 = _claimant_counts(lsoa_codes, rng), _claimant_counts(lsoa11_codes, rng)
     values = {}
     for code in lad_codes + ["E92000001"]:
         for var, rate in ((45, 74.0), (111, 21.5), (1496, 27.0)):
@@ -333,7 +376,49 @@ def nomis_api_rows(lsoa_codes: list[str], lad_codes: list[str], seed: int = 162)
             values[(code, var, 21001)] = round(den * rate / 100)
             values[(code, var, 21002)] = den
             values[(code, var, 21003)] = 3.1 if code != "E92000001" else 0.3
-    return pub.claimant_rows(counts, dates=CLAIMANT_DATES), pub.aps_rows(values), counts
+    return (pub.claimant_rows(counts21, dates=CLAIMANT_DATES, typecode=151),
+            pub.claimant_rows(counts11, dates=CLAIMANT_DATES, typecode=298), pub.aps_rows(values), counts21, counts11)
+
+
+def nomis_datasets(rows21, rows11, rows17, *, claimant_2021_history: bool = False,
+                   keys: set[str] = frozenset({NOMIS_KEY})) -> dict[str, pub.NomisDataset]:
+    """The two Nomis API datasets an install reads, by id."""
+    months = [m for m, _ in CLAIMANT_MONTHS]
+    on_2021 = months if claimant_2021_history else RECENT_2021_LSOA_MONTHS
+    nm162 = pub.NomisDataset("NM_162_1", pub.NM_162_COLUMNS, {TYPE151: rows21, TYPE298: rows11}, CLAIMANT_MONTHS,
+                             pub.NM_162_CODES, months_by_geography={TYPE151: on_2021, TYPE298: months},
+                             page_rows=NOMIS_API_PAGE, key_page_rows=NOMIS_KEY_PAGE, keys=set(keys))
+    nm17 = pub.NomisDataset("NM_17_5", pub.NM_17_COLUMNS, {APS_GEOGRAPHY: rows17}, APS_MONTHS, pub.NM_17_CODES,
+                            months_by_geography={APS_GEOGRAPHY: [m for m, _ in APS_MONTHS]},
+                            page_rows=NOMIS_API_PAGE, key_page_rows=NOMIS_KEY_PAGE, keys=set(keys))
+    return {"NM_162_1": nm162, "NM_17_5": nm17}
+
+
+# --- the OA to LSOA lookup (oa21_lsoa21 online) -----------------------------------------------------------
+
+TS001 = ["Residence type: Total", "Residence type: Lives in a household",
+         "Residence type: Lives in a communal establishment"]
+
+
+def oa_lookup(mirror: Path) -> tuple[pub.ArcGISLayer, bytes, pd.DataFrame]:
+    """The ONS OA to LSOA lookup layer and the TS001 bulk zip (OA member) for the mirror's output areas."""
+    oa = pd.read_csv(mirror / "indicators/oa21_lsoa21_lookup.csv", dtype={"OA21CD": str, "LSOA21CD": str})
+    rows = [{"OA21CD": r.OA21CD, "LSOA21CD": r.LSOA21CD, "LSOA21NM": r.LSOA21NM, "MSOA21CD": "E02000001",
+             "MSOA21NM": "MSOA", "LAD22CD": "E06000032", "LAD22NM": "Luton", "LAD22NMW": None} for r in oa.itertuples()]
+    layer = pub.ArcGISLayer(rows, ["OA21CD", "LSOA21CD", "LSOA21NM", "MSOA21CD", "MSOA21NM", "LAD22CD", "LAD22NM",
+                                   "LAD22NMW"], max_records=300, oid="ObjectId")
+    header = ["date", "geography", "geography code"] + [h + pub.SUFFIX for h in TS001]
+    text = io.StringIO()
+    writer = csv.writer(text, lineterminator="\n")
+    writer.writerow(header)
+    for r in oa.itertuples():
+        writer.writerow(["2021", r.OA21CD, r.OA21CD, r.usual_residents, r.lives_in_household,
+                         r.lives_in_communal_establishment])
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr(TS001_MEMBER, text.getvalue())
+        zf.writestr("census2021-ts001-lsoa.csv", ",".join(header) + "\n")
+    return layer, buf.getvalue(), oa
 
 
 # --- the whole recording ---------------------------------------------------------------------------------
@@ -347,6 +432,9 @@ class Recording:
     bulk: dict[str, np.ndarray] = field(default_factory=dict)
     lsoa_codes: list[str] = field(default_factory=list)
     claimant: dict = field(default_factory=dict)
+    claimant21: dict = field(default_factory=dict)
+    nomis: dict[str, pub.NomisDataset] = field(default_factory=dict)
+    oa: pd.DataFrame | None = None
 
     def serve(self, fake, broken: dict | None = None) -> None:
         """Route every recorded answer on ``fake``; ``broken`` replaces some handlers (same paths)."""
@@ -361,7 +449,7 @@ class Recording:
         return {ENV[p]: url + PREFIX[p] for p in PREFIX}
 
 
-def build_recording(mirror: Path, census: pd.DataFrame) -> Recording:
+def build_recording(mirror: Path, census: pd.DataFrame, *, claimant_2021_history: bool = False) -> Recording:
     """All answers for an install of the districts in ``mirror`` (``census``: the mirror install's census_lsoa)."""
     rec = Recording()
     rec.layers = arcgis_layers(mirror)
@@ -369,6 +457,7 @@ def build_recording(mirror: Path, census: pd.DataFrame) -> Recording:
         rec.routes[query_path(SERVICES[ds])] = layer
 
     lookup = pd.read_csv(mirror / "lookups/lsoa21_ward24_lad24_ew.csv", dtype=str).sort_values("LSOA21CD")
+    lookup = lookup[lookup["LSOA21CD"].str.startswith("E")]  # the install's LSOAs (a whole mirror has Wales too)
     census = census.set_index("code").reindex(lookup["LSOA21CD"])
     rec.lsoa_codes = lookup["LSOA21CD"].tolist()
     rec.bulk = bulk_tables(mirror, census)
@@ -378,16 +467,30 @@ def build_recording(mirror: Path, census: pd.DataFrame) -> Recording:
         with zipfile.ZipFile(io.BytesIO(body)) as zf:  # the recording itself must be a valid zip
             assert f"census2021-{table}-lsoa.csv" in zf.namelist()
         rec.routes[f"{PREFIX['nomis']}/output/census/2021/census2021-{table}.zip"] = \
-            lambda q, b=body: (200, "application/zip", b)
+            pub.StaticFile(body, "application/zip", etag=f'"{table}-1"')
 
     f25, f19 = iod2025_file7(mirror, census, lookup), iod2019_file7(mirror)
-    rec.routes[PREFIX["govuk"] + IOD25] = lambda q: (200, "text/csv", f25)
-    rec.routes[PREFIX["govuk"] + IOD19] = lambda q: (200, "text/csv", f19)
+    rec.routes[PREFIX["govuk"] + IOD25] = pub.StaticFile(f25, "text/csv", etag='"iod25"')
+    rec.routes[PREFIX["govuk"] + IOD19] = pub.StaticFile(f19, "text/csv", etag='"iod19"')
 
     stations = (mirror / "places/uk_railway_stations.csv").read_bytes()
-    rec.routes[PREFIX["unpkg"] + STATIONS] = lambda q: (200, "text/csv; charset=utf-8", stations)
+    rec.routes[PREFIX["unpkg"] + STATIONS] = pub.StaticFile(stations, "text/csv; charset=utf-8", etag='W/"1.11.1"')
 
-    rows162, rows17, rec.claimant = nomis_api_rows(rec.lsoa_codes, sorted(lookup["LAD24CD"].unique()))
-    rec.routes[PREFIX["nomis"] + NM162] = pub.paged(rows162, pub.NM_162_COLUMNS, NOMIS_API_PAGE)
-    rec.routes[PREFIX["nomis"] + NM17] = pub.paged(rows17, pub.NM_17_COLUMNS, NOMIS_API_PAGE)
+    for ds_id in ELS_DATASETS:
+        ds = dataset(ds_id)
+        body = (mirror / ds.mirror).read_bytes()
+        rec.routes[f"{PREFIX['els']}/{ds.online['path']}"] = lambda q, b=body: (200, "text/plain; charset=utf-8", b)
+
+    change = pd.read_csv(mirror / "lookups/lsoa11_lsoa21_lad22_ew.csv", dtype=str)
+    lsoa11 = sorted(change.loc[change["LSOA11CD"].str.startswith("E"), "LSOA11CD"].unique())
+    rows21, rows11, rows17, rec.claimant21, rec.claimant = nomis_api_rows(rec.lsoa_codes, lsoa11,
+                                                                          sorted(lookup["LAD24CD"].unique()))
+    rec.nomis = nomis_datasets(rows21, rows11, rows17, claimant_2021_history=claimant_2021_history)
+    for api in rec.nomis.values():
+        rec.routes.update(api.routes(PREFIX["nomis"]))
+
+    layer, ts001, rec.oa = oa_lookup(mirror)
+    rec.layers["oa21_lsoa21"] = layer
+    rec.routes[query_path(OA_SERVICE)] = layer
+    rec.routes[f"{PREFIX['nomis']}/output/census/2021/census2021-ts001.zip"] = pub.StaticFile(ts001, "application/zip")
     return rec

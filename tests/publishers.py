@@ -1,13 +1,18 @@
 """Recorded publisher responses, built by the tests in each publisher's exact format.
 
-Formats follow /work/notes/publisher_formats.md: Nomis Census 2021 bulk zips
-(``date,geography,geography code`` then the category columns, some with the
-``; measures: Value`` suffix), MHCLG IoD File 7 CSVs (2025 and 2019 headers),
-and Nomis API CSVs (NM_162_1, NM_17_5) in Nomis's default column layout,
-with ``select=`` applied the way Nomis applies it (upper-case names) and
-paging by ``recordoffset`` with ``RECORD_OFFSET``/``RECORD_COUNT``; and ONS
+Formats: Nomis Census 2021 bulk zips (``date,geography,geography code`` then
+the category columns, some with the ``; measures: Value`` suffix), MHCLG IoD
+File 7 CSVs (2025 and 2019 headers), the Nomis API (:class:`NomisDataset`:
+CSV pages in Nomis's default column layout, with ``select=`` applied the way
+Nomis applies it (upper-case names), paging by ``recordoffset`` with
+``RECORD_OFFSET``/``RECORD_COUNT``, and the SDMX-JSON code lists), and ONS
 Open Geography Portal feature-service layers (:class:`ArcGISLayer`: GeoJSON or
-JSON pages below the size asked for, errors in HTTP 200 bodies).
+JSON pages below the size asked for, errors in HTTP 200 bodies); plus plain
+files answering ``Range`` requests (:class:`StaticFile`) and the ways a
+connection fails (:func:`flaky`).
+
+Each behaviour a fake adds beyond "answer the request" says in a comment
+where it is documented.
 """
 
 from __future__ import annotations
@@ -15,11 +20,16 @@ from __future__ import annotations
 import csv
 import io
 import json
+import threading
+import time
 import zipfile
 
 import numpy as np
 import pandas as pd
 
+#: A corporate proxy's sign-in page, answered with HTTP 200 in place of whatever was asked for.
+PROXY_LOGIN = (b"<!DOCTYPE html>\n<html><head><title>Sign in to continue - Council Web Gateway</title></head>"
+               b"<body><form method=post action=/login><input name=user></form></body></html>")
 HTML_ERROR = (b"<!DOCTYPE html>\n<html><head><title>Nomis - Error</title></head><body><h1>Sorry, an error has "
               b"occurred</h1><p>The service is temporarily unavailable.</p></body></html>")
 
@@ -230,15 +240,19 @@ NUMERIC = {"DATE_TYPECODE", "DATE_SORTORDER", "GEOGRAPHY", "GEOGRAPHY_TYPECODE",
            "VARIABLE", "VARIABLE_CODE", "VARIABLE_TYPECODE", "VARIABLE_SORTORDER", "RECORD_OFFSET", "RECORD_COUNT"}
 
 
-def claimant_rows(counts: dict, dates=(("2025-06", "June 2025"), ("2024-06", "June 2024")), age_names=AGE_NAMES) -> list[dict]:
-    """NM_162_1 rows: ``counts[(date, code, gender, age)] = value`` (None = missing, status Q)."""
+LSOA_TYPES = {151: "2021 super output areas - lower layer", 298: "2011 super output areas - lower layer"}
+
+
+def claimant_rows(counts: dict, dates=(("2025-06", "June 2025"), ("2024-06", "June 2024")), age_names=AGE_NAMES,
+                  typecode: int = 151) -> list[dict]:
+    """NM_162_1 rows: ``counts[(date, code, gender, age)] = value`` (None = missing, status Q), on LSOAs of ``typecode``."""
     rows = []
     date_names = dict(dates)
     for (date, code, gender, age), value in counts.items():
         rows.append({
             "DATE": date, "DATE_NAME": date_names[date], "DATE_CODE": date, "DATE_TYPE": "date", "DATE_TYPECODE": 0,
             "DATE_SORTORDER": 0, "GEOGRAPHY": 1249902000 + int(code[3:]) % 100000, "GEOGRAPHY_NAME": f"Area {code}",
-            "GEOGRAPHY_CODE": code, "GEOGRAPHY_TYPE": "2021 super output areas - lower layer", "GEOGRAPHY_TYPECODE": 151,
+            "GEOGRAPHY_CODE": code, "GEOGRAPHY_TYPE": LSOA_TYPES[typecode], "GEOGRAPHY_TYPECODE": typecode,
             "GEOGRAPHY_SORTORDER": 0, "GENDER": gender, "GENDER_NAME": GENDER_NAMES[gender], "GENDER_CODE": gender,
             "GENDER_TYPE": "sex", "GENDER_TYPECODE": 0, "GENDER_SORTORDER": gender, "AGE": age, "AGE_NAME": age_names[age],
             "AGE_CODE": age, "AGE_TYPE": "age", "AGE_TYPECODE": 0, "AGE_SORTORDER": age, "MEASURE": 1,
@@ -290,18 +304,215 @@ def nomis_csv(rows: list[dict], columns: list[str], select: str | None, offset: 
     return out.getvalue().encode("utf-8")
 
 
-def paged(rows: list[dict], columns: list[str], page_rows: int):
-    """A fake-server handler serving ``rows`` ``page_rows`` at a time, as Nomis pages (``recordoffset``)."""
-    def handler(query: dict):
-        offset = int(query.get("recordoffset", query.get("RecordOffset", 0)) or 0)
-        page = rows[offset:offset + page_rows]
-        return 200, "text/csv", nomis_csv(page, columns, query.get("select"), offset, len(rows))
+def sdmx_codelist(codelist_id: str, name: str, codes: list[dict]) -> bytes:
+    """A Nomis SDMX-JSON code list (``<dataset>/<concept>.def.sdmx.json``): ``structure.codelists.codelist[0].code``.
 
-    return handler
+    The layout (``value``, ``description.value``, geography ``annotations`` with
+    ``GeogCode``) is the one public clients read: ropensci/nomisr ``R/metadata.R``
+    and virgesmith/UKCensusAPI ``ukcensusapi/nomisweb.py``. A selection that has
+    no codes (a geography type the dataset does not publish) has no
+    ``codelist`` at all, which UKCensusAPI tests for (``if fdata["structure"]["codelists"]``).
+    """
+    header = {"id": "none", "prepared": "2025-07-15T09:30:00Z", "sender": {"id": "NOMIS"}, "test": "false"}
+    lists = {"codelist": [{"agencyid": "NOMIS", "id": codelist_id, "name": {"value": name, "lang": "en"},
+                           "version": "1.0", "code": codes}]} if codes else {}
+    return json.dumps({"structure": {"header": header, "codelists": lists}}).encode()
+
+
+def _code(value, description: str, **annotations) -> dict:
+    code = {"value": value, "description": {"value": description, "lang": "en"}}
+    if annotations:
+        code["annotations"] = {"annotation": [{"annotationtitle": k, "annotationtext": v} for k, v in annotations.items()]}
+    return code
+
+
+#: NM_162_1's code lists as the install checks them (codes as public scripts call them: age 0 all 16+, 2 16-24,
+#: 3 25-49, 4 50+, 11 18-24 in youth-unemployment scripts; gender 0/1/2; measure 1 count, 2 proportion).
+NM_162_CODES = {
+    "age": {0: "All categories: Age 16+", 1: "Aged 16-17", 2: "Aged 16-24", 3: "Aged 25-49", 4: "Aged 50+",
+            5: "Aged 18-21", 11: "Aged 18-24"},
+    "gender": GENDER_NAMES,
+    "measure": {1: "Claimant count", 2: "Claimants as a proportion of residents aged 16-64",
+                3: "Claimants as a proportion of economically active residents aged 16+"},
+    "measures": {20100: "Value"},
+}
+NM_17_CODES = {
+    "variable": {45: "Employment rate - aged 16-64", 111: "% who are economically inactive - aged 16-64",
+                 1496: "% of economically inactive long-term sick", 18: "Unemployment rate - aged 16-64"},
+    "measures": {20599: "Variable", 21001: "Numerator", 21002: "Denominator", 21003: "Confidence"},
+}
+
+
+class NomisDataset:
+    """The Nomis API for one dataset (below ``/api/v01/dataset/``), as an install reads it.
+
+    * ``<id>.data.csv``: the rows recorded for the ``geography`` asked for
+      (``rows[geography]``) and the months asked for (``date``: codes, or
+      ``latest``/``latestMINUS<n>``, n periods before the latest, as Nomis
+      counts them), ``select``ed, ``recordoffset`` onwards. At most
+      ``page_rows`` rows a call, ``key_page_rows`` with a valid key (``uid``):
+      25,000 and 100,000 in Nomis's documentation as the nomisr package gives
+      it (``nomis_api_key``: "Using the key means that 100,000 rows can be
+      returned per call"). A key that is not in ``keys`` is refused with
+      HTTP 403 and a web page: Nomis does not document its answer to an
+      unknown key, so the tests also cover a refusal sent as HTTP 200.
+      A page larger than ``max_body_bytes`` stops there, part-way through a
+      row, with HTTP 200: what Nomis does with queries too large for it
+      (virgesmith/UKCensusAPI ``nomisweb.py``: without a key downloads "may
+      be truncated"; a JSON answer then says ``header.truncated``, a CSV just
+      ends).
+    * ``<id>/<concept>.def.sdmx.json``: the code lists of ``codes``
+      (:func:`sdmx_codelist`); ``time`` lists ``months`` (or, with
+      ``?geography=<selection>``, ``months_by_geography[selection]``: a code
+      list request filtered by another dimension, as ropensci/nomisr's
+      ``nomis_get_metadata(id, concept, geography=...)`` sends);
+      ``geography/<selection>`` lists the areas of ``rows[selection]``, none
+      when the selection is not published.
+    """
+
+    def __init__(self, nomis_id: str, columns: list[str], rows: dict[str, list[dict]], months: list[tuple[str, str]],
+                 codes: dict[str, dict], *, months_by_geography: dict[str, list[str]] | None = None,
+                 page_rows: int = 25_000, key_page_rows: int = 100_000, keys: set[str] | None = None,
+                 max_body_bytes: int | None = None):
+        self.id, self.columns, self.rows, self.months, self.codes = nomis_id, columns, rows, months, codes
+        self.months_by_geography = months_by_geography or {}
+        self.page_rows, self.key_page_rows, self.keys, self.max_body_bytes = page_rows, key_page_rows, keys or set(), max_body_bytes
+
+    def routes(self, prefix: str = "") -> dict[str, object]:
+        base = f"{prefix}/api/v01/dataset/{self.id}"
+        out = {f"{base}.data.csv": self.data, f"{base}/time.def.sdmx.json": self.time}
+        for concept in self.codes:
+            out[f"{base}/{concept}.def.sdmx.json"] = lambda q, c=concept: self.codelist(c)
+        for selection in self.rows:
+            out[f"{base}/geography/{selection}.def.sdmx.json"] = lambda q, sel=selection: self.geography(sel)
+        return out
+
+    def _refused(self, query: dict):
+        uid = query.get("uid")
+        if uid is not None and uid not in self.keys:
+            return 403, "text/html", b"<html><head><title>403 - Forbidden</title></head><body>Access denied</body></html>"
+        return None
+
+    def codelist(self, concept: str):
+        codes = [_code(v, n) for v, n in self.codes[concept].items()]
+        return 200, "application/json", sdmx_codelist(f"CL_{self.id[3:]}_{concept.upper()}", concept, codes)
+
+    def time(self, query: dict):
+        refused = self._refused(query)
+        if refused:
+            return refused
+        names = dict(self.months)
+        wanted = self.months_by_geography.get(query["geography"], []) if "geography" in query else list(names)
+        codes = [_code(m, names[m]) for m in sorted(wanted)]
+        return 200, "application/json", sdmx_codelist(f"CL_{self.id[3:]}_TIME", "Date", codes)
+
+    def geography(self, selection: str):
+        areas = [_code(r["GEOGRAPHY"], r.get("GEOGRAPHY_NAME", ""), GeogCode=r["GEOGRAPHY_CODE"],
+                       TypeCode=r["GEOGRAPHY_TYPECODE"]) for r in {r["GEOGRAPHY_CODE"]: r for r in self.rows[selection]}.values()]
+        return 200, "application/json", sdmx_codelist(f"CL_{self.id[3:]}_GEOGRAPHY", "geography", areas)
+
+    def _dates(self, selectors: str) -> set[str]:
+        order = [m for m, _ in sorted(self.months)]
+        out = set()
+        for sel in selectors.split(","):
+            low = sel.strip().lower()
+            if low.startswith("latest"):
+                back = int(low[len("latestminus"):] or 0) if low != "latest" else 0
+                out.add(order[-1 - back])
+            else:
+                out.add(sel.strip())
+        return out
+
+    def data(self, query: dict):
+        refused = self._refused(query)
+        if refused:
+            return refused
+        rows = self.rows.get(query.get("geography", ""), [])
+        if "date" in query:
+            dates = self._dates(query["date"])
+            rows = [r for r in rows if r["DATE"] in dates]
+        cap = self.key_page_rows if query.get("uid") in self.keys else self.page_rows
+        offset = int(query.get("recordoffset", query.get("RecordOffset", 0)) or 0)
+        body = nomis_csv(rows[offset:offset + cap], self.columns, query.get("select"), offset, len(rows))
+        if self.max_body_bytes is not None and len(body) > self.max_body_bytes:
+            body = body[: self.max_body_bytes]
+        return 200, "text/csv", body
+
+
+# --- plain files and failing connections --------------------------------------------------------------
+
+class StaticFile:
+    """A file on a CDN-style server: ``ETag``, ``Accept-Ranges: bytes``, and ``Range``/``If-Range`` answered.
+
+    As RFC 9110 specifies: section 14.2 (``Range: bytes=<first>-``), 14.4 (a 206
+    with ``Content-Range: bytes <first>-<last>/<size>``), 13.1.5 (``If-Range``:
+    a validator that no longer matches gets the whole file, 200) and 15.5.17
+    (416 for a range past the end). ``ranges=False`` is a server that ignores
+    ``Range`` and sends the whole file with 200, which RFC 9110 also allows.
+    """
+
+    wants_headers = True
+
+    def __init__(self, body: bytes, ctype: str, *, etag: str = '"v1"', ranges: bool = True):
+        self.body, self.ctype, self.etag, self.ranges = body, ctype, etag, ranges
+
+    def __call__(self, query: dict, headers: dict):
+        extra = {"ETag": self.etag, **({"Accept-Ranges": "bytes"} if self.ranges else {})}
+        asked = headers.get("Range", "")
+        if not self.ranges or not asked.startswith("bytes=") or headers.get("If-Range", self.etag) != self.etag:
+            return 200, self.ctype, self.body, None, extra
+        first = int(asked[len("bytes="):].split("-")[0])
+        if first >= len(self.body):
+            return 416, "text/plain", b"", None, {**extra, "Content-Range": f"bytes */{len(self.body)}"}
+        return 206, self.ctype, self.body[first:], None, {
+            **extra, "Content-Range": f"bytes {first}-{len(self.body) - 1}/{len(self.body)}"}
+
+
+def flaky(handler, *failures: str):
+    """``handler``, but its first calls fail, one per item of ``failures``:
+
+    * ``"503"`` / ``"500"``: a server failing for now (RFC 9110 section 15.6);
+    * ``"429 <s>"``: too many requests, ``Retry-After: <s>`` (RFC 6585 section 4, RFC 9110
+      section 10.2.3); Nomis rate-limits without publishing the limit (ropensci/nomisr issue 31);
+    * ``"drop"``: the connection closes with no answer;
+    * ``"cut"``: the whole answer is announced (Content-Length) but half is sent;
+    * ``"slow <s>"``: the answer comes after ``<s>`` seconds (a client timeout).
+    """
+    queue = list(failures)
+    lock = threading.Lock()
+
+    def wrapped(query: dict, headers: dict | None = None):
+        with lock:
+            mode = queue.pop(0) if queue else None
+        real = (lambda: handler(query, headers or {})) if getattr(handler, "wants_headers", False) else (lambda: handler(query))
+        if mode is None:
+            return real()
+        kind, _, arg = mode.partition(" ")
+        if kind in ("500", "502", "503", "504"):
+            return int(kind), "text/html", f"<html><title>{kind}</title></html>".encode()
+        if kind == "429":
+            return 429, "text/plain", b"Too many requests", None, {"Retry-After": arg or "1"}
+        if kind == "drop":
+            return None
+        if kind == "cut":
+            answer = real()
+            status, ctype, body = answer[:3]
+            return status, ctype, body[: len(body) // 2], len(body), (answer[4] if len(answer) > 4 else {})
+        if kind == "slow":
+            time.sleep(float(arg))
+            return real()
+        raise ValueError(f"unknown failure {mode!r}")
+
+    wrapped.wants_headers = True
+    return wrapped
 
 
 # --- ONS Open Geography Portal (ArcGIS REST feature services) -------------------------------------------
 
+# ArcGIS REST services answer errors with HTTP 200 and {"error": {"code", "message", "details"}} in the body:
+# a client reading a working request's text gets '{"error":{"code":400,"message":"Invalid URL","details":[]}}'
+# (terrestris/BasiGX pull request 744), and geoparquet/geoparquet-io pull request 1135 fixes JSON error bodies
+# slipping past a status check.
 ARCGIS_QUERY_ERROR = {"code": 400, "message": "Cannot perform query. Invalid query parameters.",
                       "details": ["Unable to perform query. Please check your parameters."]}
 ARCGIS_INVALID_URL = {"error": {"code": 400, "message": "Invalid URL", "details": ["Invalid URL"]}}
@@ -335,7 +546,11 @@ class ArcGISLayer:
       database without a unique sort key gives them);
     * ``resultOffset``/``resultRecordCount``, capped at ``max_records``
       (``maxRecordCount``) whatever is asked, with ``exceededTransferLimit``
-      at the top level (``f=json``) or under ``properties`` (``f=geojson``);
+      at the top level (``f=json``) or under ``properties`` (``f=geojson``):
+      the ArcGIS REST API's paging (Esri's "Query (Feature Service/Layer)"
+      reference; Esri's runtime documentation: "Many ArcGIS services only
+      return up to 1000 features even if the query matched more features";
+      thollingshead/arcgis-server-store issue 17 on paging from 10.3);
     * ``returnCountOnly=true`` -> ``{"count": n}``; ``returnGeometry=false``;
       ``outSR`` 4326 only (the geometry is held in WGS84).
     """

@@ -95,7 +95,7 @@ def test_hub_planner_best_five_sites_with_existing_hubs_and_export(app_server, p
     # the page first shows the plan without the uploaded hubs; wait for the one with them
     page.get_by_text(f"{after:.1f}%").first.wait_for(timeout=90000)
     page.get_by_text(f"{before:.1f}%").first.wait_for(timeout=30000)
-    assert page.get_by_text("What each added site brings").first.is_visible()
+    page.get_by_text("What each added site brings").first.wait_for(timeout=30000)  # drawn after the figures
     sentence = next(t for t in plan.statements() if t.startswith("the best 5"))
     assert page.get_by_text(sentence[:60], exact=False).count() >= 1
     page.screenshot(path=str(ARTIFACTS / "hubs_south_midlands_best5.png"))

@@ -8,11 +8,17 @@ import json
 import pandas as pd
 import pytest
 
-from geo.arcgis import fetch_arcgis
+from geo.arcgis import fetch_arcgis as _fetch_arcgis
 from geo.boundaries import read_boundary_file
+from geo.download_cache import Downloader
 from geo.errors import OfflineError, PublisherError
 from geo.sources import dataset
 from tests import publishers as pub
+
+
+def fetch_arcgis(ds, dest):
+    """A layer downloaded through a download cache beside ``dest`` (empty: every page is asked for)."""
+    return _fetch_arcgis(ds, dest, Downloader(dest.parent / "downloads"))
 
 
 def _square(x, y, d=0.01):
@@ -95,13 +101,23 @@ def test_html_page_is_reported(fake_http, tmp_path, monkeypatch):
     monkeypatch.setenv("WARDSCOPE_ONS_ARCGIS", fake_http.url)
     fake_http.route("/Local_Authority_Districts_May_2024_Boundaries_UK_BUC/FeatureServer/0/query",
                     lambda q: (200, "text/html", b"<html>Service unavailable</html>"))
+    with pytest.raises(PublisherError, match="ONS service Local_Authority_Districts_May_2024_Boundaries_UK_BUC "
+                                             "returned a web page, not the data"):
+        fetch_arcgis(dataset("lad_boundaries"), tmp_path / "lad.geojson")
+
+
+def test_text_that_is_not_json_is_reported(fake_http, tmp_path, monkeypatch):
+    monkeypatch.setenv("WARDSCOPE_ONS_ARCGIS", fake_http.url)
+    fake_http.route("/Local_Authority_Districts_May_2024_Boundaries_UK_BUC/FeatureServer/0/query",
+                    lambda q: (200, "application/json", b'{"features": [ cut'))
     with pytest.raises(PublisherError, match="did not answer with JSON"):
         fetch_arcgis(dataset("lad_boundaries"), tmp_path / "lad.geojson")
+    assert not list((tmp_path / "downloads").glob("refs/*"))  # a page that fails its check is not cached
 
 
 def test_no_network_is_a_clear_error(tmp_path, monkeypatch):
     monkeypatch.setenv("WARDSCOPE_ONS_ARCGIS", "http://127.0.0.1:9")  # nothing listens on the discard port
-    with pytest.raises(OfflineError, match="unreachable.*install --from DIR"):
+    with pytest.raises(OfflineError, match=r"unreachable.*install --from DIR \(tried 4 times\)"):
         fetch_arcgis(dataset("lad_boundaries"), tmp_path / "lad.geojson")
 
 
@@ -159,3 +175,21 @@ def test_a_service_ons_renamed_says_where_to_change_it(fake_http, tmp_path, monk
     with pytest.raises(PublisherError, match=r"no longer has a service named Local_Authority_Districts_May_2024_"
                                              r"Boundaries_UK_BUC .*update geo/sources\.yaml"):
         fetch_arcgis(dataset("lad_boundaries"), tmp_path / "lad.geojson")
+
+
+def test_cached_pages_of_a_layer_that_changed_since_are_fetched_again(fake_http, tmp_path, monkeypatch):
+    """Pages cached by an earlier install that no longer fit the layer (it grew) are all asked for again, once."""
+    monkeypatch.setenv("WARDSCOPE_ONS_ARCGIS", fake_http.url)
+    path = "/Local_Authority_Districts_May_2024_Boundaries_UK_BUC/FeatureServer/0/query"
+    fake_http.route(path, arcgis_service(LADS[:4], cap=2))
+    dl = Downloader(tmp_path / "downloads")
+    _fetch_arcgis(dataset("lad_boundaries"), tmp_path / "a.geojson", dl)
+    first = len(fake_http.requests)
+    more = LADS + [{**LADS[0], "LAD24CD": "E06000099", "LAD24NM": "New district"}]
+    fake_http.route(path, arcgis_service(more, cap=2))  # republished with two more features
+    got = _fetch_arcgis(dataset("lad_boundaries"), tmp_path / "b.geojson", Downloader(tmp_path / "downloads"))
+    layer = read_boundary_file(got, code_field="LAD24CD", name_field="LAD24NM", level="lad")
+    assert sorted(layer["code"]) == sorted(r["LAD24CD"] for r in more)
+    asked = [int(q.get("resultOffset", -1)) for _, q in fake_http.requests[first:] if "returnCountOnly" not in q]
+    assert asked == [0, 2, 4]  # the cached pages no longer add up to the count: every page afresh, once
+    assert sum("returnCountOnly" in q for _, q in fake_http.requests[first:]) == 2  # the count is always asked

@@ -11,7 +11,7 @@ import pytest
 from shapely.geometry import box
 
 from geo.errors import FieldNameCollisionError, UnknownColumnError
-from geo.export import csvsafe
+from geo import csvsafe
 from geo.export.columns import ColumnSpec, resolve_columns
 
 
@@ -70,5 +70,5 @@ def test_csv_has_bom_header_numbers_as_numbers_and_no_live_formulas():
     assert rows[2] == ["E05000002", "Ynys Môn", "2.25", "False", ""]
     back = pd.read_csv(io.BytesIO(data), encoding="utf-8-sig")
     assert back["score"].dtype.kind == "f" and back["score"].tolist() == [-1.5, 2.25]
-    live = [v for row in rows for v in row if v.startswith(csvsafe.FORMULA_START) and v != "-1.5"]
+    live = [v for row in rows for v in row if v.startswith(csvsafe.FORMULA_PREFIXES) and v != "-1.5"]
     assert live == []

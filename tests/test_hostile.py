@@ -82,6 +82,30 @@ def test_formula_cells_are_kept_as_text_and_flagged(sandbox):
         (3, "site_name"), (4, "notes"), (5, "notes"), (5, "site_name"), (6, "notes"), (6, "site_name")]
 
 
+def _case(filename):
+    return next(c for c in CASES if c.filename == filename)
+
+
+def test_decimal_commas_are_read_as_decimals_and_said_so(sandbox):
+    _, ws = sandbox
+    outcome = run_case(_case("decimal_commas.csv"), ws)
+    frame = outcome.result
+    assert frame["latitude"].tolist() == ["51.88", "51.8793"] and frame["longitude"].tolist() == ["-0.42", "-0.4234"]
+    assert frame["jobs"].tolist() == ["120", "1250"]  # '1.250': the point separates thousands in such a file
+    assert frame["name"].tolist() == ["Hub A", "Hub B"]
+    assert "column(s) 'jobs', 'latitude', 'longitude'" in outcome.message
+
+
+def test_shapefile_in_a_dotdot_folder_is_read_and_named(sandbox):
+    """'..sites' is a folder name, not a traversal: the shapefile is read and the user told which one it was."""
+    sentinel, ws = sandbox
+    outcome = run_case(_case("dotdot_folder.zip"), ws)
+    assert not outcome.refused and len(outcome.result) == 3 and outcome.result.crs.to_epsg() == 27700
+    stored = sorted(p.name for p in ws.path.rglob("*") if p.is_file())
+    assert stored == ["layer.cpg", "layer.dbf", "layer.prj", "layer.shp", "layer.shx"]  # never the member's own name
+    assert not any(".." in p.name for p in sentinel.rglob("*"))
+
+
 def test_committed_corpus_matches_its_generator(tmp_path):
     """tests/hostile/ is exactly what tests/hostile_corpus.py builds (run it to regenerate)."""
     written = write_committed(tmp_path)
@@ -94,4 +118,5 @@ def test_corpus_covers_the_issue_list():
     names = {c.name for c in CASES}
     assert {"zip_bomb", "nested_zip_bomb", "traversal_dotdot", "traversal_absolute", "symlink_member",
             "truncated_shapefile", "huge_polygon", "formula_injection", "object_tag", "binary_not_text",
-            "png_renamed"} <= names
+            "png_renamed", "bng_declared_lonlat", "lonlat_assumed_bng", "nan_point", "mixed_encoding",
+            "decimal_commas", "mixed_decimals", "many_keys", "dotdot_folder"} <= names

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 
 import pandas as pd
@@ -36,17 +37,22 @@ def test_mirror_install_has_every_offline_layer(installed):
     assert "Census 2021 usual residents" in catalogue.at["imd2025_score", "note"]
 
 
-def test_claimant_and_aps_show_as_not_installed_offline(installed):
+def test_monthly_claimant_and_nomis_aps_show_as_not_installed_offline(installed):
     root, manifest = installed
     store = Store(root)
     notes = " ".join(manifest["notes"])
     assert "claimant count not installed" in notes and "python cli.py install --nomis" in notes
+    assert "To install just it: python cli.py install --only claimant" in notes
     assert "Annual Population Survey not installed" in notes
     rows = status(store).set_index("id")
     assert rows.at["claimant_rate", "installed"].startswith("not installed") and "--nomis" in rows.at["claimant_rate", "installed"]
-    assert rows.at["aps_inactivity_rate", "installed"].startswith("not installed")
+    assert rows.at["claimant_rate", "installed"].endswith("to install just it: python cli.py install --only claimant")
+    assert rows.at["aps_inactive_long_term_sick_pct", "installed"].startswith("not installed")
     assert rows.at["census21_inactive_pct", "installed"] == "yes"
-    assert not [i for i in available("lad", store) if i.startswith(("claimant", "aps"))]
+    # the APS rates and the annual claimant rate come from the mirror's Explore Local Statistics files
+    assert rows.at["aps_inactivity_rate", "installed"] == "yes" and rows.at["claimant_rate_annual", "installed"] == "yes"
+    lad = set(available("lad", store))
+    assert not lad & {"claimant_rate", "claimant_count", "aps_inactive_long_term_sick_pct"}
     meta = metadata(["census21_inactive_pct", "claimant_rate"], store).set_index("id")
     assert meta.at["census21_inactive_pct", "installed"] and meta.at["census21_inactive_pct", "installed_estimate"]
     assert "output-area percentages" in meta.at["census21_inactive_pct", "method"]
@@ -65,7 +71,8 @@ def _cells(text, index, value):
     return ",".join(cells)
 
 
-CASES = [
+#: Bad files of Census 2021, an optional part: the rest installs, Census is kept from the previous store.
+CENSUS_CASES = [
     ("missing OA percentages", "indicators/census2021_oa_percentages/census2021_oa_economic_activity_status_4a.csv",
      lambda p: p.unlink(), MissingSourceFile, r"census2021_oa_economic_activity_status_4a.csv: Census 2021 economic activity.*Office for National Statistics"),
     ("text in a percentage", "indicators/census2021_oa_percentages/census2021_oa_economic_activity_status_4a.csv",
@@ -80,12 +87,15 @@ CASES = [
     ("numerator above denominator", "indicators/census2021_household_deprivation_lsoa21.csv",
      lambda p: _edit_line(p, 3, lambda t: _cells(t, 3, "99999")), SourceFileError,
      r"census2021_household_deprivation_lsoa21.csv: row 3 .*numerator 99999 is above its denominator"),
-    ("unknown LSOA code", "indicators/imd2025_lsoa21.csv",
-     lambda p: _edit_line(p, 2, lambda t: _cells(t, 0, "E01999999")), GSSCodeError,
-     r"imd2025_lsoa21.csv: row 2: E01999999 is not an LSOA 2021 code in the store"),
     ("malformed code", "indicators/oa21_lsoa21_lookup.csv",
      lambda p: _edit_line(p, 9, lambda t: _cells(t, 0, "E00X")), GSSCodeError,
      r"oa21_lsoa21_lookup.csv: row 9: 'E00X' is not an output area code"),
+]
+#: Bad files of required datasets: nothing changes.
+CASES = [
+    ("unknown LSOA code", "indicators/imd2025_lsoa21.csv",
+     lambda p: _edit_line(p, 2, lambda t: _cells(t, 0, "E01999999")), GSSCodeError,
+     r"imd2025_lsoa21.csv: row 2: E01999999 is not an LSOA 2021 code in the store"),
     ("decile that contradicts its rank", "indicators/imd2025_lsoa21.csv",
      lambda p: _edit_line(p, 6, lambda t: _cells(t, 1, "10" if t.split(",")[1] != "10" else "1")), SourceFileError,
      r"imd2025_lsoa21.csv: row 6 \(E01\d+\): decile .* does not match rank"),
@@ -101,10 +111,8 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("label, rel, corrupt, error, message", CASES, ids=[c[0] for c in CASES])
-def test_bad_source_files_are_refused_and_the_store_is_unchanged(installed, mini_mirror, tmp_path, label, rel, corrupt,
-                                                                   error, message):
-    root, _ = installed
+def refused_unchanged(root, mini_mirror, tmp_path, rel, corrupt, error, message) -> None:
+    """Install a copy of the mini mirror with ``corrupt(file)`` applied: one-line ``error``, store at ``root`` unchanged."""
     bad = tmp_path / "mirror"
     shutil.copytree(mini_mirror, bad)
     corrupt(bad / rel)
@@ -116,6 +124,46 @@ def test_bad_source_files_are_refused_and_the_store_is_unchanged(installed, mini
     assert (root / "store.json").read_bytes() == pointer
     assert sorted(p.name for p in (root / "indicators").iterdir()) == generations
     assert len(indicator_table("lad", store=Store(root))) == 3
+
+
+@pytest.mark.parametrize("label, rel, corrupt, error, message", CASES, ids=[c[0] for c in CASES])
+def test_bad_source_files_are_refused_and_the_store_is_unchanged(installed, mini_mirror, tmp_path, label, rel, corrupt,
+                                                                   error, message):
+    refused_unchanged(installed[0], mini_mirror, tmp_path, rel, corrupt, error, message)
+
+
+@pytest.mark.parametrize("label, rel, corrupt, error, message", CENSUS_CASES, ids=[c[0] for c in CENSUS_CASES])
+def test_a_bad_census_file_keeps_the_previous_census_and_installs_the_rest(installed, mini_mirror, tmp_path, label, rel,
+                                                                           corrupt, error, message):
+    root, first = installed
+    store = tmp_path / "store"
+    shutil.copytree(root, store)
+    bad = tmp_path / "mirror"
+    shutil.copytree(mini_mirror, bad)
+    corrupt(bad / rel)
+    before = Store(store)
+    manifest = install(bad, root=store)
+    after = Store(store)
+    assert after.generation == manifest["generation"] != before.generation  # the rest was installed and swapped in
+    pd.testing.assert_frame_equal(after.table("indicators", "census_lsoa"), before.table("indicators", "census_lsoa"))
+    note = next(n for n in manifest["notes"] if n.startswith("Census 2021: kept from the install of"))
+    assert re.search(message, note) and "\n" not in note
+    assert note.endswith("To retry just it: python cli.py install --only census")
+    row = after.table("indicators", "not_installed").set_index("part").loc["census"]
+    assert row["status"].startswith("kept from") and re.search(message, row["why"])
+    assert manifest["datasets"]["census21_disability_lsoa"] == first["datasets"]["census21_disability_lsoa"]
+    assert status(after).set_index("id").at["census21_inactive_pct", "installed"] == "yes"
+
+
+def test_without_a_previous_store_a_bad_census_file_stops_at_what_needs_it(mini_mirror, tmp_path):
+    """The mirror's IoD 2025 copy is weighted by Census 2021: without either, that required layer says why."""
+    bad = tmp_path / "mirror"
+    shutil.copytree(mini_mirror, bad)
+    _edit_line(bad / "indicators/census2021_disability_lsoa21.csv", 4, lambda t: _cells(t, 2, "-12"))
+    with pytest.raises(SourceFileError, match=r"IoD 2025: no population to weight scores with.*Census 2021 is not "
+                                              r"installed \(.*census2021_disability_lsoa21.csv: row 4 .*-12 is negative"):
+        install(bad, root=tmp_path / "store")
+    assert not (tmp_path / "store" / "store.json").exists()
 
 
 def test_welsh_rows_in_census_files_are_ignored_not_errors(mini_mirror, tmp_path):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 
 import numpy as np
@@ -13,7 +14,7 @@ from geo.online import OnlineSource, OverlaySource
 from geo.sources import MirrorSource
 from geo.store import Store
 from layers import census
-from layers.indicators import available, indicator_table, installed_catalogue
+from layers.indicators import available, indicator_table, installed_catalogue, status
 from layers.install import install
 from tests import publishers as pub
 
@@ -165,15 +166,21 @@ def test_same_parser_reads_bulk_zips_from_a_mirror(online, fake_http, recorded, 
     pd.testing.assert_frame_equal(a, b)
 
 
-def test_nomis_error_page_is_refused_and_nothing_is_installed_or_cached(online, fake_http, recorded):
+def test_a_nomis_error_page_leaves_census_not_installed_and_nothing_cached(online, fake_http, recorded):
+    """Census 2021 is optional: an error page for one of its tables leaves it out, with why, and installs the rest."""
     source, root, _ = online
     path = "/output/census/2021/census2021-ts066.zip"
     _serve(fake_http, recorded, {path: lambda q: (200, "text/html; charset=utf-8", pub.HTML_ERROR)})
-    with pytest.raises(PublisherError, match=r"TS066 economic activity.*Nomis returned a web page.*Nomis - Error") as err:
-        install(source=source, root=root)
-    assert "\n" not in str(err.value)
-    assert not (root / "store.json").exists()
+    manifest = install(source=source, root=root)
+    note = next(n for n in manifest["notes"] if n.startswith("Census 2021 not installed"))
+    assert re.search(r"TS066 economic activity.*Nomis returned a web page, not the data \('Nomis - Error'\)", note)
+    assert note.endswith("To retry just it: python cli.py install --only census") and "\n" not in note
+    mine = Store(root)
+    assert not mine.has("indicators", "census_lsoa") and mine.has("indicators", "iod2025_lsoa")
+    assert status(mine).set_index("id").at["census21_inactive_pct", "installed"].endswith(
+        "to install just it: python cli.py install --only census")
     assert not list(source.secondary.cache.rglob("census2021-ts066*"))
+    assert [p for p, _ in fake_http.requests].count(path) == 1  # a web page is not asked for again
 
 
 def test_govuk_http_error_names_the_dataset(online, fake_http, recorded):
@@ -186,9 +193,10 @@ def test_govuk_http_error_names_the_dataset(online, fake_http, recorded):
 
 def test_unreachable_publisher_is_an_offline_error(online, monkeypatch):
     source, root, _ = online
-    monkeypatch.setenv("WARDSCOPE_NOMIS", "http://127.0.0.1:9")
+    monkeypatch.setenv("WARDSCOPE_GOVUK", "http://127.0.0.1:9")
     with pytest.raises(OfflineError, match="unreachable.*install --from DIR"):
         install(source=source, root=root)
+    assert not (root / "store.json").exists()
 
 
 def test_online_source_hooks(tmp_path, monkeypatch):
@@ -199,7 +207,7 @@ def test_online_source_hooks(tmp_path, monkeypatch):
 
     calls = []
 
-    def fake_fetch(ds, dest):
+    def fake_fetch(ds, dest, dl):
         calls.append((ds.id, dest))
         dest.write_text('{"type": "FeatureCollection", "features": []}')
         return dest
@@ -210,6 +218,7 @@ def test_online_source_hooks(tmp_path, monkeypatch):
     path = source.path("lad_boundaries")
     assert calls == [("lad_boundaries", path)] and path.parent == tmp_path / "cache" / "lad_boundaries"
     assert source.path("lad_boundaries") == path and len(calls) == 1  # fetched once per install
+    assert OnlineSource(tmp_path / "cache").path("lad_boundaries") == path and len(calls) == 1  # and kept after it
     assert not source.has("imd2025_indicators")
     with pytest.raises(MissingSourceFile, match="cannot be downloaded automatically.*install --from DIR"):
         source.path("imd2025_indicators")

@@ -165,10 +165,13 @@ def test_levels_and_installation_are_checked(store):
     with pytest.raises(IndicatorNotInstalled, match="python cli.py install --nomis"):
         indicator_table("ward", ids=["claimant_rate"], store=store)
     with pytest.raises(IndicatorNotInstalled, match="python cli.py install --nomis"):
-        indicator_table("lad", ids=["aps_employment_rate"], store=store)
+        indicator_table("lad", ids=["aps_inactive_long_term_sick_pct"], store=store)
+    nomis_only = ("claimant_count", "claimant_rate", "claimant_rate_change_12m", "aps_inactive_long_term_sick_pct")
     for level in ("lsoa", "ward", "lad"):
         ids = available(level, store)
-        assert "census21_inactive_pct" in ids and not any(i.startswith(("claimant", "aps")) for i in ids)
+        assert "census21_inactive_pct" in ids and not set(ids) & set(nomis_only)
+    # the district survey and annual claimant figures come from the mirror (Explore Local Statistics)
+    assert {"aps_employment_rate", "aps_inactivity_rate", "claimant_rate_annual"} <= set(available("lad", store))
     assert set(available("lsoa11", store)) == {"imd2019_rank", "imd2019_decile", *DOMAINS19}
 
 

@@ -100,3 +100,75 @@ def test_file_level_problems(store, tmp_env, tmp_path):
         load_user_indicator(_write(tmp_path, ["code,value", "E06000032,3"]), id="imd2025_score", label="x", store=store)
     with pytest.raises(RegistryError, match="snake_case"):
         load_user_indicator(_write(tmp_path, ["code,value", "E06000032,3"]), id="My Score", label="x", store=store)
+
+
+# -- one gate: a user indicator file is checked like every other upload (geo.uploads) ----------------
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+ROWS_LIMIT = 10  # lowered for the test (the default, 1,000,000 rows, takes a 12 MB file to pass)
+
+
+def _hostile_files():
+    """(file name, bytes, the gate's message after the name) for files that must never reach the row checks."""
+    head = "code,value\n"
+    return [
+        ("renamed.csv", PNG, "this is a PNG image, not a CSV table"),
+        ("utf16.csv", (head + "E05014735,1\n").encode("utf-16"), "is UTF-16 text; save it as UTF-8"),
+        ("binary.csv", bytes(range(256)) * 4, "is not text in UTF-8 or Windows-1252"),
+        ("big.csv", (head + "E05014735,1\n" * 100_000).encode(), "the upload limit is 1 MB (WARDSCOPE_MAX_UPLOAD_MB)"),
+        ("wide.csv", (",".join(["code", "value"] + [f"c{i}" for i in range(999)]) + "\n").encode(),
+         "has 1,001 columns; the limit is 1,000"),
+        ("long.csv", (head + "E05014735,1\n" * (ROWS_LIMIT + 1)).encode(),
+         f"has more than {ROWS_LIMIT} rows; the limit is {ROWS_LIMIT}"),
+        ("empty.csv", b"", "the file is empty"),
+    ]
+
+
+@pytest.mark.parametrize("name, data, message", _hostile_files(), ids=[f[0] for f in _hostile_files()])
+@pytest.mark.parametrize("given", ["path", "bytes"])
+def test_hostile_user_indicator_file_is_refused_by_the_upload_gate(store, tmp_env, tmp_path, monkeypatch, name, data,
+                                                                    message, given):
+    import dataclasses
+
+    from geo import upload_tables
+    from geo.config import upload_limits
+    from geo.errors import UploadRejected
+
+    monkeypatch.setenv("WARDSCOPE_SESSIONS", str(tmp_path / "sessions"))
+    if name == "big.csv":
+        monkeypatch.setenv("WARDSCOPE_MAX_UPLOAD_MB", "1")
+    if name == "long.csv":
+        monkeypatch.setattr(upload_tables, "upload_limits", lambda: dataclasses.replace(upload_limits(), max_rows=ROWS_LIMIT))
+    path = tmp_path / name
+    path.write_bytes(data)
+    with pytest.raises(UploadRejected) as err:
+        load_user_indicator(path if given == "path" else data, id="hostile_x", label="x", store=store,
+                            source=None if given == "path" else name)
+    text = str(err.value)
+    assert text.startswith(f"{name}: ") and message in text and "\n" not in text
+    assert not indicators_dir().exists() and "hostile_x" not in load_registry()
+    assert list((tmp_path / "sessions").iterdir()) == []  # the upload's temporary copy is gone too
+
+
+def test_formula_cells_in_a_user_indicator_are_row_problems_not_values(store, luton, tmp_path):
+    lsoa, _ = luton
+    a, b = lsoa["code"].iloc[:2]
+    path = _write(tmp_path, ["code,value,note", f"{a},=1+2,ok", f'{b},2,"=HYPERLINK(""http://x"")"', "",
+                             "=cmd|' /C calc'!A0,3,x"])
+    with pytest.raises(UserIndicatorError) as err:
+        load_user_indicator(path, id="hostile_x", label="x", store=store)
+    problems = {p.row: p.message for p in err.value.problems}
+    assert problems == {2: "value '=1+2' is not a number", 5: "not a GSS code (a letter and 8 digits, e.g. E01000001)"}
+    assert not indicators_dir().exists()
+
+
+def test_an_accepted_upload_is_read_through_the_gate_like_a_path(store, luton, workspace):
+    from geo.uploads import accept_upload
+
+    lsoa, _ = luton
+    rows = "".join(f"{c};{i}\n" for i, c in enumerate(lsoa["code"]))
+    data = ("code;value\n" + rows).encode("cp1252")  # as continental Excel saves it
+    upload = accept_upload("visits.csv", data, workspace=workspace, kinds={"csv"})
+    ind = load_user_indicator(upload, id="hub_visits", label="Hub visits", store=store, unit="rate")
+    assert ind.dataset == "visits.csv"
+    assert indicator_table("lsoa", [LUTON], ["hub_visits"], store=store)["hub_visits"].notna().sum() == len(lsoa)

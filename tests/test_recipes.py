@@ -61,7 +61,7 @@ def test_every_installed_indicator_is_in_the_registry_and_installed_tables_name_
 def test_every_dataset_has_its_licence_a_mirror_path_and_a_reader(dataset_id):
     from geo.online import FETCHERS
 
-    importlib.import_module("layers.nomis")  # registers the Nomis fetchers
+    importlib.import_module("layers.install")  # registers every fetcher an install uses (Nomis API, OA lookup)
     ds = DATASETS[dataset_id]
     for field in ("title", "publisher", "vintage", "licence", "attribution", "mirror", "landing"):
         assert str(getattr(ds, field)).strip(), f"{dataset_id} has no {field}"

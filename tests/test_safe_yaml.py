@@ -58,6 +58,29 @@ def test_billion_laughs_alias_bomb_is_refused_quickly():
         load_yaml_safely("\n".join(lines))
 
 
+SMALL = dataclasses.replace(upload_limits(), max_yaml_nodes=1000)
+
+
+@pytest.mark.parametrize("doc, what, line", [
+    ("".join(f"k{i}: 1\n" for i in range(600)), "keys", 500),                        # one big mapping
+    ("weights:\n" + "".join(f"  k{i}: 1\n" for i in range(600)), "keys", 500),      # ...nested
+    ("[" + ",".join(["1"] * 1500) + "]", "values", 1),                               # one big list
+])
+def test_a_big_plain_document_is_too_many_keys_not_an_alias_bomb(doc, what, line):
+    with pytest.raises(UnsafeYAML) as err:
+        load_yaml_safely(doc, source="p.yaml", limits=SMALL)
+    assert str(err.value) == (f"p.yaml line {line}: has too many {what}: more than 1,000 keys and values in all, "
+                              f"where a profile has a few dozen; refused")
+    assert "alias" not in str(err.value)
+
+
+def test_aliases_are_still_what_makes_an_alias_bomb():
+    doc = "a: &a [" + ",".join(["1"] * 40) + "]\nb: [" + ",".join(["*a"] * 40) + "]\n"  # 82 written, 1,682 expanded
+    with pytest.raises(UnsafeYAML, match="expands to more than 1,000 values through aliases"):
+        load_yaml_safely(doc, limits=SMALL)
+    assert len(load_yaml_safely("".join(f"k{i}: 1\n" for i in range(499)), limits=SMALL)) == 499  # 999 values: fine
+
+
 def test_modest_aliases_are_fine():
     assert load_yaml_safely("base: &b {w: 1}\nother: *b\n") == {"base": {"w": 1}, "other": {"w": 1}}
 

@@ -237,3 +237,107 @@ def test_zero_weight_survives_yaml(tmp_path):
     back = parse_profile_text(profile_yaml(p))
     assert {i.id: i.weight for i in back.indicators}["census21_unemployed_pct"] == 0.0
     assert back == p and profile_yaml(p) != profile_yaml(load_profile("neighbourhood"))
+
+
+# -- numbers that cannot be weights, and ids every export accepts (issue 12, item 6) -------------------
+
+TWO = "id: x\nname: x\nindicators:\n  - {{id: census21_inactive_pct, weight: {a}}}\n  - {{id: imd2025_income_score, weight: {b}}}\n"
+
+
+@pytest.mark.parametrize("a, b, message", [
+    (".nan", "1", "indicator 'census21_inactive_pct' has a weight that is not a number (NaN)"),
+    ("1", ".NaN", "indicator 'imd2025_income_score' has a weight that is not a number (NaN)"),
+    ("'nan'", "1", "indicator 'census21_inactive_pct' has a weight that is not a number (NaN)"),
+    (".inf", "1", "indicator 'census21_inactive_pct' has a weight that is infinite"),
+    ("-.inf", "1", "indicator 'census21_inactive_pct' has a weight that is infinite"),
+    ("1e308", "1e308", "the weights add up to more than the largest number Wardscope can hold"),
+    ("1" + "0" * 400, "1", "indicator 'census21_inactive_pct' has a weight too large to use"),
+])
+def test_weights_that_are_not_ordinary_numbers_are_refused(a, b, message):
+    with pytest.raises(ProfileError) as err:
+        parse_profile_text(TWO.format(a=a, b=b), "growth.yaml")
+    assert str(err.value).startswith("growth.yaml: ") and message in str(err.value) and "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize("setting", ["threshold: .nan", "sensitivity_concentration: .inf", "max_missing_share: .nan"])
+def test_settings_that_are_not_ordinary_numbers_are_refused(setting):
+    with pytest.raises(ProfileError, match=f"growth.yaml: {setting.split(':')[0]} is (not a number|infinite)"):
+        parse_profile_text(TWO.format(a=1, b=1) + setting + "\n", "growth.yaml")
+
+
+def test_scoring_refuses_weights_that_are_not_numbers_even_without_a_profile():
+    with pytest.raises(ProfileError, match="weights must be ordinary numbers"):
+        score_matrix(np.ones((3, 2)), np.array([np.nan, 1.0]), np.array([1, 1]), "rank")
+
+
+@pytest.mark.parametrize("a, b, message", [
+    (".nan", "1", "has a weight that is not a number (NaN)"),
+    (".inf", "1", "has a weight that is infinite"),
+    ("1e308", "1e308", "the weights add up to more than the largest number"),
+])
+def test_cli_score_refuses_such_a_profile_and_writes_nothing(tmp_path, a, b, message):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    profile = tmp_path / "growth.yaml"
+    profile.write_text(TWO.format(a=a, b=b))
+    out = tmp_path / "scores.csv"
+    root = Path(__file__).resolve().parent.parent
+    done = subprocess.run([sys.executable, str(root / "cli.py"), "score", "--profile", str(profile), "--area", "Luton",
+                           "--sensitivity", "0", "--out", str(out)], capture_output=True, text=True, cwd=root,
+                          env=dict(os.environ), timeout=300)
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.startswith(f"error: {profile}: ") and message in done.stderr and done.stderr.count("\n") == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["growth.yaml"]
+
+
+@pytest.mark.parametrize("file_name, expected", [
+    ("Growth plan (v2).yaml", "growth-plan-v2"),
+    ("Cynllun Môn – Ionawr.yaml", "cynllun-mon-ionawr"),
+    ("..yaml", "profile"),
+    ("....yaml", "profile"),
+    ("☂☂☂.yaml", "profile"),
+    ("a" * 300 + ".yaml", "a" * 40),
+    ("neighbourhood_v2.yaml", "neighbourhood_v2"),
+    ("CON.yaml", "con-profile"),
+])
+def test_a_profile_without_an_id_gets_a_safe_one_from_its_file_name(file_name, expected):
+    profile = parse_profile_text("indicators: [census21_inactive_pct]\n", file_name)
+    assert profile.id == expected
+    assert profile.name == file_name[: -len(".yaml")]  # the name is for people, and stays as given
+
+
+@pytest.mark.parametrize("given, expected", [
+    ("multi-agency", "multi-agency"), ("growth_2025", "growth_2025"), ("../../etc/passwd", "etc-passwd"),
+    ("Growth Plan", "growth-plan"), ("..", "profile"), (2025, "2025"), ("-x-", "x"), ("", "growth"),
+    ("lpt1", "lpt1-profile"),
+])
+def test_an_unsafe_id_in_the_file_is_made_safe(given, expected):
+    value = f"'{given}'" if isinstance(given, str) else given
+    profile = parse_profile_text(f"id: {value}\nindicators: [census21_inactive_pct]\n", "growth.yaml")
+    assert profile.id == expected
+
+
+def test_every_export_accepts_the_id_made_from_a_file_name(store):
+    """The app names downloads wardscope_<id>_<level>_<area> (app_pages/details.py); every format accepts it."""
+    import re
+    import zipfile
+    from io import BytesIO
+
+    from geo.export import export_bytes
+    from layers.profiles import safe_id
+    from tests.exportcheck import PROVENANCE, scored_lsoas
+
+    names = ["Growth plan (v2) ☂.yaml", "..yaml", "x" * 200 + ".yaml", "../../evil.yaml", "CON.yaml"]
+    ids = [parse_profile_text("indicators: [census21_inactive_pct]\n", n).id for n in names]
+    assert all(re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,39}", i) for i in ids) and ids == [safe_id(i) for i in ids]
+    areas = scored_lsoas(store)
+    for ident in ids:
+        stem = f"wardscope_{ident}_lsoa_luton"
+        for fmt in ("gpkg", "shp", "geojson", "csv"):
+            made = export_bytes(areas, ["score", "band"], "top:3", fmt, stem=stem, provenance=PROVENANCE)
+            assert made.filename.startswith(stem) and len(made.data) > 0
+            if made.filename.endswith(".zip"):
+                assert zipfile.ZipFile(BytesIO(made.data)).testzip() is None

@@ -143,3 +143,70 @@ def test_edit_and_atomic_save_keeps_previous(tmp_path, mirror):
     with pytest.raises(WardscopeError):
         save_sites(fewer, tmp_path / "sites.xlsx")
     assert not (tmp_path / "sites.xlsx").exists()
+
+
+# -- numbers that cannot be right (issue 12, item 6) -------------------------------------------------------
+
+@pytest.mark.parametrize("row, problem", [
+    ("B,NaN,51.88", "longitude 'NaN' is not a number"),
+    ("B,-0.42,nan", "latitude 'nan' is not a number"),
+    ("B,,NaN", "latitude 'NaN' is not a number"),
+    ("B,inf,-Infinity", "longitude 'inf' and latitude '-Infinity' are not numbers"),
+])
+def test_a_coordinate_that_is_not_a_number_is_named_not_called_missing(tmp_path, row, problem):
+    with pytest.raises(SitesError) as err:
+        read_sites(write(tmp_path, f"name,longitude,latitude\nA,-0.42,51.88\n{row}\n"))
+    assert [(p["row"], p["problem"]) for p in err.value.problems] == [("row 3", problem)]
+
+
+def test_a_nan_point_in_a_geojson_sites_file_is_not_a_number(tmp_path):
+    features = [{"type": "Feature", "properties": {"name": n}, "geometry": g} for n, g in (
+        ("A", {"type": "Point", "coordinates": [-0.42, 51.88]}), ("B", "NAN1"), ("C", "NAN2"), ("D", None))]
+    text = json.dumps({"type": "FeatureCollection", "features": features})
+    text = text.replace('"NAN1"', '{"type": "Point", "coordinates": [NaN, 51.88]}')
+    text = text.replace('"NAN2"', '{"type": "Point", "coordinates": [NaN, NaN]}')
+    with pytest.raises(SitesError) as err:
+        read_sites(write(tmp_path, text, "sites.geojson"))
+    assert [(p["row"], p["problem"]) for p in err.value.problems] == [
+        ("feature 2", "longitude 'nan' is not a number"),
+        ("feature 3", "longitude 'nan' and latitude 'nan' are not numbers"),
+        ("feature 4", "has no location (longitude/latitude, easting/northing or postcode)")]
+
+
+def test_a_semicolon_sites_file_with_decimal_commas_is_read_where_it_is(tmp_path):
+    """What a continental Excel writes; the same file as a UK one must give the same points."""
+    semicolons = read_sites(write(tmp_path, "name;jobs;latitude;longitude\nHub A;8.000;51,8793;-0,4234\n", "a.csv"))
+    uk = read_sites(write(tmp_path, "name,jobs,latitude,longitude\nHub A,\"8,000\",51.8793,-0.4234\n", "b.csv"))
+    assert semicolons.loc[0, "jobs"] == uk.loc[0, "jobs"] == 8000
+    assert semicolons.geometry.iloc[0].distance(uk.geometry.iloc[0]) == 0
+    assert abs(uk.geometry.iloc[0].x - 508_650) < 100 and abs(uk.geometry.iloc[0].y - 221_330) < 100  # Luton
+
+
+def test_sites_files_come_through_the_upload_gate(tmp_path):
+    """Windows-1252 is read, a mixed file refused naming its lines, and rows are named by their file line."""
+    path = tmp_path / "sites.csv"
+    path.write_bytes("name,latitude,longitude\nCafé,51.88,-0.42\n".encode("cp1252"))
+    assert read_sites(path).loc[0, "name"] == "Café"
+    path.write_bytes("name,latitude,longitude\nCafé,51.88,-0.42\n".encode() + "£ shop,51.9,-0.4\n".encode("cp1252"))
+    with pytest.raises(WardscopeError, match="sites.csv: mixes UTF-8 and Windows-1252 text: line 2 is UTF-8"):
+        read_sites(path)
+    with pytest.raises(SitesError, match=r"row 5 'B': longitude 'NaN' is not a number"):
+        read_sites(write(tmp_path, "name,latitude,longitude\nA,51.88,-0.42\n\n\nB,51.9,NaN\n"))
+
+
+def test_cli_access_refuses_a_nan_site_in_one_line_and_writes_nothing(tmp_path, store):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    sites = write(tmp_path, "name,longitude,latitude\nHub A,-0.42,51.88\nHub B,NaN,51.88\n")
+    out = tmp_path / "minutes.csv"
+    root = Path(__file__).resolve().parent.parent
+    done = subprocess.run([sys.executable, str(root / "cli.py"), "access", "--sites", str(sites), "--mode", "walk",
+                           "--area", "Luton", "--out", str(out)], capture_output=True, text=True, cwd=root,
+                          env={**os.environ, "WARDSCOPE_SESSIONS": str(tmp_path / "s")}, timeout=300)
+    assert done.returncode == 2 and done.stdout == "" and done.stderr.count("\n") == 1
+    assert done.stderr.startswith(f"error: {sites}: 1 site row(s) cannot be used: row 3 'Hub B': longitude 'NaN' is "
+                                  f"not a number")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s", "sites.csv"] and list((tmp_path / "s").iterdir()) == []

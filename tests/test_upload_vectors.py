@@ -80,6 +80,22 @@ def test_geojson_in_metres_is_caught(workspace):
         read_vector_upload(accept(workspace, json.dumps(data).encode(), name="x.geojson"))
 
 
+def test_degrees_declared_or_assumed_as_bng_are_caught(workspace):
+    """The mirror of the check above: degrees fit the grid's extent, but only out at sea by its origin."""
+    lonlat = squares().to_crs(4326)
+    as_bng = lonlat.set_crs(27700, allow_override=True)  # the degrees, labelled British National Grid
+    for data, name in ((gpkg_bytes({"sites": as_bng}), "x.gpkg"), (shapefile_zip(as_bng), "x.zip")):
+        with pytest.raises(CRSError, match=f"{name}: coordinates look like longitude/latitude, not British National "
+                                           f"Grid metres; the file declares EPSG:27700"):
+            read_vector_upload(accept(workspace, data, name=name))
+    upload = accept(workspace, gpkg_bytes({"sites": lonlat.set_crs(None, allow_override=True)}), name="y.gpkg")
+    with pytest.raises(CRSError, match="y.gpkg: you chose EPSG:27700 but the coordinates look like longitude/"
+                                       "latitude, not British National Grid metres; choose EPSG:4326 instead"):
+        read_vector_upload(upload, assume_crs=27700)
+    gdf = read_vector_upload(upload, assume_crs=4326)  # the right answer reads the layer where it is
+    assert gdf.geometry.iloc[0].bounds == pytest.approx((X0, Y0, X0 + 500, Y0 + 500), abs=0.5)
+
+
 def test_invalid_geometries_reported_by_row_and_repaired_only_on_request(workspace):
     upload = accept(workspace, shapefile_zip(squares(5, bowtie_at=3)))
     with pytest.raises(InvalidGeometryError, match=r"1 invalid geometry at feature\(s\) #4 \(counting from 1; "
@@ -152,11 +168,21 @@ def test_vertices_outside_britain_are_refused_even_in_holes(workspace):
         read_vector_upload(accept(workspace, json.dumps(doc).encode(), name="x.geojson"), repair=True)
 
 
-def test_non_numeric_coordinates_are_refused(workspace):
-    data = b'{"type":"FeatureCollection","features":[{"type":"Feature","properties":{},' \
-           b'"geometry":{"type":"Point","coordinates":[NaN, 51]}}]}'
-    with pytest.raises(UploadRejected, match=r"1 feature\(s\) have no geometry: #1"):
-        read_vector_upload(accept(workspace, data, name="x.geojson"))
+def test_non_numeric_coordinates_are_refused_as_not_a_number(workspace):
+    """GDAL hands a NaN point to geopandas as an empty one; it is still named for what it is."""
+    def doc(*coords):
+        features = ",".join('{"type":"Feature","properties":{},"geometry":%s}' % (
+            "null" if c is None else '{"type":"%s","coordinates":%s}' % c) for c in coords)
+        return ('{"type":"FeatureCollection","features":[%s]}' % features).encode()
+
+    cases = [(doc(("Point", "[NaN, 51]")), r"feature\(s\) #1 have a coordinate that is not a number \(NaN"),
+             (doc(("Point", "[0, 51]"), ("Point", "[NaN, NaN]")), r"feature\(s\) #2 have a coordinate that is not a number"),
+             (doc(("Point", "[Infinity, 51]")), r"feature\(s\) #1 have a coordinate that is not a number"),
+             (doc(("LineString", "[[0, 51], [NaN, 51]]")), r"feature\(s\) #1 have a coordinate that is not a number"),
+             (doc(("Point", "[0, 51]"), None), r"1 feature\(s\) have no geometry: #2")]
+    for data, message in cases:
+        with pytest.raises(UploadRejected, match=message):
+            read_vector_upload(accept(workspace, data, name="x.geojson"))
 
 
 def test_gdal_messages_do_not_reveal_server_paths(workspace):

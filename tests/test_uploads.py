@@ -166,6 +166,25 @@ def test_other_encodings_are_refused_with_a_clear_message(workspace, data, messa
     assert list(workspace.path.iterdir()) == []
 
 
+@pytest.mark.parametrize("data, lines", [
+    ("code,name\nE01,Café\n".encode() + "E02,£5\n".encode("cp1252"), ("line 2 is UTF-8 ('é')", "line 3 is not (byte 0xa3")),
+    ("code,name\nE01,£5\n".encode("cp1252") + "\nE02,Zoë\n".encode(), ("line 4 is UTF-8 ('ë')", "line 2 is not (byte 0xa3")),
+    ("note\n".encode() + "“Smart” quotes from Word\n".encode("cp1252") + "and ‘more’ from the web\n".encode(),
+     ("line 3 is UTF-8 ('‘')", "line 2 is not (byte 0x93, '“' in Windows-1252)")),
+])
+def test_mixed_utf8_and_windows_1252_is_refused_naming_both_lines(workspace, data, lines):
+    """Read as Windows-1252, the UTF-8 line would be mojibake ('CafÃ©'); read as UTF-8 it fails."""
+    with pytest.raises(UploadEncodingError, match="upload.csv: mixes UTF-8 and Windows-1252 text") as err:
+        accept(workspace, data)
+    assert all(part in str(err.value) for part in lines) and "CSV UTF-8" in str(err.value)
+    assert list(workspace.path.iterdir()) == []
+
+
+def test_utf8_bom_with_a_windows_1252_byte_names_its_line(workspace):
+    with pytest.raises(UploadEncodingError, match=r"byte 0xa3 at offset 16 \(line 3\) is not UTF-8"):
+        accept(workspace, b"\xef\xbb\xbfcode\nE01\nE02 \xa35\n")
+
+
 # --- CSV reading --------------------------------------------------------------------------
 
 
@@ -203,6 +222,42 @@ def test_semicolons_and_trailing_empty_columns(workspace):
     assert list(frame.columns) == ["code", "name"] and frame.loc[0, "name"] == "A"
 
 
+@pytest.mark.parametrize("text, cells", [
+    # decimal commas: read as decimals, and a point separates thousands ('1.250' is 1250, '8,000' is 8.000)
+    ("name;jobs;lat;lon\nA;1.250;51,88;-0,42\nB;8,000;52;-0,4\n",
+     {"jobs": ["1250", "8.000"], "lat": ["51.88", "52"], "lon": ["-0.42", "-0.4"]}),
+    ("name;jobs;lat\nA;1.234,5;51,880\n", {"jobs": ["1234.5"], "lat": ["51.880"]}),
+    # no number that can only be a decimal comma: read as in the UK ('8,000' is 8000 to the loaders)
+    ("name;jobs;lat;lon\nA;8,000;51.88;-0.42\n", {"jobs": ["8,000"], "lat": ["51.88"], "lon": ["-0.42"]}),
+    ("name;jobs\nA;8,000\nB;1,250,000\n", {"jobs": ["8,000", "1,250,000"]}),
+    # in a comma-separated file a decimal comma can only be quoted, and commas stay as they are
+    ('name,jobs,lat\nA,"8,000",51.88\n', {"jobs": ["8,000"], "lat": ["51.88"]}),
+])
+def test_semicolon_files_with_decimal_commas(workspace, text, cells):
+    frame = read_table_upload(accept(workspace, text.encode()))
+    assert {c: frame[c].tolist() for c in cells} == cells
+
+
+def test_decimal_commas_are_noted_only_when_read_so(workspace):
+    read = read_table_upload(accept(workspace, b"name;lat\nA;51,88\nB;51,9\n"))
+    assert read.attrs["warnings"] == ["upload.csv: is separated by semicolons and uses decimal commas, so numbers were "
+                                      "read with the comma as the decimal point (line 2: '51,88' = 51.88; "
+                                      "column(s) 'lat')"]
+    assert read_table_upload(accept(workspace, b"name;jobs\nA;8,000\n")).attrs["warnings"] == []
+
+
+@pytest.mark.parametrize("text, message", [
+    ("name;lat;lon\nA;51,88;-0.42\n", "mixes decimal commas (line 2, column 'lat': '51,88') and decimal points "
+                                       "(line 2, column 'lon': '-0.42')"),
+    ("name;lat\nA;51.9\n\nB;51,88\n", "mixes decimal commas (line 4, column 'lat': '51,88') and decimal points "
+                                     "(line 2, column 'lat': '51.9')"),
+])
+def test_semicolon_file_mixing_decimal_commas_and_points_is_refused(workspace, text, message):
+    with pytest.raises(UploadRejected) as err:
+        read_table_upload(accept(workspace, text.encode()))
+    assert str(err.value).startswith("upload.csv: ") and message in str(err.value)
+
+
 def test_reader_matches_kind(workspace):
     with pytest.raises(UploadRejected, match="upload.csv: is a CSV table, not a boundary or site file"):
         read_vector_upload(accept(workspace, CSV))
@@ -237,6 +292,20 @@ def test_zip_without_or_with_several_shapefiles(workspace):
 def test_mac_resource_forks_are_ignored(workspace):
     data = shapefile_zip(extra={"__MACOSX/._sites.shp": b"junk", "._sites.dbf": b"junk"})
     assert accept(workspace, data, kinds=VECTOR_KINDS).kind == "zip-shapefile"
+
+
+@pytest.mark.parametrize("folder", ["..sites/", ".backup/", "...", "a/..b/"])
+def test_folders_starting_with_a_dot_are_folders_not_traversals(workspace, folder):
+    folder = folder if folder.endswith("/") else folder + "/"
+    upload = accept(workspace, shapefile_zip(folder=folder), kinds=VECTOR_KINDS, name="sites.zip")
+    assert upload.member == f"{folder}sites.shp" and upload.path.name == "layer.shp"
+    assert len(read_vector_upload(upload)) == 3
+
+
+def test_a_second_shapefile_in_a_hidden_folder_is_not_ignored(workspace):
+    data = shapefile_zip(extra={".backup/old.shp": b"x", ".backup/old.shx": b"x", ".backup/old.dbf": b"x"})
+    with pytest.raises(IncompleteShapefile, match=r"holds 2 shapefiles \(sites.shp, .backup/old.shp\)"):
+        accept(workspace, data, kinds=VECTOR_KINDS)
 
 
 def test_zip_limits_members_and_total_size(workspace):

@@ -16,6 +16,7 @@ import pytest
 
 from geo.contentcache import ContentCache, content_key
 from geo.errors import UploadExpired, WardscopeError
+from geo.fsclock import fs_now
 from geo.uploads import accept_upload, read_table_upload
 from geo.workspace import SessionWorkspace, sweep_stale
 
@@ -122,10 +123,20 @@ def test_sweep_removes_old_directories_of_live_processes_and_own_leftovers(tmp_p
     leftover = tmp_path / f"session-{os.getpid()}-leftover"  # same pid, earlier process (containers)
     for d in (old, recent, leftover):
         d.mkdir(mode=0o700)
-    two_days_ago = time.time() - 2 * 86400
+    two_days_ago = fs_now(tmp_path) - 2 * 86400  # on the clock that stamps the files, not this process's
     os.utime(old, (two_days_ago, two_days_ago))
     removed = sweep_stale(tmp_path, max_age_s=86400)
     assert sorted(removed) == sorted([old, leftover])
+    assert recent.is_dir()
+
+
+def test_sweep_keeps_fresh_directories_when_this_clock_runs_ahead_of_the_file_system(tmp_path, monkeypatch):
+    """A server whose clock is a year ahead of its (network) file system must not take fresh work for stale."""
+    recent = tmp_path / f"session-{os.getppid()}-recent"
+    recent.mkdir(mode=0o700)
+    real_time = time.time
+    monkeypatch.setattr(time, "time", lambda: real_time() + 365 * 86400)
+    assert sweep_stale(tmp_path, max_age_s=86400) == []
     assert recent.is_dir()
 
 

@@ -11,7 +11,7 @@ Modules: :mod:`~geo.export.selection` (``top:N,band:NAME,...``),
 :mod:`~geo.export.columns` (labels, units), :mod:`~geo.export.fieldnames`
 (10-character shapefile names), :mod:`~geo.export.dissolve` (priority
 neighbourhoods), :mod:`~geo.export.provenance` (methodology.json,
-README.txt), :mod:`~geo.export.csvsafe` (formula injection),
+README.txt), :mod:`geo.csvsafe` (formula injection, shared by every CSV),
 :mod:`~geo.export.writers` (one per format), :mod:`~geo.export.core`.
 
 Wiring the CLI (``python cli.py export``)::
@@ -46,12 +46,14 @@ Wiring the app (a button per format wherever a selection is shown)::
 """
 
 from geo.export.columns import BASE_COLUMNS, ColumnSpec
-from geo.export.core import FORMAT_LABELS, FORMATS, ExportFile, ExportResult, bytes_filename, export_areas, export_bytes
+from geo.export.core import (FORMAT_LABELS, FORMATS, ExportFile, ExportResult, bytes_filename, check_export_path,
+                             export_areas, export_bytes)
 from geo.export.fieldnames import short_names
 from geo.export.provenance import request_from_methodology
 from geo.export.selection import Selection, SelectionColumns, Threshold, parse_selection
 
 __all__ = [
     "BASE_COLUMNS", "ColumnSpec", "ExportFile", "ExportResult", "FORMAT_LABELS", "FORMATS", "Selection", "SelectionColumns",
-    "Threshold", "bytes_filename", "export_areas", "export_bytes", "parse_selection", "request_from_methodology", "short_names",
+    "Threshold", "bytes_filename", "check_export_path", "export_areas", "export_bytes", "parse_selection",
+    "request_from_methodology", "short_names",
 ]

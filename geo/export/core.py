@@ -27,24 +27,22 @@ existing export is untouched.
 
 from __future__ import annotations
 
-import contextlib
 import re
 import tempfile
 import zipfile
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Iterable, Mapping, Sequence
+from typing import Mapping, Sequence
 
 import geopandas as gpd
 import pandas as pd
 import pyogrio.errors
 import shapely
 
-from geo import atomic
+from geo import atomic, csvsafe
 from geo.crs import require_bng
-from geo.errors import (EmptySelectionError, ExportError, GSSCodeError, OutputExistsError,
-                        OutputNotWritableError, UnknownColumnError)
+from geo.errors import EmptySelectionError, ExportError, GSSCodeError, OutputExistsError, UnknownColumnError
 from geo.export import writers
 from geo.export.columns import BASE_COLUMNS, ColumnSpec, as_spec, check_names, resolve_columns
 from geo.contiguity import ADJACENCY
@@ -53,6 +51,7 @@ from geo.export.provenance import build_methodology, metadata_rows, readme_text
 from geo.export.selection import Selection, SelectionColumns, parse_selection
 from geo.export.writers import Layer
 from geo.gss import LEVEL_NAMES
+from geo.outputs import check_output, not_writable
 
 #: format -> (file suffix, MIME type)
 FORMATS: dict[str, tuple[str, str]] = {
@@ -131,14 +130,8 @@ def export_areas(areas: gpd.GeoDataFrame, columns: Sequence[str | ColumnSpec | M
     """
     prepared = _prepare(areas, columns, selection, fmt, dissolve=dissolve, population=population,
                         layers=layers or {}, selection_columns=selection_columns, provenance=provenance)
-    path = _output_path(out, fmt)
-    side = _side_files(path, fmt, prepared.extra)
+    path, side = _checked_targets(out, fmt, prepared.extra, overwrite=overwrite)
     targets = [path, *side.values()]
-    for target in targets:
-        if target.exists() and not overwrite:
-            raise OutputExistsError(f"{target} already exists; choose another name or overwrite it (--overwrite)")
-        if target.is_dir():
-            raise OutputNotWritableError(f"{target} is a folder; give a file name")
     names = [p.name for p in targets] if fmt != "shp" else _zip_names(prepared)
     methodology = build_methodology(
         provenance, fmt=fmt, crs="EPSG:4326" if fmt == "geojson" else "EPSG:27700", selection=prepared.selection,
@@ -146,12 +139,35 @@ def export_areas(areas: gpd.GeoDataFrame, columns: Sequence[str | ColumnSpec | M
         short_names=prepared.main.short or None, layers={l.name: len(l.frame) for l in prepared.all_layers},
         selected_codes=prepared.selected_codes, files=names, now=now)
     try:
-        with _atomic_files(targets) as temps:
+        with atomic.atomic_files(targets, overwrite=overwrite) as temps:
             _write_format(fmt, prepared, methodology, temps, side, path.parent)
+    except FileExistsError as exc:  # another export took the name while this one was writing
+        raise OutputExistsError(f"{exc.filename or path} already exists (another export wrote it meanwhile); "
+                                f"choose another name or overwrite it (--overwrite)") from None
     except (OSError, pyogrio.errors.DataSourceError) as exc:
-        reason = getattr(exc, "strerror", None) or str(exc).splitlines()[0]
-        raise OutputNotWritableError(f"cannot write {path}: {reason}; choose a folder you can write to") from None
+        raise not_writable(path, exc) from None
     return ExportResult(path, tuple(targets), methodology, len(prepared.main.frame))
+
+
+def check_export_path(out: str | Path, fmt: str, *, overwrite: bool = False) -> Path:
+    """The file an export to ``out`` would write, after the checks :func:`export_areas` makes first.
+
+    For a caller with slow work to do before exporting (the CLI scores first): a folder, a file in
+    the way, a name that is too long or an existing file without ``overwrite`` is refused at once.
+    """
+    if fmt not in FORMATS:
+        raise ExportError(f"unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    return _checked_targets(out, fmt, [], overwrite=overwrite)[0]
+
+
+def _checked_targets(out, fmt: str, extra: list[Layer], *, overwrite: bool) -> tuple[Path, dict[str, Path]]:
+    example = f"priority_areas{FORMATS[fmt][0]}"
+    check_output(Path(out), example=example)  # a folder is refused, not written as "folder.csv" beside it
+    path = _output_path(out, fmt)
+    side = _side_files(path, fmt, extra)
+    for target in (path, *side.values()):
+        check_output(target, overwrite=overwrite, example=example)
+    return path, side
 
 
 def bytes_filename(stem: str, fmt: str, *, bundle: bool = True) -> tuple[str, str]:
@@ -293,13 +309,6 @@ def _zip_names(prepared: _Prepared) -> list[str]:
     return names + ["fields.csv", *(["members.csv"] if prepared.dissolve_info else []), "README.txt", "methodology.json"]
 
 
-@contextlib.contextmanager
-def _atomic_files(paths: Iterable[Path]):
-    """Temporary paths for ``paths``; all renamed into place on success (the first one last), none on failure."""
-    with contextlib.ExitStack() as stack:
-        yield [stack.enter_context(atomic.atomic_path(p, suffix=".tmp" + p.suffix)) for p in paths]
-
-
 # -- per-format writing ------------------------------------------------------------
 
 def _write_format(fmt: str, prepared: _Prepared, methodology: dict, temps: list[Path], side: dict[str, Path], folder: Path) -> None:
@@ -312,9 +321,9 @@ def _write_format(fmt: str, prepared: _Prepared, methodology: dict, temps: list[
                   **prepared.tables}
         writers.write_gpkg(main_tmp, prepared.all_layers, tables)
     elif fmt == "shp":
-        extras = {"fields.csv": writers.csvsafe.to_csv_bytes(writers.fields_table(prepared.all_layers))}
+        extras = {"fields.csv": csvsafe.to_csv_bytes(writers.fields_table(prepared.all_layers))}
         if "members" in prepared.tables:
-            extras["members.csv"] = writers.csvsafe.to_csv_bytes(prepared.tables["members"])
+            extras["members.csv"] = csvsafe.to_csv_bytes(prepared.tables["members"])
         extras["README.txt"] = readme_text(methodology, _zip_notes(prepared)).encode("utf-8")
         extras["methodology.json"] = method_json
         with tempfile.TemporaryDirectory(prefix=f".{main_tmp.name}.", dir=folder) as work:

@@ -26,6 +26,7 @@ import pandas as pd
 
 from geo import __version__
 from geo.errors import ExportError
+from geo.escape import plain_line
 from geo.export.columns import ColumnSpec
 from geo.export.selection import Selection, SelectionColumns
 from geo.gss import LEVEL_NAMES
@@ -187,7 +188,7 @@ def readme_text(m: Mapping, file_notes: list[str]) -> str:
         lines.append("- not recorded")
     lines += ["", "Re-running this export with the same profile, area, level and selection gives the same areas;",
               "methodology.json holds all of it in machine-readable form.", ""]
-    return "\n".join(lines)
+    return "\n".join(plain_line(line) for line in lines)  # a name cannot start a line of its own
 
 
 def metadata_rows(m: Mapping) -> pd.DataFrame:

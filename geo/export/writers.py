@@ -18,7 +18,7 @@ in EPSG:27700; only the GeoJSON writer reprojects (to EPSG:4326).
   254 bytes is cut at a list separator and marked ``...``.
 * GeoJSON: RFC 7946 (EPSG:4326 longitude/latitude, no ``crs`` member,
   exterior rings counter-clockwise), coordinates on a 1e-6 degree grid.
-* CSV: attributes only, see :mod:`geo.export.csvsafe`.
+* CSV: attributes only, see :mod:`geo.csvsafe`.
 """
 
 from __future__ import annotations
@@ -35,8 +35,8 @@ import pandas as pd
 import pyogrio
 import shapely
 
+from geo import csvsafe
 from geo.crs import WGS84, require_bng
-from geo.export import csvsafe
 from geo.export.columns import ColumnSpec
 from geo.export.fieldnames import short_names
 

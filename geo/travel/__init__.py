@@ -6,7 +6,8 @@ Public surface (points in EPSG:27700; minutes out, NaN = unreachable)::
     access_summary(origins, destinations, mode, thresholds_min=(30, 45, 60), weight=None, ...)
     parameter_table(engine) -> documented parameters with units and sources
 
-Engines: ``estimate`` (geo.travel.estimate) and ``network`` (geo.travel.network).
+Engines: ``estimate`` (geo.travel.estimate), ``network`` (geo.travel.network) and ``gtfs``
+(geo.travel.gtfs: timetabled public transport from a GTFS feed).
 """
 
 from geo.travel.base import (

@@ -11,12 +11,16 @@ Engines (``engine=``, else ``$WARDSCOPE_TRAVEL_ENGINE``, else ``estimate``):
   a mode speed plus fixed allowances. Walk, cycle, car, bus. Always an estimate.
 * ``network`` (:mod:`geo.travel.network`): shortest paths on an OpenStreetMap road
   network read from a local ``.osm.pbf`` (``network=PATH``). Walk, cycle, car.
+* ``gtfs`` (:mod:`geo.travel.gtfs`): timetabled public transport from a GTFS feed
+  (``gtfs=PATH``, ``date=``, ``depart=``), walking at each end; the median over departures
+  every minute, with quartiles as extra columns. Bus (public transport or walking).
 
 An engine module provides ``NAME``, ``LABEL``, ``MODES``, ``PARAMETERS``
 (a list of documented defaults) and ``matrix(origin_xy, destination_xy, mode,
 **params) -> (minutes, info)`` where ``minutes`` is an (origins x destinations)
 float array with NaN for unreachable pairs and ``info`` a dict that may hold
-``unreachable`` (a list of ``{"id_index", "role", "reason"}``). It may provide
+``unreachable`` (a list of ``{"id_index", "role", "reason"}``), ``notes`` (lines for the user) and
+``columns`` (extra (origins x destinations) arrays, e.g. ``minutes_p25``). It may provide
 ``summary(...)``, a faster route to :func:`access_summary`.
 
 Unreachable is NaN, never 0 and never a short time.
@@ -38,7 +42,7 @@ from geo.errors import TravelError
 #: Modes Wardscope knows about (an engine may support fewer).
 MODES = ("walk", "cycle", "car", "bus")
 #: Engine name -> module implementing it (imported only when used).
-ENGINES = {"estimate": "geo.travel.estimate", "network": "geo.travel.network"}
+ENGINES = {"estimate": "geo.travel.estimate", "network": "geo.travel.network", "gtfs": "geo.travel.gtfs"}
 #: Columns of every travel-time matrix.
 MATRIX_COLUMNS = ["from_id", "to_id", "minutes"]
 #: Cumulative-opportunity thresholds used by default (minutes).
@@ -106,7 +110,7 @@ def _check_mode(module, mode: str) -> None:
     if mode not in MODES:
         raise UnknownModeError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
     if mode not in module.MODES:
-        hint = "; use the estimate engine for bus (timetabled public transport is not modelled)" if mode == "bus" else ""
+        hint = "; for bus use the gtfs engine (a timetable) or the estimate engine" if mode == "bus" else ""
         raise UnknownModeError(f"the {module.NAME} engine cannot do {mode} (it does {', '.join(module.MODES)}){hint}")
 
 
@@ -127,16 +131,17 @@ def travel_time_matrix(origins: gpd.GeoDataFrame, destinations: gpd.GeoDataFrame
     ----------
     origins, destinations : point GeoDataFrames in EPSG:27700 with unique ids in ``origin_id`` /
         ``destination_id``.
-    mode : ``walk``, ``cycle``, ``car`` or ``bus`` (the network engine: walk, cycle, car).
-    engine : ``estimate`` or ``network``; default from ``$WARDSCOPE_TRAVEL_ENGINE``, else ``estimate``.
+    mode : ``walk``, ``cycle``, ``car`` or ``bus`` (the network engine: walk, cycle, car; gtfs: bus).
+    engine : ``estimate``, ``network`` or ``gtfs``; default from ``$WARDSCOPE_TRAVEL_ENGINE``, else ``estimate``.
     **params : engine parameters (see each engine's ``PARAMETERS``), e.g. ``network="area.osm.pbf"``,
         ``max_minutes=120``, ``walk_speed_kmh=4.8``.
 
     Returns
     -------
     DataFrame with ``from_id``, ``to_id``, ``minutes`` (float; NaN = unreachable, never 0), one row per
-    pair, origins major. ``attrs``: ``engine``, ``label`` (e.g. "estimate"), ``mode``, ``params`` (all
-    values used) and ``unreachable`` (list of ``{id, role, reason}`` for points that could not be placed).
+    pair, origins major, then any extra columns the engine gives (gtfs: ``minutes_p25``, ``minutes_p75``).
+    ``attrs``: ``engine``, ``label`` (e.g. "estimate"), ``mode``, ``params`` (all values used),
+    ``unreachable`` (list of ``{id, role, reason}`` for points that could not be placed) and ``notes``.
     """
     module = resolve_engine(engine)
     _check_mode(module, mode)
@@ -151,8 +156,10 @@ def travel_time_matrix(origins: gpd.GeoDataFrame, destinations: gpd.GeoDataFrame
         "to_id": np.tile(to_ids, len(from_ids)),
         "minutes": minutes.ravel(),
     })
+    for name, values in info.get("columns", {}).items():
+        out[name] = np.asarray(values, dtype=float).ravel()
     out.attrs.update(engine=module.NAME, label=module.LABEL, mode=mode, params=info.get("params", {}),
-                     unreachable=_describe_unreachable(info, from_ids, to_ids))
+                     unreachable=_describe_unreachable(info, from_ids, to_ids), notes=list(info.get("notes", [])))
     return out
 
 
@@ -220,7 +227,7 @@ def access_summary(origins: gpd.GeoDataFrame, destinations: gpd.GeoDataFrame, mo
         if weights is not None:
             out[f"{weight}_within_{t:g}"] = result[f"w_within_{t:g}"]
     out.attrs.update(engine=module.NAME, label=module.LABEL, mode=mode, params=info.get("params", {}),
-                     unreachable=_describe_unreachable(info, from_ids, to_ids))
+                     unreachable=_describe_unreachable(info, from_ids, to_ids), notes=list(info.get("notes", [])))
     return out
 
 

@@ -199,14 +199,14 @@ def candidate_sites(specs: Iterable, area, demand: gpd.GeoDataFrame, store) -> g
 
     parts, notes = [], []
     for spec in specs:
-        if spec == "stations":
+        if isinstance(spec, gpd.GeoDataFrame):  # a hub sites layer the caller read already (never compared to a name)
+            found = spec
+        elif spec == "stations":
             found = station_candidates(area, store)
             if found.empty:
                 notes.append(f"no railway stations inside {area.name}")
         elif spec == "priority-centroids":
             found = priority_centroid_candidates(demand)
-        elif isinstance(spec, gpd.GeoDataFrame):  # a hub sites layer the caller read already
-            found = spec
         else:
             found = read_hub_sites(spec, CANDIDATE)
         notes += found.attrs.get("notes", [])
