@@ -96,7 +96,8 @@ def cmd_install(args) -> int:
     print(f"installed store {manifest['generation']} from {manifest['source']}: {counts}")
     if report.summary():
         print(f"  {report.summary()}")
-    _notes(result, "  note: ")
+    for note in result.notes:  # on stdout, with the summary (as before the tasks layer)
+        print(f"  note: {note}")
     return 0
 
 
