@@ -1,7 +1,7 @@
 """Wardscope on the command line: each subcommand parses its arguments into a request, runs one task
 (:mod:`tasks`) and prints the result. The app's pages run the same tasks.
 
-    python cli.py install [--from DIR] [--nomis] [--only census|claimant|aps] [--dry-run] [--no-wait | --wait-minutes N]
+    python cli.py install [--from DIR] [--nomis] [--only census|claimant|aps|labour] [--dry-run] [--no-wait | --wait-minutes N]
     python cli.py verify
     python cli.py areas
     python cli.py indicators --list
@@ -391,7 +391,7 @@ def build_parser() -> argparse.ArgumentParser:
                       help="if another install is running, stop at once with an error instead of waiting for it")
     wait.add_argument("--wait-minutes", type=float, metavar="N",
                       help=f"if another install is running, wait up to N minutes for it (default {DEFAULT_WAIT_S / 60:g})")
-    p.add_argument("--only", metavar="PART", choices=["census", "claimant", "aps"],
+    p.add_argument("--only", metavar="PART", choices=["census", "claimant", "aps", "labour"],
                    help="install (or retry) just this optional part, keeping the rest of the current store")
     p.add_argument("--dry-run", action="store_true", help="list what would be fetched and from where; change nothing")
     p.set_defaults(func=cmd_install)

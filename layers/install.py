@@ -41,6 +41,7 @@ from geo.sources import MirrorSource, Source
 from geo.store import KINDS, Store, StoreWriter
 from geo.storelock import DEFAULT_WAIT_S, install_lock
 from layers import aps, census, claimant, iod
+from layers import labour_market
 from layers.labour_market import step_labour_market
 from layers.registry import builtin_registry
 
@@ -257,6 +258,11 @@ PARTS = {
                      claimant.TABLE, (claimant.DATASET,), lambda source: [claimant.DATASET], (claimant.DATASET,)),
     "aps": Part("aps", "Annual Population Survey", Step("Annual Population Survey (Nomis)", step_aps),
                 ("aps_lad", "aps_england"), aps.TABLE, (aps.DATASET,), lambda source: [aps.DATASET], (aps.DATASET,)),
+    "labour": Part("labour", "labour market (ONS Explore Local Statistics)",
+                   Step("labour market (ONS Explore Local Statistics)", step_labour_market),
+                   (labour_market.SERIES, f"{labour_market.TABLE}_lad", labour_market.ENGLAND_TABLE),
+                   labour_market.TABLE, tuple(labour_market.DATASETS),
+                   lambda source: [d for d in labour_market.DATASETS if source.has(d)], tuple(labour_market.DATASETS)),
 }
 
 
@@ -320,7 +326,7 @@ INDICATOR_STEPS = [
     Step("Indices of Deprivation 2019", step_iod2019),
     optional_step(PARTS["claimant"]),
     optional_step(PARTS["aps"]),
-    Step("labour market (ONS Explore Local Statistics)", step_labour_market),
+    optional_step(PARTS["labour"]),
     Step("indicator catalogue", step_catalogue),
 ]
 
@@ -336,8 +342,9 @@ def planned_datasets(source) -> list[str]:
            "ward_boundaries", "ward23_lad23", "lsoa11_boundaries", "lsoa11_lsoa21_lad22", "stations", "sample_sites"]
     iods = ["imd2025_lsoa21", "imd2025_indicators", "imd2019_domains", "imd2019_population", "imd2019_imd"]
     optional_when_absent = {"lsoa21_ruc21", "sample_sites", "imd2025_indicators", "imd2019_imd"}
-    ids = geo + _census_datasets(source) + iods + list(NOMIS_DATASETS)
-    return [i for i in ids if source.has(i) or (i not in optional_when_absent and i not in NOMIS_DATASETS)]
+    ids = geo + _census_datasets(source) + iods + list(NOMIS_DATASETS) + list(labour_market.DATASETS)
+    optional_when_absent |= set(NOMIS_DATASETS) | set(labour_market.DATASETS)
+    return [i for i in ids if source.has(i) or i not in optional_when_absent]
 
 
 def _with_online(source, dataset_ids):

@@ -36,7 +36,7 @@ from collections import Counter
 import numpy as np
 import pandas as pd
 
-from geo.errors import GSSCodeError, SourceFileError
+from geo.errors import GSSCodeError, SourceFileError, WardscopeError
 from geo.gss import GSS_PATTERN
 from geo.tables import read_csv_checked
 from layers.checks import file_row, to_numbers
@@ -346,6 +346,9 @@ def step_labour_market(source, writer, ctx) -> None:
         _record(writer, source, ds, len(rows))
     series = pd.concat(parts, ignore_index=True)
     writer.write("indicators", SERIES, series)
+    if ctx.census_weights is None:
+        raise WardscopeError("it needs the Census 2021 layer (residents aged 16-64, to weight area figures), "
+                             "which is not installed")
     weights = district_weights(ctx.lsoa_table, ctx.census_weights)
     lad = wide(series, lad_codes, weights)
     lad.insert(1, "lad_code", lad["code"])

@@ -17,7 +17,7 @@ from tasks.result import Provenance, Result
 class InstallRequest:
     from_dir: str | None = None   # a mirror directory; None: $WARDSCOPE_MIRROR, ../shared/data, else online
     nomis: bool = False           # also fetch the claimant count and APS from the Nomis API
-    only: str | None = None       # just this optional part (census, claimant, aps), into a copy of the current store
+    only: str | None = None       # just this optional part (census, claimant, aps, labour), into a copy of the current store
     wait_s: float | None = DEFAULT_WAIT_S  # another install running: wait this long (s; 0: refuse at once; None: no limit)
 
 

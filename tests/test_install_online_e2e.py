@@ -402,9 +402,12 @@ def test_after_a_failure_at_the_last_step_the_next_install_fetches_only_what_is_
     install(source=OnlineSource(), progress=report)
     again = [_key(p, q) for p, q in second.server.requests[first:]]
     assert not set(again) & arrived  # nothing that already arrived was downloaded again
-    assert {p for p, _ in again} - {"/govuk" + rec.IOD19} <= {p for p in second.recording.routes if "/api/v01/" in p}
+    # besides IoD 2019: the monthly Nomis API, and the labour-market files, whose (optional) step comes after IoD 2019
+    later = {p for p in second.recording.routes if "/api/v01/" in p or p.startswith("/els/")}
+    assert {p for p, _ in again} - {"/govuk" + rec.IOD19} <= later
     note = next(n for n in report.notes if "already downloaded" in n)
-    assert re.search(r": 21 of 25 datasets already downloaded \(.* kept\); 2 to fetch; the monthly Nomis figures \(2\) "
+    # 35 datasets: IoD 2019 and the 10 labour-market files (never reached by the first run) are still to fetch
+    assert re.search(r": 21 of 35 datasets already downloaded \(.* kept\); 12 to fetch; the monthly Nomis figures \(2\) "
                      r"are checked for a newer month$", note)
     statuses = {line.dataset_id: line.status for line in report.lines}
     assert statuses["lsoa21_boundaries"] == "from cache" and statuses["imd2019_domains"] == "downloaded"

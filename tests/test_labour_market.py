@@ -3,6 +3,7 @@ bad files refused in one line with the store unchanged; nothing ever below distr
 
 from __future__ import annotations
 
+import re
 import shutil
 
 import numpy as np
@@ -16,7 +17,6 @@ from layers import labour_market as lm
 from layers.indicators import available, indicator_table, installed_catalogue
 from layers.install import install
 from layers.registry import IndicatorLevelError, builtin_registry
-from tests.test_indicators_install import refused_unchanged
 
 LUTON, WORCESTER = "E06000032", "E07000237"
 
@@ -151,10 +151,43 @@ BAD = [
 ]
 
 
+LABOUR_TABLES = (lm.SERIES, f"{lm.TABLE}_lad", lm.ENGLAND_TABLE)
+
+
 @pytest.mark.parametrize("label, rel, corrupt, error, message", BAD, ids=[b[0] for b in BAD])
 def test_bad_files_are_refused_in_one_line_and_nothing_is_installed(installed, mini_mirror, tmp_path, label, rel,
                                                                    corrupt, error, message):
-    refused_unchanged(installed[0], mini_mirror, tmp_path, rel, lambda path: _edit(path, corrupt), error, message)
+    """The labour market is an optional part: a bad file keeps the previous figures whole (never half) and says why."""
+    root, _ = installed
+    store = tmp_path / "store"
+    shutil.copytree(root, store)
+    bad = tmp_path / "mirror"
+    shutil.copytree(mini_mirror, bad)
+    _edit(bad / rel, corrupt)
+    before = Store(store)
+    install(bad, root=store)  # the reader's one-line refusal ends up in the note below
+    after = Store(store)
+    assert after.generation != before.generation  # everything else was installed and swapped in
+    for table in LABOUR_TABLES:
+        pd.testing.assert_frame_equal(after.table("indicators", table), before.table("indicators", table))
+    note = next(n for n in after.manifest["notes"] if n.startswith("labour market (ONS Explore Local Statistics): kept"))
+    assert re.search(message, note) and "\n" not in note
+    assert note.endswith("To retry just it: python cli.py install --only labour")
+    row = after.table("indicators", "not_installed").set_index("part").loc["labour"]
+    assert row["status"].startswith("kept from") and re.search(message, row["why"])
+
+
+def test_a_bad_file_without_a_previous_store_leaves_the_labour_market_not_installed(mini_mirror, tmp_path):
+    label, rel, corrupt, error, message = BAD[0]
+    bad = tmp_path / "mirror"
+    shutil.copytree(mini_mirror, bad)
+    _edit(bad / rel, corrupt)
+    manifest = install(bad, root=tmp_path / "store")
+    store = Store(tmp_path / "store")
+    assert not any(store.has("indicators", t) for t in LABOUR_TABLES)
+    note = next(n for n in manifest["notes"] if n.startswith("labour market (ONS Explore Local Statistics) not installed"))
+    assert re.search(message, note) and note.endswith("To retry just it: python cli.py install --only labour")
+    assert "aps_employment_rate" not in available("lad", store)
 
 
 def test_a_mirror_without_the_files_installs_without_them(mini_mirror, tmp_path):
