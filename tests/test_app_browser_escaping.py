@@ -71,7 +71,7 @@ def map_tooltips(page, marker: str) -> dict:
     }""", [marker, INJECTED])
 
 
-def wait_for_points(page, marker: str, n: int, timeout_s: float = 60) -> dict:
+def wait_for_points(page, marker: str, n: int, timeout_s: float = 180) -> dict:
     """:func:`map_tooltips` once the map shows ``n`` points whose names hold ``marker`` (the page may still be redrawing)."""
     deadline = time.time() + timeout_s
     while True:
