@@ -126,6 +126,31 @@ def refused_unchanged(root, mini_mirror, tmp_path, rel, corrupt, error, message)
     assert len(indicator_table("lad", store=Store(root))) == 3
 
 
+def kept_after_bad_file(root, mini_mirror, tmp_path, rel, corrupt, message, part, title, tables):
+    """Install from a mirror whose ``rel`` is corrupted over a copy of the store at ``root``.
+
+    Checks the optional ``part`` kept its previous ``tables`` whole, the rest was installed and swapped in, and
+    the note and not-installed row carry the reader's one-line ``message``; returns (manifest, new store).
+    """
+    store = tmp_path / "store"
+    shutil.copytree(root, store)
+    bad = tmp_path / "mirror"
+    shutil.copytree(mini_mirror, bad)
+    corrupt(bad / rel)
+    before = Store(store)
+    manifest = install(bad, root=store)
+    after = Store(store)
+    assert after.generation == manifest["generation"] != before.generation  # the rest was installed and swapped in
+    for table in tables:
+        pd.testing.assert_frame_equal(after.table("indicators", table), before.table("indicators", table))
+    note = next(n for n in manifest["notes"] if n.startswith(f"{title}: kept from the install of"))
+    assert re.search(message, note) and "\n" not in note
+    assert note.endswith(f"To retry just it: python cli.py install --only {part}")
+    row = after.table("indicators", "not_installed").set_index("part").loc[part]
+    assert row["status"].startswith("kept from") and re.search(message, row["why"])
+    return manifest, after
+
+
 @pytest.mark.parametrize("label, rel, corrupt, error, message", CASES, ids=[c[0] for c in CASES])
 def test_bad_source_files_are_refused_and_the_store_is_unchanged(installed, mini_mirror, tmp_path, label, rel, corrupt,
                                                                    error, message):
@@ -136,21 +161,8 @@ def test_bad_source_files_are_refused_and_the_store_is_unchanged(installed, mini
 def test_a_bad_census_file_keeps_the_previous_census_and_installs_the_rest(installed, mini_mirror, tmp_path, label, rel,
                                                                            corrupt, error, message):
     root, first = installed
-    store = tmp_path / "store"
-    shutil.copytree(root, store)
-    bad = tmp_path / "mirror"
-    shutil.copytree(mini_mirror, bad)
-    corrupt(bad / rel)
-    before = Store(store)
-    manifest = install(bad, root=store)
-    after = Store(store)
-    assert after.generation == manifest["generation"] != before.generation  # the rest was installed and swapped in
-    pd.testing.assert_frame_equal(after.table("indicators", "census_lsoa"), before.table("indicators", "census_lsoa"))
-    note = next(n for n in manifest["notes"] if n.startswith("Census 2021: kept from the install of"))
-    assert re.search(message, note) and "\n" not in note
-    assert note.endswith("To retry just it: python cli.py install --only census")
-    row = after.table("indicators", "not_installed").set_index("part").loc["census"]
-    assert row["status"].startswith("kept from") and re.search(message, row["why"])
+    manifest, after = kept_after_bad_file(root, mini_mirror, tmp_path, rel, corrupt, message, "census", "Census 2021",
+                                          ("census_lsoa",))
     assert manifest["datasets"]["census21_disability_lsoa"] == first["datasets"]["census21_disability_lsoa"]
     assert status(after).set_index("id").at["census21_inactive_pct", "installed"] == "yes"
 

@@ -17,6 +17,7 @@ from layers import labour_market as lm
 from layers.indicators import available, indicator_table, installed_catalogue
 from layers.install import install
 from layers.registry import IndicatorLevelError, builtin_registry
+from tests.test_indicators_install import kept_after_bad_file
 
 LUTON, WORCESTER = "E06000032", "E07000237"
 
@@ -158,24 +159,8 @@ LABOUR_TABLES = (lm.SERIES, f"{lm.TABLE}_lad", lm.ENGLAND_TABLE)
 def test_bad_files_are_refused_in_one_line_and_nothing_is_installed(installed, mini_mirror, tmp_path, label, rel,
                                                                    corrupt, error, message):
     """The labour market is an optional part: a bad file keeps the previous figures whole (never half) and says why."""
-    root, _ = installed
-    store = tmp_path / "store"
-    shutil.copytree(root, store)
-    bad = tmp_path / "mirror"
-    shutil.copytree(mini_mirror, bad)
-    _edit(bad / rel, corrupt)
-    before = Store(store)
-    install(bad, root=store)  # the reader's one-line refusal ends up in the note below
-    after = Store(store)
-    assert after.generation != before.generation  # everything else was installed and swapped in
-    for table in LABOUR_TABLES:
-        pd.testing.assert_frame_equal(after.table("indicators", table), before.table("indicators", table))
-    note = next(n for n in after.manifest["notes"] if n.startswith("labour market (ONS Explore Local Statistics): kept"))
-    assert re.search(message, note) and "\n" not in note
-    assert note.endswith("To retry just it: python cli.py install --only labour")
-    row = after.table("indicators", "not_installed").set_index("part").loc["labour"]
-    assert row["status"].startswith("kept from") and re.search(message, row["why"])
-
+    kept_after_bad_file(installed[0], mini_mirror, tmp_path, rel, lambda path: _edit(path, corrupt), message, "labour",
+                        "labour market (ONS Explore Local Statistics)", LABOUR_TABLES)
 
 def test_a_bad_file_without_a_previous_store_leaves_the_labour_market_not_installed(mini_mirror, tmp_path):
     label, rel, corrupt, error, message = BAD[0]
