@@ -10,7 +10,7 @@ from app_pages import cache, maps, requests, saved_panels, scores, sources, stat
 from geo.csvsafe import to_csv_bytes
 from geo.errors import WardscopeError
 from geo.escape import md_text
-from geo.sites import add_site, sample_sites, sites_table
+from geo.employment_sites import add_site, sample_sites, sites_table
 from layers.access_view import access_map, catchment, gap_table
 from layers.mapclasses import SCHEMES
 

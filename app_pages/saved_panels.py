@@ -83,7 +83,7 @@ def saved_profiles_panel() -> None:
 def saved_sites_panel(sites) -> None:
     """Save this session's sites on the server, or load a saved list (the previous version if it is damaged)."""
     from geo.saved import saved_path
-    from geo.sites import read_sites, save_sites
+    from geo.employment_sites import read_sites, save_sites
 
     list_name = st.text_input("Save these sites as", key="save_sites_name")
     save_button("Save", "save_sites", list_name, lambda: save_sites(sites, saved_path("sites", list_name, ".csv")))

@@ -92,7 +92,7 @@ def use_profile(profile, key: str) -> None:
 
 def session_sites(store):
     """This session's employment sites (the sample until the user uploads, edits or loads a list)."""
-    from geo.sites import sample_sites
+    from geo.employment_sites import sample_sites
 
     sites = st.session_state.get("sites")
     return sample_sites(store) if sites is None else sites

@@ -50,7 +50,7 @@ def upload_points(label: str, *, key: str, help: str | None = None, where=None):
     Returns the sites layer (EPSG:27700) or None; problems are shown, never raised.
     """
     from geo import config
-    from geo.sites import read_sites, sites_from_frame
+    from geo.employment_sites import read_sites, sites_from_frame
     from geo.uploads import TABLE_KINDS, accept_upload, read_table_upload
 
     where = where or st.sidebar

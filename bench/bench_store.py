@@ -74,7 +74,7 @@ def check_figures(root: Path):
 def run():
     from geo.areas import resolve_area
     from geo.config import default_mirror
-    from geo.layers import area_layers
+    from geo.area_boundaries import area_layers
     from geo.store import Store
     from layers.install import install
 

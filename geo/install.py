@@ -19,7 +19,7 @@ import pandas as pd
 
 from geo.boundaries import points_from_lonlat, read_boundary_file, to_multipolygons
 from geo.config import default_mirror
-from geo.dissolve import dissolve_coverage
+from geo.coverage_union import dissolve_coverage
 from geo.errors import GSSCodeError, SourceFileError, WardscopeError
 from geo.gss import check_codes
 from geo.progress import Progress, silent

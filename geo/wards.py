@@ -21,7 +21,7 @@ import geopandas as gpd
 import pandas as pd
 
 from geo.boundaries import to_multipolygons
-from geo.dissolve import dissolve_coverage
+from geo.coverage_union import dissolve_coverage
 
 SOURCE_BOUNDARY = "ONS Wards (December 2023) Boundaries BSC"
 SOURCE_DISSOLVED = "union of best-fit LSOA 2021 outlines (approximate)"

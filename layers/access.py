@@ -96,7 +96,7 @@ def access_lsoa(origins: gpd.GeoDataFrame, sites: gpd.GeoDataFrame, modes: Seque
     Parameters
     ----------
     origins : points in EPSG:27700 with ``code`` (e.g. :func:`lsoa_centroids`); other LSOA_KEYS kept.
-    sites : a sites layer (:mod:`geo.sites`: ``site_id``, ``name``, optional ``jobs``), EPSG:27700.
+    sites : a sites layer (:mod:`geo.employment_sites`: ``site_id``, ``name``, optional ``jobs``), EPSG:27700.
     modes : any of ``walk``, ``cycle``, ``car``, ``bus``.
     engine, **params : passed to :func:`geo.travel.travel_time_matrix` (e.g. ``network=PATH``).
     per_site : add minutes to each site; default when there are at most :data:`PER_SITE_MAX` sites.

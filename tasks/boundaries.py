@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from geo.areas import Area
-from geo.layers import area_boundaries
+from geo.area_boundaries import area_boundaries
 from layers.provenance import dataset_sources
 from tasks.result import BOUNDARY_DATASETS, Provenance, Result, versions
 

@@ -14,7 +14,7 @@ from geo.export import ColumnSpec, parse_selection
 from layers.hubs.demand import demand_from_text, priority_demand
 from layers.hubs.errors import DemandError
 from layers.hubs.plan import candidate_sites, plan_hubs
-from layers.hubs.sites import CANDIDATE, EXISTING, hub_sites, locate_in_area
+from layers.hubs.hub_sites import CANDIDATE, EXISTING, hub_sites, locate_in_area
 from layers.provenance import dataset_sources
 from tasks.access import ESTIMATE_NOTE, check_engine
 from tasks.export import ExportLayer, stem_for

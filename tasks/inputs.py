@@ -1,6 +1,6 @@
 """Inputs that requests carry by content, so equal requests mean equal inputs (and cache keys are content).
 
-A sites list is the CSV text of :func:`geo.sites.sites_table` (BNG and WGS84
+A sites list is the CSV text of :func:`geo.employment_sites.sites_table` (BNG and WGS84
 coordinates, every column carried); a profile is its YAML text
 (:func:`layers.profiles.profile_yaml`); an area of interest is a
 :class:`geo.areas.Area` (name and district codes).
@@ -14,13 +14,13 @@ from dataclasses import dataclass
 import pandas as pd
 
 from geo.areas import Area, resolve_area
-from geo.sites import read_sites, sample_sites, sites_from_frame, sites_table
+from geo.employment_sites import read_sites, sample_sites, sites_from_frame, sites_table
 from layers.profiles import Profile, load_profile, parse_profile_text, profile_yaml
 
 
 @dataclass(frozen=True)
 class SitesInput:
-    """A sites list by content: ``csv`` (:func:`geo.sites.sites_table` as CSV) and the name it came from.
+    """A sites list by content: ``csv`` (:func:`geo.employment_sites.sites_table` as CSV) and the name it came from.
 
     ``row_label``/``first_row`` say how its rows are named in messages (a CSV's row 2 is its first site;
     a GeoJSON's features count from 1).

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from geo.errors import WardscopeError
-from geo.sites import sample_sites
+from geo.employment_sites import sample_sites
 from layers.access import access_gap, access_layer, access_lsoa, access_ward
 from tests.osmfile import write_osm
 
@@ -173,7 +173,7 @@ def test_access_minutes_join_a_scoring_profile_like_any_indicator(store):
     from layers.profiles import ProfileIndicator, load_profile
     from layers.scoring import score_area
 
-    from geo.sites import sample_sites
+    from geo.employment_sites import sample_sites
 
     frame = access_layer("South Midlands", sample_sites(store), ("bus",), level="ward", store=store)
     extra, entries = access_indicators(frame, ["bus"])

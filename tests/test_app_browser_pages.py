@@ -71,7 +71,7 @@ def test_access_page_shows_bus_minutes_for_every_lsoa_and_the_gaps(app_server, p
 def test_hub_planner_best_five_sites_with_existing_hubs_and_export(app_server, page, store, tmp_path):
     from app_pages.requests import hubs_request
     from geo.areas import resolve_area
-    from geo.sites import sites_from_frame
+    from geo.employment_sites import sites_from_frame
     from layers.profiles import load_profile
     from tasks import hubs as hub_task
 

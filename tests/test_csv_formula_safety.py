@@ -181,7 +181,7 @@ def fresh_caches():
 
 def _session_sites(store):
     """Six sites in the six districts, one hostile name per prefix (set after reading: the reader strips tabs)."""
-    from geo.sites import sites_from_frame
+    from geo.employment_sites import sites_from_frame
 
     frame = pd.DataFrame({"name": [f"Hub {i}" for i in range(6)], "longitude": [str(x) for x, _ in PLACES],
                           "latitude": [str(y) for _, y in PLACES]})

@@ -9,7 +9,7 @@ from shapely.geometry import box
 
 from geo.errors import CRSError, ExportError, UnknownColumnError
 from geo.export.columns import resolve_columns
-from geo.export.dissolve import dissolve_adjacent
+from geo.export.neighbourhoods import dissolve_adjacent
 from geo.export.selection import parse_selection
 
 SOUTH_MIDLANDS = ["E06000055", "E06000056", "E06000032", "E06000042", "E06000061", "E06000062"]

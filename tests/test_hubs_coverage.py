@@ -8,12 +8,12 @@ import pytest
 from scipy.spatial.distance import cdist
 
 from geo.areas import resolve_area
-from geo.sites import sample_sites
+from geo.employment_sites import sample_sites
 from layers.access import lsoa_centroids
 from layers.hubs.coverage import HubCoverage
 from layers.hubs.demand import demand_points
 from layers.hubs.errors import HubError
-from layers.hubs.sites import hub_sites
+from layers.hubs.hub_sites import hub_sites
 
 NAN = np.nan
 #: 5 areas x 3 hubs, minutes. A: h0 only; B: h0 and h1 (30 = threshold counts); C: nearest 35 (none in reach);

@@ -10,12 +10,12 @@ import pandas as pd
 import pytest
 
 from geo.areas import resolve_area
-from geo.sites import SitesError
+from geo.employment_sites import SitesError
 from layers.access import lsoa_centroids
 from layers.hubs.candidates import priority_centroid_candidates, station_candidates
 from layers.hubs.demand import band_set, demand_from_scores, demand_points, priority_demand, read_demand_file
 from layers.hubs.errors import DemandError, HubError, IndicatorsMissing, SitesOutsideAreaError
-from layers.hubs.sites import locate_in_area, read_hub_sites, site_pool
+from layers.hubs.hub_sites import locate_in_area, read_hub_sites, site_pool
 
 LUTON = "E06000032"
 SOUTH_MIDLANDS = {"E06000055", "E06000056", "E06000032", "E06000042", "E06000061", "E06000062"}

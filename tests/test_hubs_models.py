@@ -12,7 +12,7 @@ import pytest
 from scipy.spatial.distance import cdist
 
 from geo.areas import resolve_area
-from geo.sites import sample_sites
+from geo.employment_sites import sample_sites
 from layers.access import lsoa_centroids
 from layers.hubs import cbc
 from layers.hubs.candidates import priority_centroid_candidates, station_candidates
@@ -21,7 +21,7 @@ from layers.hubs.demand import demand_points
 from layers.hubs.errors import (DemandError, InfeasibleCoverageError, ModelTooLargeError, NoCandidatesError,
                                 SolverError, TooFewCandidatesError)
 from layers.hubs.models import HubLSCP, HubMCLP, HubPMedian
-from layers.hubs.sites import hub_sites, site_pool
+from layers.hubs.hub_sites import hub_sites, site_pool
 
 SEEDS = range(6)
 

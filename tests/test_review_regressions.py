@@ -64,7 +64,7 @@ def test_area_choice_follows_the_user_between_pages(store):
 
 
 def test_access_in_the_score_exports(store):
-    from geo.sites import sample_sites
+    from geo.employment_sites import sample_sites
     from layers.access import access_indicators, access_layer
     from layers.indicators import indicator_table
     from layers.priority_export import export_layer

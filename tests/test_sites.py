@@ -9,7 +9,7 @@ import pytest
 
 from geo import postcodes
 from geo.errors import SourceFileError, WardscopeError
-from geo.sites import SitesError, add_site, read_sites, remove_site, sample_sites, save_sites, update_site
+from geo.employment_sites import SitesError, add_site, read_sites, remove_site, sample_sites, save_sites, update_site
 
 SAMPLE = "places/employment_sites_named_in_plans.csv"
 

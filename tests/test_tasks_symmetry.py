@@ -20,7 +20,7 @@ import pytest
 
 import cli
 from app_pages import requests as page
-from geo.sites import sample_sites, sites_from_frame
+from geo.employment_sites import sample_sites, sites_from_frame
 from geo.textout import render
 from layers.profiles import load_profile
 from layers.scoring import score_output

@@ -9,7 +9,7 @@ EPSG:27700, GeoJSON in EPSG:4326 (RFC 7946), CSV without geometry.
 
 Modules: :mod:`~geo.export.selection` (``top:N,band:NAME,...``),
 :mod:`~geo.export.columns` (labels, units), :mod:`~geo.export.fieldnames`
-(10-character shapefile names), :mod:`~geo.export.dissolve` (priority
+(10-character shapefile names), :mod:`~geo.export.neighbourhoods` (priority
 neighbourhoods), :mod:`~geo.export.provenance` (methodology.json,
 README.txt), :mod:`geo.csvsafe` (formula injection, shared by every CSV),
 :mod:`~geo.export.writers` (one per format), :mod:`~geo.export.core`.

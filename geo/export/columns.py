@@ -20,7 +20,7 @@ from geo.errors import FieldNameCollisionError, UnknownColumnError
 BASE_COLUMNS = ("code", "name", "lad_code", "lad_name")
 #: Column names the GeoPackage keeps for itself (feature id and geometry).
 RESERVED = ("fid", "geom", "geometry")
-#: How a column is combined when adjacent areas are merged (see geo.export.dissolve).
+#: How a column is combined when adjacent areas are merged (see geo.export.neighbourhoods).
 DISSOLVE_RULES = ("sum", "weighted", "mean", "min", "max", "all", "any", "join", "first")
 
 #: Labels and units of columns Wardscope itself writes.
@@ -48,7 +48,7 @@ class ColumnSpec:
 
     ``short`` fixes its shapefile field name (else :mod:`geo.export.fieldnames`
     chooses); ``dissolve`` is one of :data:`DISSOLVE_RULES` (else chosen from
-    the data type, see :func:`geo.export.dissolve.default_rule`).
+    the data type, see :func:`geo.export.neighbourhoods.default_rule`).
     """
 
     name: str

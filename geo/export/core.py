@@ -46,7 +46,7 @@ from geo.errors import EmptySelectionError, ExportError, GSSCodeError, OutputExi
 from geo.export import writers
 from geo.export.columns import BASE_COLUMNS, ColumnSpec, as_spec, check_names, resolve_columns
 from geo.contiguity import ADJACENCY
-from geo.export.dissolve import dissolve_adjacent, dissolved_specs
+from geo.export.neighbourhoods import dissolve_adjacent, dissolved_specs
 from geo.export.provenance import build_methodology, metadata_rows, readme_text
 from geo.export.selection import Selection, SelectionColumns, parse_selection
 from geo.export.writers import Layer
@@ -107,7 +107,7 @@ def export_areas(areas: gpd.GeoDataFrame, columns: Sequence[str | ColumnSpec | M
         ``.geojson``, ``.csv``), a different one is refused.
     overwrite : replace existing output files (else :class:`OutputExistsError`).
     dissolve : merge adjacent selected areas into priority neighbourhoods
-        (:mod:`geo.export.dissolve`); needs ``population``.
+        (:mod:`geo.export.neighbourhoods`); needs ``population``.
     layers : extra layers by name (e.g. ``{"hubs": ..., "sites": ...}``),
         EPSG:27700, all their columns exported.
     provenance : profile, area_of_interest, level and sources (see

@@ -33,7 +33,7 @@ import pandas as pd
 from pyproj import Transformer
 
 from geo.errors import GTFSDateError, GTFSFeedError
-from geo.sites import in_great_britain
+from geo.employment_sites import in_great_britain
 
 #: Files GTFS requires (calendar.txt or calendar_dates.txt is checked separately).
 REQUIRED_FILES = ("agency.txt", "stops.txt", "routes.txt", "trips.txt", "stop_times.txt")

@@ -23,7 +23,7 @@ from layers.hubs.demand import demand_points, priority_demand, read_demand_file
 from layers.hubs.errors import (DemandError, HubError, IndicatorsMissing, InfeasibleCoverageError, ModelTooLargeError,
                                 NoCandidatesError, SitesOutsideAreaError, SolverError, TooFewCandidatesError)
 from layers.hubs.plan import HubPlan, plan_hubs
-from layers.hubs.sites import HUB_TYPES, hub_sites, read_hub_sites, site_pool
+from layers.hubs.hub_sites import HUB_TYPES, hub_sites, read_hub_sites, site_pool
 
 #: Imported on first use: spopt (and its dependencies) take about two seconds to import, and coverage
 #: alone does not need them.

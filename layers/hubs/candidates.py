@@ -5,7 +5,7 @@
 * :func:`priority_centroid_candidates`: the population-weighted centroid of every priority area (the
   demand points themselves): a hub "in the middle of" each priority neighbourhood.
 
-Both return hub sites layers (:data:`layers.hubs.sites.HUB_COLUMNS`), points in EPSG:27700, role
+Both return hub sites layers (:data:`layers.hubs.hub_sites.HUB_COLUMNS`), points in EPSG:27700, role
 ``candidate``, never fixed.
 """
 
@@ -17,7 +17,7 @@ import pandas as pd
 
 from geo.crs import BNG, require_bng
 from layers.hubs.errors import DemandError
-from layers.hubs.sites import CANDIDATE, CENTROID_TYPE, HUB_COLUMNS, STATION_TYPE
+from layers.hubs.hub_sites import CANDIDATE, CENTROID_TYPE, HUB_COLUMNS, STATION_TYPE
 
 #: Stations in the store carry the country they are in; only these are used.
 STATION_COUNTRIES = ("england",)

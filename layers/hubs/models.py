@@ -49,7 +49,7 @@ from layers.hubs.demand import WEIGHT_LABEL, WEIGHT_VERB, check_demand_layer
 from layers.hubs.errors import (DemandError, HubError, InfeasibleCoverageError, ModelTooLargeError,
                                 NoCandidatesError, SolverError, TooFewCandidatesError)
 from layers.hubs.matrix import check_inputs, mode_phrase, travel_minutes
-from layers.hubs.sites import EXISTING, site_pool
+from layers.hubs.hub_sites import EXISTING, site_pool
 
 #: p-median: an unreachable (NaN) pair costs this many times the longest reachable journey, so a demand
 #: point is assigned to an unreachable hub only when no open hub is reachable from it.
@@ -185,7 +185,7 @@ class HubModel:
                           engine: str | None = None, time_limit_s: float | None = None, area_name: str | None = None,
                           **params):
         """Build the model from a demand layer (:mod:`layers.hubs.demand`) and existing hubs and candidate
-        sites (:mod:`layers.hubs.sites`), all points in EPSG:27700; minutes by ``mode`` from
+        sites (:mod:`layers.hubs.hub_sites`), all points in EPSG:27700; minutes by ``mode`` from
         :func:`geo.travel.travel_time_matrix` (``engine``, ``**params``)."""
         check_demand_layer(demand)
         pool = site_pool(existing, candidates)

@@ -21,7 +21,7 @@ from layers.hubs.coverage import HubCoverage
 from layers.hubs.demand import WEIGHT_LABEL, WEIGHT_VERB, check_demand_layer
 from layers.hubs.errors import HubError
 from layers.hubs.matrix import travel_minutes
-from layers.hubs.sites import EXISTING, site_pool
+from layers.hubs.hub_sites import EXISTING, site_pool
 
 if TYPE_CHECKING:
     from layers.hubs.models import HubModel
@@ -139,7 +139,7 @@ def plan_hubs(demand: gpd.GeoDataFrame, existing: gpd.GeoDataFrame | None, candi
     Parameters
     ----------
     demand : demand layer (:mod:`layers.hubs.demand`), points EPSG:27700, weights in people.
-    existing, candidates : hub sites layers (:mod:`layers.hubs.sites`), EPSG:27700.
+    existing, candidates : hub sites layers (:mod:`layers.hubs.hub_sites`), EPSG:27700.
     mode, engine, **params : travel (``geo.travel``); minutes computed once for all sites.
     threshold_min : reach, minutes.
     model : ``coverage`` (existing hubs only), ``mclp``, ``pmedian`` or ``lscp``.
@@ -195,7 +195,7 @@ def candidate_sites(specs: Iterable, area, demand: gpd.GeoDataFrame, store) -> g
     """Candidates from ``stations``, ``priority-centroids``, sites files and/or hub sites layers, in one layer
     (EPSG:27700), in the order given."""
     from layers.hubs.candidates import priority_centroid_candidates, station_candidates
-    from layers.hubs.sites import CANDIDATE, HUB_COLUMNS, read_hub_sites
+    from layers.hubs.hub_sites import CANDIDATE, HUB_COLUMNS, read_hub_sites
 
     parts, notes = [], []
     for spec in specs:

@@ -150,6 +150,125 @@ def _bng_problem(east: float, north: float) -> str | None:
     return f"easting {east:.0f}, northing {north:.0f} is outside Great Britain"
 
 
+class _RowProblems:
+    """Problems found in a sites table, each tied to its row (as the user numbers rows) and name."""
+
+    def __init__(self, rows: list[str], names: list[str]):
+        self.rows, self.names, self.items = rows, names, []
+
+    def report(self, i: int, text: str) -> None:
+        self.items.append({"index": i, "row": self.rows[i], "name": self.names[i], "problem": text})
+
+
+def _location_columns(cols: list, source: str) -> tuple[str, dict]:
+    """The name column and the alias-matched optional columns; refuses a table that cannot locate sites."""
+    name_col = _pick(cols, "name")
+    if name_col is None:
+        raise SourceFileError(f"{source}: no name column; a sites file needs name plus longitude/latitude, "
+                              f"easting/northing or postcode")
+    picked = {key: _pick(cols, key) for key in ALIASES}
+    has_lonlat = picked["longitude"] is not None and picked["latitude"] is not None
+    has_bng = picked["easting"] is not None and picked["northing"] is not None
+    if not (has_lonlat or has_bng or picked["postcode"] is not None):
+        raise SourceFileError(f"{source}: no location columns; give longitude and latitude, easting and northing, "
+                              f"or postcode (found: {', '.join(map(str, cols[:12]))})")
+    return name_col, picked
+
+
+def _locate(col, n: int, problems: _RowProblems):
+    """Each row's point in EPSG:27700 metres: coordinates first (WGS84 or BNG), else its postcode.
+
+    Returns ``x``, ``y`` (NaN where unusable), ``how`` (``lonlat``/``bng``/``postcode``) and the tidied
+    postcodes (None where a row did not use one).
+    """
+    lon, lat = np.array([_number(v) for v in col("longitude")]), np.array([_number(v) for v in col("latitude")])
+    east, north = np.array([_number(v) for v in col("easting")]), np.array([_number(v) for v in col("northing")])
+    pcs = col("postcode")
+    x, y = np.full(n, np.nan), np.full(n, np.nan)
+    how = np.full(n, "", dtype=object)
+    need_pc: list[int] = []
+    # the two coordinate forms, checked the same way: (kind, first, second, their keys, check, to BNG)
+    forms = (("lonlat", lon, lat, ("longitude", "latitude"), _lonlat_problem, _TO_BNG.transform),
+             ("bng", east, north, ("easting", "northing"), _bng_problem, lambda a, b: (a, b)))
+    for i in range(n):
+        if not problems.names[i]:
+            problems.report(i, "has no name")
+        form = next((f for f in forms if not (np.isnan(f[1][i]) and np.isnan(f[2][i]))), None)
+        if form is not None:
+            kind, a, b, keys, check, to_bng = form
+            pair = "/".join(keys)
+            odd = [key for key, v in zip(keys, (a[i], b[i])) if np.isinf(v)]
+            if odd:
+                problems.report(i, " and ".join(f"{key} {col(key)[i]!r}" for key in odd)
+                                + (" are not numbers" if len(odd) > 1 else " is not a number"))
+                continue
+            if np.isnan(a[i]) or np.isnan(b[i]):
+                problems.report(i, f"has only one of {pair}")
+                continue
+            bad = check(a[i], b[i])
+            if bad:
+                problems.report(i, bad)
+                continue
+            x[i], y[i] = to_bng(a[i], b[i])
+            how[i] = kind
+        elif pcs[i] is not None and postcodes.normalise(pcs[i]):
+            need_pc.append(i)
+        else:
+            problems.report(i, "has no location (longitude/latitude, easting/northing or postcode)")
+    postcode_out = np.full(n, None, dtype=object)
+    if need_pc:
+        found = postcodes.lookup([pcs[i] for i in need_pc])
+        for j, i in enumerate(need_pc):
+            rec = found.iloc[j]
+            postcode_out[i] = postcodes.pretty(rec["postcode"])
+            if rec["status"] != postcodes.FOUND:
+                problems.report(i, postcodes.problem_text(rec["postcode"], rec["status"]))
+                continue
+            bad = _bng_problem(rec["easting"], rec["northing"])
+            if bad:
+                problems.report(i, f"postcode {postcode_out[i]}: {bad}")
+                continue
+            x[i], y[i], how[i] = rec["easting"], rec["northing"], "postcode"
+    return x, y, how, (postcode_out if need_pc else None)
+
+
+def _check_names_unique(problems: _RowProblems) -> None:
+    first_seen: dict[str, int] = {}
+    for i, name in enumerate(problems.names):
+        key = name.casefold()
+        if not key:
+            continue
+        if key in first_seen:
+            problems.report(i, f"duplicate name (also {problems.rows[first_seen[key]]}); site names must be unique")
+        else:
+            first_seen[key] = i
+
+
+def _site_ids(given, problems: _RowProblems) -> list[str]:
+    """Stable ids: the file's own (checked unique) where given, else made from the name."""
+    names = problems.names
+    if given is not None:
+        ids = [("" if pd.isna(v) else str(v).strip()) for v in given]
+        seen: dict[str, int] = {}
+        for i, sid in enumerate(ids):
+            if not sid:
+                ids[i] = _slug(names[i]) if names[i] else ""
+            elif sid in seen:
+                problems.report(i, f"duplicate id {sid!r} (also {problems.rows[seen[sid]]})")
+            seen.setdefault(ids[i], i)
+        return ids
+    ids = [_slug(nm) if nm else "" for nm in names]
+    # Different names can make the same slug ("A-B", "A B"): number the later ones.
+    used: dict[str, int] = {}
+    for i, sid in enumerate(ids):
+        if sid in used:
+            used[sid] += 1
+            ids[i] = f"{sid}_{used[sid]}"
+        else:
+            used.setdefault(sid, 1)
+    return ids
+
+
 def sites_from_frame(frame: pd.DataFrame, *, source: str = "sites", row_label: str = "row",
                      first_row: int = 2, on_error: str = "raise") -> gpd.GeoDataFrame:
     """Check a table of sites and return them as points in EPSG:27700.
@@ -170,138 +289,46 @@ def sites_from_frame(frame: pd.DataFrame, *, source: str = "sites", row_label: s
     one, carried-through columns, ``geometry`` (points, metres).
     """
     cols = list(frame.columns)
-    name_col = _pick(cols, "name")
-    if name_col is None:
-        raise SourceFileError(f"{source}: no name column; a sites file needs name plus longitude/latitude, "
-                              f"easting/northing or postcode")
-    picked = {key: _pick(cols, key) for key in ALIASES}
-    has_lonlat = picked["longitude"] is not None and picked["latitude"] is not None
-    has_bng = picked["easting"] is not None and picked["northing"] is not None
-    has_pc = picked["postcode"] is not None
-    if not (has_lonlat or has_bng or has_pc):
-        raise SourceFileError(f"{source}: no location columns; give longitude and latitude, easting and northing, "
-                              f"or postcode (found: {', '.join(map(str, cols[:12]))})")
-
+    name_col, picked = _location_columns(cols, source)
     n = len(frame)
     lines = frame.attrs.get("line_numbers")  # a table read by the upload gate knows each row's file line
     numbers = lines if row_label == "row" and lines is not None and len(lines) == n else range(first_row, first_row + n)
-    rows = [f"{row_label} {number}" for number in numbers]
-    names = [("" if pd.isna(v) else str(v).strip()) for v in frame[name_col]]
-    problems: list[dict] = []
-
-    def report(i: int, text: str) -> None:
-        problems.append({"index": i, "row": rows[i], "name": names[i], "problem": text})
+    problems = _RowProblems([f"{row_label} {number}" for number in numbers],
+                            [("" if pd.isna(v) else str(v).strip()) for v in frame[name_col]])
 
     def col(key):
         return frame[picked[key]].to_numpy(dtype=object) if picked[key] is not None else np.full(n, None, dtype=object)
 
-    lon, lat = np.array([_number(v) for v in col("longitude")]), np.array([_number(v) for v in col("latitude")])
-    east, north = np.array([_number(v) for v in col("easting")]), np.array([_number(v) for v in col("northing")])
-    pcs = col("postcode")
-    x, y = np.full(n, np.nan), np.full(n, np.nan)
-    how = np.full(n, "", dtype=object)
-    need_pc: list[int] = []
-    # the two coordinate forms, checked the same way: (kind, first, second, their keys, check, to BNG)
-    forms = (("lonlat", lon, lat, ("longitude", "latitude"), _lonlat_problem, _TO_BNG.transform),
-             ("bng", east, north, ("easting", "northing"), _bng_problem, lambda a, b: (a, b)))
-    for i in range(n):
-        if not names[i]:
-            report(i, "has no name")
-        form = next((f for f in forms if not (np.isnan(f[1][i]) and np.isnan(f[2][i]))), None)
-        if form is not None:
-            kind, a, b, keys, check, to_bng = form
-            pair = "/".join(keys)
-            odd = [key for key, v in zip(keys, (a[i], b[i])) if np.isinf(v)]
-            if odd:
-                report(i, " and ".join(f"{key} {col(key)[i]!r}" for key in odd)
-                       + (" are not numbers" if len(odd) > 1 else " is not a number"))
-                continue
-            if np.isnan(a[i]) or np.isnan(b[i]):
-                report(i, f"has only one of {pair}")
-                continue
-            bad = check(a[i], b[i])
-            if bad:
-                report(i, bad)
-                continue
-            x[i], y[i] = to_bng(a[i], b[i])
-            how[i] = kind
-        elif pcs[i] is not None and postcodes.normalise(pcs[i]):
-            need_pc.append(i)
-        else:
-            report(i, "has no location (longitude/latitude, easting/northing or postcode)")
-    postcode_out = np.full(n, None, dtype=object)
-    if need_pc:
-        found = postcodes.lookup([pcs[i] for i in need_pc])
-        for j, i in enumerate(need_pc):
-            rec = found.iloc[j]
-            postcode_out[i] = postcodes.pretty(rec["postcode"])
-            if rec["status"] != postcodes.FOUND:
-                report(i, postcodes.problem_text(rec["postcode"], rec["status"]))
-                continue
-            bad = _bng_problem(rec["easting"], rec["northing"])
-            if bad:
-                report(i, f"postcode {postcode_out[i]}: {bad}")
-                continue
-            x[i], y[i], how[i] = rec["easting"], rec["northing"], "postcode"
-
+    x, y, how, postcode_out = _locate(col, n, problems)
     jobs = np.array([_number(v) for v in col("jobs")])
     for i in np.flatnonzero(np.isinf(jobs) | (jobs < 0)):
-        report(int(i), f"jobs {col('jobs')[i]!r} is not a count of jobs")
+        problems.report(int(i), f"jobs {col('jobs')[i]!r} is not a count of jobs")
+    _check_names_unique(problems)
+    ids = _site_ids(col("site_id") if picked["site_id"] is not None else None, problems)
 
-    keys = [nm.casefold() for nm in names]
-    first_seen: dict[str, int] = {}
-    for i, key in enumerate(keys):
-        if not key:
-            continue
-        if key in first_seen:
-            report(i, f"duplicate name (also {rows[first_seen[key]]}); site names must be unique")
-        else:
-            first_seen[key] = i
-
-    given_ids = col("site_id")
-    if picked["site_id"] is not None:
-        ids = [("" if pd.isna(v) else str(v).strip()) for v in given_ids]
-        seen: dict[str, int] = {}
-        for i, sid in enumerate(ids):
-            if not sid:
-                ids[i] = _slug(names[i]) if names[i] else ""
-            elif sid in seen:
-                report(i, f"duplicate id {sid!r} (also {rows[seen[sid]]})")
-            seen.setdefault(ids[i], i)
-    else:
-        ids = [_slug(nm) if nm else "" for nm in names]
-    # Different names can make the same slug ("A-B", "A B"): number the later ones.
-    used: dict[str, int] = {}
-    for i, sid in enumerate(ids):
-        if sid in used and picked["site_id"] is None:
-            used[sid] += 1
-            ids[i] = f"{sid}_{used[sid]}"
-        else:
-            used.setdefault(sid, 1)
-
-    problems.sort(key=lambda p: p["index"])
-    bad_rows = sorted({p["index"] for p in problems})
-    if problems and on_error == "raise":
-        raise SitesError(source, problems)
+    found = sorted(problems.items, key=lambda p: p["index"])
+    if found and on_error == "raise":
+        raise SitesError(source, found)
     keep = np.ones(n, dtype=bool)
-    keep[bad_rows] = False
+    keep[sorted({p["index"] for p in found})] = False
 
     skip = {c for c in picked.values() if c is not None} | {name_col}
-    extras = [c for c in cols if c not in skip and c != "geometry"]
+    none = np.full(keep.sum(), None, dtype=object)
     data = {
         "site_id": np.array(ids, dtype=object)[keep],
-        "name": np.array(names, dtype=object)[keep],
+        "name": np.array(problems.names, dtype=object)[keep],
         "jobs": np.where(np.isinf(jobs), np.nan, jobs)[keep],
-        "type": (col("type")[keep] if picked["type"] else np.full(keep.sum(), None, dtype=object)),
-        "source": (col("source")[keep] if picked["source"] else np.full(keep.sum(), None, dtype=object)),
+        "type": col("type")[keep] if picked["type"] else none,
+        "source": col("source")[keep] if picked["source"] else none.copy(),
         "location_from": how[keep],
     }
-    if need_pc:
+    if postcode_out is not None:
         data["postcode"] = postcode_out[keep]
-    for c in extras:
-        data[c] = frame[c].to_numpy(dtype=object)[keep]
+    for c in cols:
+        if c not in skip and c != "geometry":
+            data[c] = frame[c].to_numpy(dtype=object)[keep]
     out = gpd.GeoDataFrame(data, geometry=gpd.points_from_xy(x[keep], y[keep]), crs=BNG)
-    out.attrs["problems"] = problems
+    out.attrs["problems"] = found
     out.attrs["source"] = source
     return out.reset_index(drop=True)
 

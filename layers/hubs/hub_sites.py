@@ -1,6 +1,6 @@
 """Existing provision and candidate hub sites: load, check, pool.
 
-Sites are read with :func:`geo.sites.read_sites` (CSV or GeoJSON; longitude/latitude, easting/northing
+Sites are read with :func:`geo.employment_sites.read_sites` (CSV or GeoJSON; longitude/latitude, easting/northing
 or postcode; every bad row reported) and then given the hub fields:
 
 * ``type``: one of :data:`HUB_TYPES` (common spellings accepted, e.g. "Jobcentre Plus", "GP practice");
@@ -23,7 +23,7 @@ import pandas as pd
 from shapely import STRtree
 
 from geo.crs import BNG, require_bng
-from geo.sites import SitesError, read_sites
+from geo.employment_sites import SitesError, read_sites
 from layers.hubs.errors import HubError, SitesOutsideAreaError
 
 #: Kinds of existing provision (the vocabulary of the ``type`` column).
@@ -80,7 +80,7 @@ def _column(frame: pd.DataFrame, name: str) -> str | None:
 
 def hub_sites(sites: gpd.GeoDataFrame, role: str = EXISTING, *, source: str | None = None,
               row_label: str = "row", first_row: int = 2) -> gpd.GeoDataFrame:
-    """Give a sites layer (:mod:`geo.sites` output, EPSG:27700) the hub fields.
+    """Give a sites layer (:mod:`geo.employment_sites` output, EPSG:27700) the hub fields.
 
     Parameters
     ----------
@@ -93,7 +93,7 @@ def hub_sites(sites: gpd.GeoDataFrame, role: str = EXISTING, *, source: str | No
     -------
     GeoDataFrame (EPSG:27700) with :data:`HUB_COLUMNS`; ``capacity`` in people (NaN = not given).
     ``attrs["notes"]`` lists unknown types and ignored ``fixed`` values. Raises
-    :class:`geo.sites.SitesError` listing every bad capacity or fixed value.
+    :class:`geo.employment_sites.SitesError` listing every bad capacity or fixed value.
     """
     if role not in (EXISTING, CANDIDATE):
         raise HubError(f"unknown site role {role!r}; use {EXISTING} or {CANDIDATE}")
@@ -175,7 +175,7 @@ def hub_sites(sites: gpd.GeoDataFrame, role: str = EXISTING, *, source: str | No
 
 
 def read_hub_sites(path: str | Path, role: str = EXISTING) -> gpd.GeoDataFrame:
-    """Read existing hubs or candidates from a CSV/GeoJSON sites file (see :mod:`geo.sites`); EPSG:27700 out."""
+    """Read existing hubs or candidates from a CSV/GeoJSON sites file (see :mod:`geo.employment_sites`); EPSG:27700 out."""
     path = Path(path)
     sites = read_sites(path)
     geojson = path.suffix.lower() in (".geojson", ".json")
