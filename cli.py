@@ -203,7 +203,7 @@ def cmd_access(args) -> int:
 def cmd_check(args) -> int:
     """Send a file through the upload gate, as the app would, and say what Wardscope makes of it."""
     from geo.errors import MissingCRSError
-    from geo.uploads import KINDS, accept_file, describe_result, read_upload
+    from geo.upload.gate import KINDS, accept_file, describe_result, read_upload
     from geo.workspace import SessionWorkspace
 
     kinds = set(args.kinds.split(",")) if args.kinds else set(KINDS)

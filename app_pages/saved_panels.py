@@ -39,7 +39,7 @@ def saved_profiles_panel() -> None:
     """Save the current profile on the server, load a saved one (offering the previous version if damaged), or upload one."""
     from geo.errors import CorruptSavedFile
     from geo.saved import restore_previous, saved_path
-    from geo.uploads import PROFILE_KINDS, accept_upload, upload_text
+    from geo.upload.gate import PROFILE_KINDS, accept_upload, upload_text
     from layers.profiles import load_saved_profile, parse_profile_text, save_profile
 
     with st.sidebar.expander("Saved and uploaded profiles"):

@@ -51,7 +51,7 @@ def upload_points(label: str, *, key: str, help: str | None = None, where=None):
     """
     from geo import config
     from geo.employment_sites import read_sites, sites_from_frame
-    from geo.uploads import TABLE_KINDS, accept_upload, read_table_upload
+    from geo.upload.gate import TABLE_KINDS, accept_upload, read_table_upload
 
     where = where or st.sidebar
     file = where.file_uploader(label, type=None, key=key, help=help, max_upload_size=config.max_upload_mb())

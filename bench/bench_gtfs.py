@@ -108,7 +108,7 @@ def _points(feed, rng, count: int, spread_m: float) -> np.ndarray:
 def run():
     from bench.gtfs_naive import build_graph, journey_seconds
     from geo.travel import gtfs as engine
-    from geo.uploads import GTFS_KINDS, accept_file, read_gtfs_upload
+    from geo.upload.gate import GTFS_KINDS, accept_file, read_gtfs_upload
     from geo.workspace import SessionWorkspace
 
     import gtfs_kit  # noqa: F401  (imported once per process, a few seconds: not part of reading a feed)

@@ -28,7 +28,7 @@ def _tree(top: Path) -> dict[str, tuple]:
 
 def run():
     from geo import saved
-    from geo.uploads import TABLE_KINDS, VECTOR_KINDS, accept_upload, read_table_upload, read_vector_upload
+    from geo.upload.gate import TABLE_KINDS, VECTOR_KINDS, accept_upload, read_table_upload, read_vector_upload
     from geo.workspace import SessionWorkspace
     from tests.hostile_corpus import CASES, handled_as_expected, huge_polygon_geojson, run_case, zip_bomb
 

@@ -36,7 +36,7 @@ def _feed(h, part: Any) -> None:
         _feed(h, sorted(repr(p) for p in part))
     elif isinstance(part, PurePath):
         raise TypeError("content_key: a path names a file but says nothing of its content; pass its bytes or Upload")
-    elif hasattr(part, "sha256") and hasattr(part, "kind"):  # geo.uploads.Upload
+    elif hasattr(part, "sha256") and hasattr(part, "kind"):  # geo.upload.gate.Upload
         h.update(b"u" + part.kind.encode() + b":" + part.sha256.encode())
     else:
         raise TypeError(f"content_key: cannot key on {type(part).__name__}; use bytes, str, numbers or an Upload")

@@ -7,7 +7,7 @@ when a planner opens the file. As OWASP's CSV-injection guidance advises:
 
 * every *text* cell (and header) that a spreadsheet would run as a formula
   gets a single quote in front (``'=HYPERLINK(...)``), so it shows as text.
-  The rule is the upload gate's (:func:`geo.upload_tables.is_formula_like`):
+  The rule is the upload gate's (:func:`geo.upload.tables.is_formula_like`):
   exactly the cells the gate flags on the way in are neutralised on the way
   out. A text cell that is just a plain number (``-1.5``) is left alone:
   a spreadsheet reads it as that number, not as a formula;
@@ -35,7 +35,7 @@ import csv
 import numpy as np
 import pandas as pd
 
-from geo.upload_tables import FORMULA_PREFIXES, is_formula_like
+from geo.upload.tables import FORMULA_PREFIXES, is_formula_like
 
 __all__ = ["BOM", "FORMULA_PREFIXES", "neutralise", "safe_frame", "to_csv_bytes", "to_csv_text", "to_xlsx_bytes"]
 

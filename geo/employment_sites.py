@@ -358,7 +358,7 @@ def read_sites(path: Path, *, on_error: str = "raise") -> gpd.GeoDataFrame:
 def _csv_frame(path: Path) -> pd.DataFrame:
     """A sites CSV read through the upload gate, as the app reads an uploaded one: size and type checked,
     UTF-8 or Windows-1252, comma- or semicolon-separated (decimal commas read as such), cells as text."""
-    from geo.uploads import TABLE_KINDS, accept_file, read_table_upload
+    from geo.upload.gate import TABLE_KINDS, accept_file, read_table_upload
     from geo.workspace import SessionWorkspace
 
     with SessionWorkspace() as workspace:
@@ -369,7 +369,7 @@ def _geojson_frame(path: Path, name: str) -> pd.DataFrame:
     import pyogrio
     import shapely
 
-    from geo.upload_vectors import nan_points
+    from geo.upload.vectors import nan_points
 
     try:
         gdf = pyogrio.read_dataframe(path)

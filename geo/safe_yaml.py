@@ -113,7 +113,7 @@ def load_yaml_safely(text: str, *, source: str = "YAML", limits: UploadLimits | 
 
     Parameters
     ----------
-    text : the document (already decoded; see ``geo.sniff.decode_text``).
+    text : the document (already decoded; see ``geo.upload.sniff.decode_text``).
     source : file name for messages.
     limits : size/depth/value limits (default ``geo.config.upload_limits()``).
 

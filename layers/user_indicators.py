@@ -59,9 +59,9 @@ class UserIndicatorError(WardscopeError):
 def _read(file, source: str) -> pd.DataFrame:
     """The file through the upload gate (size, type, encoding, row and column limits, formula cells) as text.
 
-    ``file`` is an :class:`geo.uploads.Upload` the page already accepted, the file's bytes or a path.
+    ``file`` is an :class:`geo.upload.gate.Upload` the page already accepted, the file's bytes or a path.
     """
-    from geo.uploads import TABLE_KINDS, Upload, accept_file, accept_upload, read_table_upload
+    from geo.upload.gate import TABLE_KINDS, Upload, accept_file, accept_upload, read_table_upload
     from geo.workspace import SessionWorkspace
 
     if isinstance(file, Upload):
@@ -173,8 +173,8 @@ def read_user_indicator(path_or_bytes, *, id: str, label: str, store, unit: str 
                         allow_negative: bool = False, source: str | None = None) -> tuple[Indicator, pd.DataFrame]:
     """Check a user CSV and describe it; nothing is written. Returns (indicator, stored rows).
 
-    ``path_or_bytes``: a path, the file's bytes or an accepted :class:`geo.uploads.Upload`; every one
-    goes through the upload gate (:mod:`geo.uploads`) like any other file from a user.
+    ``path_or_bytes``: a path, the file's bytes or an accepted :class:`geo.upload.gate.Upload`; every one
+    goes through the upload gate (:mod:`geo.upload.gate`) like any other file from a user.
     """
     if source is None:
         source = getattr(path_or_bytes, "name", None) if not isinstance(path_or_bytes, (str, Path)) else str(path_or_bytes)

@@ -33,7 +33,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from geo import errors  # noqa: E402
-from geo.uploads import (  # noqa: E402
+from geo.upload.gate import (  # noqa: E402
     PROFILE_KINDS, TABLE_KINDS, VECTOR_KINDS, accept_upload, describe_result, read_upload,
 )
 from tests.upload_fixtures import ZIP_TIME, shapefile_parts, shapefile_zip, squares, zip_bytes  # noqa: E402

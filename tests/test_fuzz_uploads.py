@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from geo.errors import WardscopeError
-from geo.uploads import KINDS, TABLE_KINDS, VECTOR_KINDS, accept_upload, read_upload
+from geo.upload.gate import KINDS, TABLE_KINDS, VECTOR_KINDS, accept_upload, read_upload
 from geo.workspace import SessionWorkspace
 from tests.upload_fixtures import geojson_bytes, gpkg_bytes, shapefile_parts, shapefile_zip, squares, zip_bytes
 

@@ -102,7 +102,7 @@ def test_file_level_problems(store, tmp_env, tmp_path):
         load_user_indicator(_write(tmp_path, ["code,value", "E06000032,3"]), id="My Score", label="x", store=store)
 
 
-# -- one gate: a user indicator file is checked like every other upload (geo.uploads) ----------------
+# -- one gate: a user indicator file is checked like every other upload (geo.upload.gate) ----------------
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 ROWS_LIMIT = 10  # lowered for the test (the default, 1,000,000 rows, takes a 12 MB file to pass)
@@ -130,7 +130,7 @@ def test_hostile_user_indicator_file_is_refused_by_the_upload_gate(store, tmp_en
                                                                     message, given):
     import dataclasses
 
-    from geo import upload_tables
+    from geo.upload import tables as upload_tables
     from geo.config import upload_limits
     from geo.errors import UploadRejected
 
@@ -163,7 +163,7 @@ def test_formula_cells_in_a_user_indicator_are_row_problems_not_values(store, lu
 
 
 def test_an_accepted_upload_is_read_through_the_gate_like_a_path(store, luton, workspace):
-    from geo.uploads import accept_upload
+    from geo.upload.gate import accept_upload
 
     lsoa, _ = luton
     rows = "".join(f"{c};{i}\n" for i, c in enumerate(lsoa["code"]))

@@ -16,7 +16,7 @@ from geo.errors import (GTFSCoverageError, GTFSDateError, GTFSFeedError, Network
                         UnsafeArchive, UnsupportedUpload, WardscopeError)
 from geo.travel import travel_time_matrix
 from geo.travel.gtfs import departure_minutes, load_feed, window_stats
-from geo.uploads import GTFS_KINDS, VECTOR_KINDS, accept_file, read_upload
+from geo.upload.gate import GTFS_KINDS, VECTOR_KINDS, accept_file, read_upload
 from geo.workspace import SessionWorkspace
 from tests.gtfsfile import EVERY_DAY, WEEKDAYS_ONLY, feed_tables, write_gtfs
 from tests.upload_fixtures import shapefile_zip

@@ -23,7 +23,7 @@ from pyproj import Transformer
 
 from geo.travel import travel_time_matrix
 from geo.travel.gtfs import Plan, departure_minutes
-from geo.uploads import GTFS_KINDS, accept_file, read_gtfs_upload
+from geo.upload.gate import GTFS_KINDS, accept_file, read_gtfs_upload
 from geo.workspace import SessionWorkspace
 from layers.access import lsoa_centroids
 

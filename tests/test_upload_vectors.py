@@ -13,7 +13,7 @@ from geo.errors import (
     CRSError, IncompleteShapefile, InvalidGeometryError, MissingCRSError, MissingPrjError, MultipleLayersError,
     UploadRejected, UploadTooLarge,
 )
-from geo.uploads import VECTOR_KINDS, accept_upload, read_vector_upload
+from geo.upload.gate import VECTOR_KINDS, accept_upload, read_vector_upload
 from tests.upload_fixtures import X0, Y0, geojson_bytes, gpkg_bytes, shapefile_parts, shapefile_zip, squares, zip_bytes
 
 

@@ -15,8 +15,8 @@ from geo.config import upload_limits
 from geo.errors import (
     IncompleteShapefile, UnsafeArchive, UnsupportedUpload, UploadEncodingError, UploadRejected, UploadTooLarge,
 )
-from geo.upload_tables import formula_rows, is_formula_like
-from geo.uploads import (
+from geo.upload.tables import formula_rows, is_formula_like
+from geo.upload.gate import (
     TABLE_KINDS, VECTOR_KINDS, accept_file, accept_upload, display_name, read_table_upload, read_upload,
     read_vector_upload,
 )

@@ -17,7 +17,7 @@ import pytest
 from geo.contentcache import ContentCache, content_key
 from geo.errors import UploadExpired, WardscopeError
 from geo.fsclock import fs_now
-from geo.uploads import accept_upload, read_table_upload
+from geo.upload.gate import accept_upload, read_table_upload
 from geo.workspace import SessionWorkspace, sweep_stale
 
 ROOT = Path(__file__).resolve().parent.parent

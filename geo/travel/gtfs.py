@@ -97,7 +97,7 @@ _WINDOW = re.compile(r"^\s*(\d{1,2}):([0-5]\d)\s*-\s*(\d{1,2}):([0-5]\d)\s*$")
 
 def load_feed(gtfs) -> GtfsFeed:
     """A :class:`GtfsFeed` from a feed, an accepted ``gtfs`` upload, or a path (sent through the upload gate)."""
-    from geo.uploads import GTFS_KINDS, Upload, accept_file, read_gtfs_upload
+    from geo.upload.gate import GTFS_KINDS, Upload, accept_file, read_gtfs_upload
     from geo.workspace import SessionWorkspace
 
     def cached(upload: Upload) -> GtfsFeed:

@@ -1,6 +1,6 @@
 """GTFS timetable feeds: read with gtfs-kit, checked for what routing needs, times in seconds.
 
-A feed comes in only through the upload gate (``geo.uploads.accept_file(..., kinds={"gtfs"})``, then
+A feed comes in only through the upload gate (``geo.upload.gate.accept_file(..., kinds={"gtfs"})``, then
 ``read_gtfs_upload``), which has already checked the zip archive. :func:`read_feed` reads its tables
 with gtfs-kit (``gtfs_kit.read_feed``: every table as typed pandas columns, straight out of the zip)
 and checks, since gtfs-kit validates nothing itself:
@@ -429,7 +429,7 @@ def _transfers(tables, label: str, stop_index: pd.Index) -> pd.DataFrame | None:
 
 
 def read_feed(upload) -> GtfsFeed:
-    """Read and check a GTFS feed that passed the upload gate (a ``geo.uploads.Upload`` of kind ``gtfs``).
+    """Read and check a GTFS feed that passed the upload gate (a ``geo.upload.gate.Upload`` of kind ``gtfs``).
 
     Raises :class:`GTFSFeedError` (one line: file, row, problem) for anything routing cannot use.
     """

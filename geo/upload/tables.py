@@ -109,7 +109,7 @@ def read_table(text: str, *, source: str, limits: UploadLimits | None = None) ->
 
     Parameters
     ----------
-    text : decoded CSV text (see ``geo.sniff.decode_text``).
+    text : decoded CSV text (see ``geo.upload.sniff.decode_text``).
     source : file name for messages.
     limits : row and column limits (default ``geo.config.upload_limits()``).
 

@@ -26,11 +26,12 @@ import unicodedata
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from geo import archives, atomic
+from geo import atomic
+from geo.upload import archives
 from geo.config import UploadLimits, upload_limits
 from geo.errors import UploadExpired, UploadRejected, UploadTooLarge
 from geo.safe_yaml import load_yaml_safely
-from geo.sniff import DESCRIPTIONS, KINDS, decode_text, detect_kind
+from geo.upload.sniff import DESCRIPTIONS, KINDS, decode_text, detect_kind
 from geo.workspace import SessionWorkspace
 
 __all__ = [
@@ -231,8 +232,8 @@ def read_yaml_upload(upload: Upload, *, limits: UploadLimits | None = None) -> A
 
 
 def read_table_upload(upload: Upload, *, limits: UploadLimits | None = None):
-    """Read a ``csv`` upload as a DataFrame of text; see :func:`geo.upload_tables.read_table`."""
-    from geo.upload_tables import read_table
+    """Read a ``csv`` upload as a DataFrame of text; see :func:`geo.upload.tables.read_table`."""
+    from geo.upload.tables import read_table
 
     _require_kind(upload, TABLE_KINDS, "a CSV table")
     return read_table(upload_text(upload), source=upload.name, limits=limits)
@@ -240,8 +241,8 @@ def read_table_upload(upload: Upload, *, limits: UploadLimits | None = None):
 
 def read_vector_upload(upload: Upload, *, assume_crs: int | None = None, repair: bool = False,
                        layer: str | None = None, limits: UploadLimits | None = None):
-    """Read a GeoJSON / zipped shapefile / GeoPackage upload; see :func:`geo.upload_vectors.read_vector`."""
-    from geo.upload_vectors import read_vector
+    """Read a GeoJSON / zipped shapefile / GeoPackage upload; see :func:`geo.upload.vectors.read_vector`."""
+    from geo.upload.vectors import read_vector
 
     _require_kind(upload, VECTOR_KINDS, "a boundary or site file (GeoJSON, zipped shapefile or GeoPackage)")
     upload.require_present()
