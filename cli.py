@@ -326,19 +326,27 @@ def cmd_ward_profile(args) -> int:
     return 0
 
 
+def dashboard_request(args, store):
+    from tasks.dashboard import DashboardRequest
+
+    ids = tuple(i.strip() for i in args.ids.split(",") if i.strip()) if args.ids else None
+    return DashboardRequest(_area(args, store), args.period, ids)
+
+
 def cmd_dashboard(args) -> int:
     from geo import atomic
     from geo.store import open_store
     from layers import dashboard_out
-    from layers.dashboard import DashboardRequest, build_dashboard
+    from tasks import dashboard
 
     if args.format in ("xlsx", "png") and not args.out:
         raise WardscopeError(f"--format {args.format} makes a binary file: give --out FILE")
     if (args.format == "png") != bool(args.chart):
         raise WardscopeError("--chart ID goes with --format png (e.g. --chart aps_employment_rate --format png --out FILE)")
-    ids = tuple(i.strip() for i in args.ids.split(",") if i.strip()) if args.ids else None
-    board = build_dashboard(DashboardRequest(args.area, args.period, ids), open_store())
-    for note in board.notes:
+    store = open_store()
+    result = dashboard.run(dashboard_request(args, store), store)
+    board = result.data
+    for note in result.notes:
         print(f"note: {note}", file=sys.stderr)
     render = {"csv": dashboard_out.to_csv_bytes, "xlsx": dashboard_out.to_xlsx_bytes,
               "html": lambda b: dashboard_out.to_html(b).encode("utf-8"),
@@ -349,6 +357,7 @@ def cmd_dashboard(args) -> int:
         print(f"wrote {args.out}", file=sys.stderr)
     else:
         sys.stdout.buffer.write(data)
+    _provenance(result, args)
     return 0
 
 

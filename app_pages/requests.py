@@ -68,3 +68,12 @@ def ward_profile_request(area, ward: str, profile, draws: int = DEFAULT_DRAWS):
 
     texts, note = profiles_for(profile)
     return WardProfileRequest(area, ward, texts, draws), note
+
+
+def dashboard_request(area, period: int | None = None, indicators=None):
+    """The district dashboard (:class:`tasks.dashboard.DashboardRequest`): ``period`` is the picker's year
+    (None = each indicator's latest), ``indicators`` the chosen ids (None = all installed)."""
+    from tasks.dashboard import DashboardRequest
+
+    return DashboardRequest(area, None if period is None else int(period),
+                            None if indicators is None else tuple(indicators))

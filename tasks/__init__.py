@@ -13,6 +13,6 @@ Layering (one way): ``app.py``/``app_pages`` and ``cli.py`` -> ``tasks`` ->
 
 Modules: :mod:`~tasks.boundaries`, :mod:`~tasks.indicators`,
 :mod:`~tasks.score`, :mod:`~tasks.neighbourhoods`, :mod:`~tasks.access`,
-:mod:`~tasks.hubs`, :mod:`~tasks.export`, :mod:`~tasks.profile` (the ward
+:mod:`~tasks.hubs`, :mod:`~tasks.export`, :mod:`~tasks.dashboard`, :mod:`~tasks.profile` (the ward
 profile report), :mod:`~tasks.areas`, :mod:`~tasks.install`.
 """

@@ -22,10 +22,11 @@ import cli
 from app_pages import requests as page
 from geo.employment_sites import sample_sites, sites_from_frame
 from geo.textout import render
+from layers import dashboard_out
 from layers.profiles import load_profile
 from layers.scoring import score_output
 from layers.ward_report import report_record
-from tasks import access, boundaries, export, hubs, indicators, neighbourhoods, profile, score
+from tasks import access, boundaries, dashboard, export, hubs, indicators, neighbourhoods, profile, score
 from tasks.inputs import area_of
 
 LUTON = "E06000032"
@@ -152,8 +153,16 @@ def ward_profile_case(store, tmp_path):
     return (_rows(text), prov), (report_record(result.data), result.provenance.to_dict())
 
 
+def dashboard_case(store, tmp_path):
+    _, prov = _cli(["dashboard", "--area", "South Midlands", "--period", "2023", "--format", "csv"], tmp_path)
+    text = (tmp_path / "out.txt").read_bytes().decode("utf-8")  # byte for byte: CSV rows end in CRLF
+    result = dashboard.run(page.dashboard_request(area_of("South Midlands", store), 2023), store)
+    return (text, prov, None), (dashboard_out.to_csv_bytes(result.data).decode("utf-8"),
+                                result.provenance.to_dict(), list(result.notes))
+
+
 CASES = [boundaries_case, indicators_case, score_case, score_with_access_case, neighbourhoods_case, access_case,
-         hubs_case, export_case, ward_profile_case]
+         hubs_case, export_case, ward_profile_case, dashboard_case]
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.__name__.removesuffix("_case") for c in CASES])
