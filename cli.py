@@ -129,8 +129,32 @@ def cmd_areas(args) -> int:
     from geo.textout import render
     from tasks import areas
 
-    _output(render(areas.run(_store()).data, args.format), args.out)
+    store = _store()
+    if args.delete:
+        _notes(areas.delete(args.delete, store))
+        return 0
+    if args.save:
+        boundary = None
+        if args.boundary:
+            from geo.upload.gate import accept_file, read_vector_upload
+            from geo.workspace import SessionWorkspace
+
+            with SessionWorkspace() as workspace:
+                upload = accept_file(Path(args.boundary), workspace=workspace,
+                                     kinds={"geojson", "zip-shapefile", "gpkg"})
+                boundary = read_vector_upload(upload)
+        _notes(areas.save(args.save, store, districts=args.districts or [], wards=_items(args.wards),
+                          boundary=boundary))
+        return 0
+    if args.districts or args.wards or args.boundary:
+        raise WardscopeError("--districts, --wards and --boundary go with --save NAME")
+    _output(render(areas.run(store).data, args.format), args.out)
     return 0
+
+
+def _items(values) -> list[str]:
+    """Comma- or space-separated values from repeated options (district names may hold spaces: use commas)."""
+    return [i.strip() for v in (values or []) for i in v.split(",") if i.strip()]
 
 
 def boundaries_request(args, store):
@@ -409,8 +433,16 @@ def build_parser() -> argparse.ArgumentParser:
                                       "exit 0 if all match, 1 if the store predates checksums, 2 if damaged")
     p.set_defaults(func=cmd_verify)
 
-    p = sub.add_parser("areas", help="list areas of interest and districts")
+    p = sub.add_parser("areas", help="list areas of interest and districts; save or delete an area")
     add_output(p)
+    p.add_argument("--save", metavar="NAME", help="save an area (shared on this installation) from --districts, "
+                                                  "--wards or --boundary")
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--districts", nargs="+", metavar="DISTRICT", help="district names or codes (comma-separated)")
+    g.add_argument("--wards", nargs="+", metavar="WARD", help="ward codes; the area is the districts they are in")
+    g.add_argument("--boundary", metavar="FILE", help="a boundary file (GeoJSON, zipped shapefile, GeoPackage); "
+                                                      "the area is the districts it overlaps")
+    p.add_argument("--delete", metavar="NAME", help="delete a saved area")
     p.set_defaults(func=cmd_areas)
 
     p = sub.add_parser("boundaries", help="boundaries of an area of interest")

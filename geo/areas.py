@@ -79,9 +79,17 @@ def district_areas(districts: pd.DataFrame) -> list[Area]:
     return [Area(row.name, (row.code,), "district") for row in districts.sort_values("name").itertuples(index=False)]
 
 
+ENGLAND = "England"
+
+
+def england_area(districts: pd.DataFrame) -> Area:
+    """Every district in the store (England, LAD May 2024) as one area."""
+    return Area(ENGLAND, tuple(sorted(districts["code"])), "preset", "Every district in England")
+
+
 def list_areas(districts: pd.DataFrame) -> list[Area]:
-    """Presets, then user areas, then every district by name."""
-    return presets() + user_areas() + district_areas(districts)
+    """England and the presets, then user areas, then every district by name."""
+    return [england_area(districts)] + presets() + user_areas() + district_areas(districts)
 
 
 def resolve_area(name_or_code: str, districts: pd.DataFrame) -> Area:
@@ -112,13 +120,22 @@ def resolve_area(name_or_code: str, districts: pd.DataFrame) -> Area:
     raise UnknownAreaError(f"no area or district called {text!r}{hint}")
 
 
-def save_area(name: str, lad_codes: list[str], districts: pd.DataFrame, description: str = "") -> Area:
-    """Save a user area of interest (atomic write, previous version kept)."""
-    name = (name or "").strip()
+def save_area(name: str, lad_codes: list[str], districts: pd.DataFrame, description: str = "",
+              replace: bool = False) -> Area:
+    """Save a user area of interest (atomic write, previous version kept; shared by everyone on the installation).
+
+    Refuses an empty name, a name already used (by a preset, a district or, unless ``replace``, a saved area),
+    no districts and codes that are not districts; nothing is written then.
+    """
+    name = " ".join((name or "").split())
     if not name:
         raise WardscopeError("an area needs a name")
-    if any(a.name.casefold() == name.casefold() for a in presets() + district_areas(districts)):
+    if len(name) > 80:
+        raise WardscopeError(f"an area name is at most 80 characters ({len(name)} given)")
+    if any(a.name.casefold() == name.casefold() for a in [england_area(districts)] + presets() + district_areas(districts)):
         raise WardscopeError(f"{name!r} is already a preset or district name; choose another")
+    if not replace and any(a.name.casefold() == name.casefold() for a in user_areas()):
+        raise WardscopeError(f"an area called {name!r} is already saved; choose another name or delete it first")
     codes = sorted({c.strip().upper() for c in lad_codes})
     if not codes:
         raise WardscopeError("an area needs at least one district")
@@ -131,6 +148,20 @@ def save_area(name: str, lad_codes: list[str], districts: pd.DataFrame, descript
     data["areas"][name] = {"districts": codes, "description": description}
     save_text(path, yaml.safe_dump(data, sort_keys=True, allow_unicode=True))
     return Area(name, tuple(codes), "user", description)
+
+
+def delete_area(name: str) -> Area:
+    """Delete a saved area (atomic write, previous version kept); presets and districts cannot be deleted."""
+    wanted = " ".join((name or "").split()).casefold()
+    saved = user_areas()
+    hit = [a for a in saved if a.name.casefold() == wanted]
+    if not hit:
+        names = ", ".join(repr(a.name) for a in saved) or "none"
+        raise UnknownAreaError(f"no saved area called {name!r} (saved areas: {names})")
+    data = {"areas": {a.name: {"districts": list(a.lad_codes), "description": a.description}
+                      for a in saved if a.name.casefold() != wanted}}
+    save_text(user_areas_file(), yaml.safe_dump(data, sort_keys=True, allow_unicode=True))
+    return hit[0]
 
 
 def area_table(districts: pd.DataFrame) -> pd.DataFrame:

@@ -34,7 +34,9 @@ def test_unknown_area_suggests(store):
 def test_user_area_saved_atomically_with_previous(store, tmp_env):
     districts = store.districts()
     save_area("Luton and Bedford", ["E06000032", "E06000055"], districts)
-    save_area("Luton and Bedford", ["E06000032"], districts)
+    save_area("Luton and Bedford", ["E06000032"], districts, replace=True)
+    with pytest.raises(WardscopeError, match="already saved"):
+        save_area("luton AND bedford", ["E06000055"], districts)
     assert resolve_area("luton and bedford", districts).lad_codes == ("E06000032",)
     assert (tmp_env / "user" / "areas.yaml.prev").exists()
     assert [a.name for a in user_areas()] == ["Luton and Bedford"]
