@@ -101,3 +101,94 @@ def session_sites(store):
 def access_in_score():
     """(mode, weight) when the user added minutes to the nearest site to the score, else None."""
     return st.session_state.get("access_in_profile")
+
+
+def _area_label(area: Area) -> str:
+    return area.name if area.kind != "district" else f"{area.name} (district)"
+
+
+def _profile_weights() -> dict:
+    from layers.profiles import load_profile
+
+    return {name: {i.id: i.weight for i in load_profile(name).indicators} for name in PROFILE_NAMES}
+
+
+def apply_link(store: Store) -> None:
+    """Once per session: take the choices a link carries (st.query_params) into the session's state.
+
+    What cannot be applied is kept as a note (:func:`link_notes`); a bad link never raises.
+    """
+    if st.session_state.get("link_applied"):
+        return
+    st.session_state["link_applied"] = True
+    params = {k: st.query_params.get_all(k) for k in st.query_params.keys()}
+    if not params:
+        return
+    from app_pages import cache, links
+    from geo.areas import resolve_area
+    from layers.mapview import SCORE_LAYERS
+
+    districts = store.districts()
+    wards = store.boundaries("ward")[["code", "lad_code"]]
+    default = next((a for a in choices(store) if a.name == "South Midlands"), None)
+    got = links.parse_link(params, resolve_area=lambda text: resolve_area(text, districts), levels=tuple(LEVELS),
+                           profiles=_profile_weights(), layers=tuple(SCORE_LAYERS), indicators=tuple(cache.registry()),
+                           wards_of=lambda a: set(wards.loc[wards["lad_code"].isin(a.lad_codes), "code"]),
+                           default_area=default)
+    if got.area is not None:
+        set_choice("area", _area_label(got.area))
+    if got.level:
+        set_choice("level", got.level)
+    if got.profile:
+        set_choice("profile_name", got.profile)
+    if got.weights:
+        name = got.profile or "neighbourhood"
+        st.session_state[f"weights::{name}"] = {**_profile_weights()[name], **got.weights}
+    if got.layer:
+        st.session_state["explorer_show"], st.session_state["explorer_layer"] = "Priority", got.layer
+    if got.indicator:
+        st.session_state["explorer_show"], st.session_state["explorer_indicator"] = "Indicator", got.indicator
+    if got.ward:
+        set_choice("profile_ward", got.ward)
+    st.session_state["link_notes"] = got.notes
+
+
+def show_link_notes() -> None:
+    """Say, once, what the opening link could not apply."""
+    from geo.escape import md_text
+
+    for note in st.session_state.pop("link_notes", []):
+        st.warning(md_text(note), icon=":material/link_off:")
+
+
+def write_link(page_path: str) -> str:
+    """Put the current view's choices in the URL (st.query_params) and return the full link."""
+    from urllib.parse import urlencode
+
+    from app_pages import links
+
+    name = profile_key()
+    shipped = _profile_weights()
+    profile = name if name in shipped else "neighbourhood"
+    params = links.link_params(
+        area=str(st.session_state.get("area", "South Midlands")).removesuffix(" (district)"),
+        level=st.session_state.get("level", "ward"), profile=profile,
+        weights=st.session_state.get(f"weights::{profile}", {}) if name in shipped else {},
+        default_weights=shipped[profile],
+        layer=st.session_state.get("explorer_layer") if page_path == "" and
+        st.session_state.get("explorer_show", "Priority") == "Priority" else None,
+        indicator=st.session_state.get("explorer_indicator") if page_path == "" and
+        st.session_state.get("explorer_show") == "Indicator" else None,
+        ward=st.session_state.get("profile_ward") if page_path == "ward_profile" else None)
+    if {k: st.query_params.get(k) for k in st.query_params.keys()} != params:
+        st.query_params.from_dict(params)
+    base = (st.context.url or "").split("?")[0]
+    return f"{base}?{urlencode(params)}"
+
+
+def link_panel(page_path: str) -> None:
+    """The sidebar's 'Copy link' popover: the link to this view, with Streamlit's copy-to-clipboard button."""
+    url = write_link(page_path)
+    with st.sidebar.popover("Copy link", icon=":material/link:", help="A link that opens this view"):
+        st.caption("Use the copy button at the right of the link, then paste it in an email or a note.")
+        st.code(url, language=None, wrap_lines=True)
