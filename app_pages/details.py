@@ -83,6 +83,7 @@ def selections(profile) -> dict[str, str]:
     out = {",".join(f"band:{b}" for b in bands): f"Priority areas ({' + '.join(bands)})"}
     if len(bands) > 1:
         out[f"band:{bands[0]}"] = bands[0].capitalize()
+    out["top"] = "Top N"
     out["robust"] = "Robust priorities only"
     out["all"] = "All areas"
     return out
@@ -114,6 +115,11 @@ def priority_exports(request, result, key: str) -> None:
     if choice == "robust" and "robust" not in scored.areas:
         st.caption("Robustness was not computed (0 draws), so there is no robust flag to select on.")
         return
+    if choice == "top":  # the N highest-ranked areas, as the CLI's --select top:N
+        ranked = int(scored.areas["rank"].notna().sum())
+        top_n = st.number_input("How many areas (highest priority first)", 1, max(ranked, 1), min(10, max(ranked, 1)),
+                                step=1, key=f"{key}-top")
+        choice = f"top:{int(top_n)}"
     layer = export.run(export_request(request, choice), cache.get_store(), scored=result).data
     try:
         n = layer.selected

@@ -102,3 +102,68 @@ def saved_sites_panel(sites) -> None:
                 if prev.exists():
                     st.session_state["sites"] = read_sites(prev)
                     st.session_state["sites_from"] = "saved"
+
+
+def saved_areas_panel(store) -> None:
+    """Sidebar: save an area of interest (districts, wards or a boundary file) for everyone on this installation,
+    or delete one. Wards and boundaries are saved as the whole districts they are in or overlap."""
+    from tasks import areas as area_task
+
+    flash = st.session_state.pop("area_flash", None)
+    with st.sidebar.expander("Save or delete an area", expanded=bool(flash)):
+        if flash:
+            st.success(md_text(flash))
+        name = st.text_input("Name of the new area", key="area-save-name", max_chars=80)
+        how = st.radio("Made of", ["Districts", "Wards", "A boundary file"], horizontal=True, key="area-save-how")
+        districts, wards, boundary = [], [], None
+        if how == "Districts":
+            table = store.districts().sort_values("name")
+            districts = st.multiselect("Districts", list(table["code"]), key="area-save-districts",
+                                       format_func=dict(zip(table["code"], table["name"])).get)
+        elif how == "Wards":
+            w = store.boundaries("ward").sort_values(["name", "lad_name"])
+            labels = {r.code: f"{r.name} ({r.lad_name})" for r in w.itertuples()}
+            wards = st.multiselect("Wards (type to search)", list(labels), format_func=labels.get,
+                                   key="area-save-wards")
+            st.caption("The area is saved as the whole districts these wards are in.")
+        else:
+            boundary = _boundary_upload()
+            st.caption("The area is saved as the whole districts the boundary overlaps.")
+        if st.button("Save area", key="area-save", icon=":material/save:"):
+            try:
+                result = area_task.save(name, store, districts=districts, wards=wards, boundary=boundary)
+            except WardscopeError as exc:
+                st.error(md_text(str(exc)))
+            else:
+                state.set_choice("area", result.data.name)
+                st.session_state["area_flash"] = result.notes[0] + "; it is now the area of interest"
+                st.rerun()
+        saved = [a.name for a in area_task.choices(store) if a.kind == "user"]
+        if saved:
+            gone = st.selectbox("Saved area to delete", saved, key="area-delete-name")
+            if st.button("Delete area", key="area-delete", icon=":material/delete:"):
+                try:
+                    result = area_task.delete(gone, store)
+                except WardscopeError as exc:
+                    st.error(md_text(str(exc)))
+                else:
+                    st.session_state["area_flash"] = result.notes[0]
+                    st.rerun()
+
+
+def _boundary_upload():
+    """A boundary file through the upload gate (GeoJSON, zipped shapefile, GeoPackage) as a layer, or None."""
+    from geo import config
+    from geo.contentcache import content_key
+    from geo.upload.gate import accept_upload, read_vector_upload
+
+    file = st.file_uploader("Boundary file (GeoJSON, zipped shapefile or GeoPackage)", key="area-save-boundary",
+                            max_upload_size=config.max_upload_mb())
+    if file is None:
+        return None
+    try:
+        up = accept_upload(file.name, file, workspace=uploads.workspace(), kinds={"geojson", "zip-shapefile", "gpkg"})
+        return uploads.parsed().get_or_compute(content_key("boundary", up, up.name), lambda: read_vector_upload(up))
+    except WardscopeError as exc:
+        st.error(md_text(str(exc)))
+        return None

@@ -8,6 +8,7 @@ download button (:meth:`ExportLayer.file`).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import geopandas as gpd
@@ -60,8 +61,12 @@ class ExportLayer:
 
 
 def stem_for(*parts: str) -> str:
-    """A file name stem: ``wardscope_`` and the parts, lower case, spaces as ``_``."""
-    return "_".join(("wardscope", *parts)).replace(" ", "_").lower()
+    """A file name stem: ``wardscope_`` and the parts, lower case; anything but letters, digits and ``-`` as one ``_``.
+
+    Area names are user strings ("Luton & Dunstable", "A/B"): no character of theirs reaches a file name.
+    """
+    text = "_".join(("wardscope", *parts)).lower()
+    return re.sub(r"[^a-z0-9-]+", "_", text, flags=re.ASCII).strip("_")
 
 
 def run(request: ExportRequest, store, scored: score.ScoreResult | None = None) -> Result:
