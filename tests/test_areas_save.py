@@ -91,3 +91,12 @@ def test_boundary_outside_england_is_refused(cli, tmp_path):
     assert done.returncode == 2 and done.stderr.startswith("error: ")
     assert len(done.stderr.strip().splitlines()) == 1
     assert not (cli.user / "areas.yaml").exists()
+
+
+def test_export_file_names_take_only_safe_characters_from_an_area_name():
+    from geo.areas import Area
+    from tasks.export import stem_for
+
+    area = Area("Luton & Dunstable / ../x", (LUTON,), "user")
+    assert stem_for("neighbourhood", "ward", area.key) == "wardscope_neighbourhood_ward_luton_dunstable_x"
+    assert stem_for("multi-agency", "lsoa", "South Midlands") == "wardscope_multi-agency_lsoa_south_midlands"
