@@ -222,8 +222,8 @@ def check_user_rows(frame: pd.DataFrame, store, *, source: str, kind: str = "sco
         if code not in known:
             parts = to21.get(code)
             if not parts:
-                problems.append(RowProblem(row, code, f"not {article(LEVEL_NAMES[level])} {LEVEL_NAMES[level]} code "
-                                                      f"(2021 or 2011) in the store"))
+                what = "an LSOA 2021 or 2011" if level == "lsoa" else f"{article(LEVEL_NAMES[level])} {LEVEL_NAMES[level]}"
+                problems.append(RowProblem(row, code, f"not {what} code in the store"))
                 continue
             change = parts[0][1]
             if len(parts) > 1 or change in ("S", "X"):

@@ -47,7 +47,7 @@ def test_every_bad_row_is_listed_and_the_good_rows_are_kept(store, luton, tmp_pa
     check = read_user_indicator(path, id="uc_households_pct", label="UC households", store=store)
     problems = {p.row: p.message for p in check.problems}
     assert set(problems) == {3, 4, 5, 6, 7, 8, 9, 10, 11}
-    assert "not an LSOA 2021 code (2021 or 2011) in the store" in problems[3]
+    assert "not an LSOA 2021 or 2011 code in the store" in problems[3]
     assert "'abc' is not a number" in problems[4]
     assert "appears again (first at row 2)" in problems[5]
     assert "negative" in problems[6]
