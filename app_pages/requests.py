@@ -28,14 +28,16 @@ def indicators_request(area, level: str, ids=None) -> IndicatorsRequest:
     return IndicatorsRequest(area, level, tuple(ids) if ids is not None else None)
 
 
-def score_request(area, level: str, profile, draws: int = DEFAULT_DRAWS, access=None, sites=None) -> ScoreRequest:
+def score_request(area, level: str, profile, draws: int = DEFAULT_DRAWS, access=None, sites=None,
+                  users=()) -> ScoreRequest:
     """The session's profile (weights and method applied) for an area; ``access`` is (mode, weight) when the
-    user added minutes to the nearest of ``sites`` to the score."""
+    user added minutes to the nearest of ``sites`` to the score; ``users`` (id, weight) saved user indicators."""
     extra = None
     if access:
         mode, weight = access
         extra = AccessInScore(SitesInput.from_layer(sites), mode, float(weight))
-    return ScoreRequest(area, profile_text(profile), level, int(draws), DEFAULT_SEED, extra)
+    return ScoreRequest(area, profile_text(profile), level, int(draws), DEFAULT_SEED, extra,
+                        tuple((i, float(w)) for i, w in users if w > 0))
 
 
 def export_request(score: ScoreRequest, selection: str) -> ExportRequest:
