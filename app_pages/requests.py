@@ -79,3 +79,21 @@ def dashboard_request(area, period: int | None = None, indicators=None):
 
     return DashboardRequest(area, None if period is None else int(period),
                             None if indicators is None else tuple(indicators))
+
+
+def indicator_id_for(label: str) -> str:
+    """An indicator id from its label (snake_case, starting with a letter), as the upload panel gives it."""
+    import re
+
+    words = re.sub(r"[^a-z0-9]+", "_", label.lower()).strip("_")
+    return ("my_" + words if not words[:1].isalpha() else words)[:40].rstrip("_") or "my_indicator"
+
+
+def user_indicator_request(name: str, data: bytes, label: str, kind: str, value: str, denominator: str | None,
+                           direction: str, *, id: str | None = None, dry_run: bool = False):
+    """Save (or with ``dry_run`` only check) an uploaded CSV as a user indicator
+    (:class:`tasks.user_indicator.UserIndicatorRequest`); ``data`` is the file's text as UTF-8 bytes."""
+    from tasks.user_indicator import UserIndicatorRequest
+
+    return UserIndicatorRequest(name, data, id or indicator_id_for(label), label, kind, value,
+                                denominator if kind == "rate" else None, direction, dry_run=dry_run)

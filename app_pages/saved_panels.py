@@ -116,19 +116,11 @@ DIRECTION_LABELS = {"higher-is-worse": "Higher means more need", "higher-is-bett
 PROBLEM_LABELS = {"row": "Row in the file", "code": "Code", "problem": "Problem"}
 
 
-def _slug(label: str) -> str:
-    """An indicator id from its label (snake_case, starting with a letter)."""
-    import re
-
-    words = re.sub(r"[^a-z0-9]+", "_", label.lower()).strip("_")
-    return ("my_" + words if not words[:1].isalpha() else words)[:40].rstrip("_") or "my_indicator"
-
-
 def user_indicator_panel() -> None:
     """Upload a CSV keyed by GSS codes, say what its column is, see the row problems, save it for this installation."""
     from geo.upload.gate import TABLE_KINDS, accept_upload, read_table_upload, upload_text
+    from app_pages import requests
     from tasks import user_indicator
-    from tasks.user_indicator import UserIndicatorRequest
 
     with st.sidebar.expander("Your own indicators"):
         st.caption("A CSV with a column of codes (LSOA 2021 or 2011, ward or district) and a column of figures.")
@@ -164,8 +156,8 @@ def user_indicator_panel() -> None:
         if not label.strip():
             st.info("Give it a label to check and save it.")
             return
-        request = UserIndicatorRequest(up.name, upload_text(up).encode("utf-8"), _slug(label), label, kind, value,
-                                       denominator, direction)
+        request = requests.user_indicator_request(up.name, upload_text(up).encode("utf-8"), label, kind, value,
+                                                  denominator, direction)
         try:
             check = cache.user_indicator_check(replace(request, dry_run=True))
         except WardscopeError as exc:

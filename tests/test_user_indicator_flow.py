@@ -126,3 +126,22 @@ def test_cli_saves_lists_and_scores_with_a_user_indicator_and_a_resave_keeps_the
 
     assert cli.main(["score", "--profile", "neighbourhood", "--area", "Luton", "--user-indicator", "nope"]) == 2
     assert "error: 'nope' is not a saved user indicator; saved: hub_visits" in capsys.readouterr().err
+
+
+def test_the_cli_and_the_app_build_equal_requests(store, user_home, tmp_path):
+    from app_pages import requests as page
+    from tasks.inputs import area_of, profile_text
+    from layers.profiles import load_profile
+
+    path = tmp_path / "visits.csv"
+    path.write_text("code,visits,residents\nE01015693,3,30\n", encoding="utf-8")
+    args = cli.build_parser().parse_args(["indicators", "--user", str(path), "--id", "hub_visits", "--label",
+                                          "Hub visits", "--kind", "rate", "--value", "visits", "--denominator",
+                                          "residents", "--direction", "higher-is-better"])
+    from_app = page.user_indicator_request(str(path), path.read_bytes(), "Hub visits", "rate", "visits", "residents",
+                                           "higher-is-better")
+    assert cli.user_indicator_request(args, store) == from_app and from_app.id == "hub_visits"
+    args = cli.build_parser().parse_args(["score", "--profile", "neighbourhood", "--area", "Luton", "--level", "ward",
+                                          "--user-indicator", "hub_visits:2"])
+    app_score = page.score_request(area_of("Luton", store), "ward", load_profile("neighbourhood"), users=[("hub_visits", 2)])
+    assert cli.score_request(args, store) == app_score and app_score.profile == profile_text("neighbourhood")
