@@ -188,8 +188,10 @@ def user_indicators_stamp() -> str:
     folder = indicators_dir()
     if not folder.is_dir():
         return ""
+    import hashlib
+
     parts = [f"{p.name}:{p.stat().st_size}:{p.stat().st_mtime_ns}" for p in sorted(folder.iterdir()) if p.is_file()]
-    return str(hash(tuple(parts)))
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
 
 
 def saved_user_indicators() -> list[Indicator]:

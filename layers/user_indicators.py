@@ -269,23 +269,25 @@ def check_user_rows(frame: pd.DataFrame, store, *, source: str, kind: str = "sco
 
 
 def _merge_2011(rows: pd.DataFrame, from11: dict, seen: dict, problems: list) -> pd.DataFrame:
-    """Add up the 2011 parts of merged 2021 LSOAs; a 2021 LSOA missing a part is unknown (listed)."""
-    dup = rows["code"].duplicated(keep=False)
-    for code, group in rows[dup & rows["given"].eq(rows["code"])].groupby("code"):
-        for row in group["row"].iloc[1:]:
-            problems.append(RowProblem(int(row), code, "given both as a 2021 code and through its 2011 parts"))
-    rows = rows[~(dup & rows["given"].eq(rows["code"]) & rows["row"].ne(rows.groupby("code")["row"].transform("min")))]
-    merged = rows[rows["given"].ne(rows["code"])]
-    summed = merged.groupby("code")[["num", "den"]].sum(min_count=1)
-    for code, group in merged.groupby("code"):
+    """Add up the 2011 parts of merged 2021 LSOAs; a 2021 LSOA missing a part is unknown (listed).
+
+    A 2021 LSOA given by its own code as well keeps that row; its 2011 parts are listed and left out.
+    """
+    direct = rows["given"].eq(rows["code"])
+    via = rows[~direct]
+    clash = via["code"].isin(set(rows.loc[direct, "code"]))
+    for r in via[clash].itertuples(index=False):
+        problems.append(RowProblem(int(r.row), r.given, f"its 2021 LSOA {r.code} is also in the file (that row is kept)"))
+    via = via[~clash]
+    summed = via.groupby("code")[["num", "den"]].sum(min_count=1)
+    for code, group in via.groupby("code"):
         missing = [c for c in from11.get(code, []) if c not in seen]
         if missing or group["num"].isna().any():
             summed.loc[code, ["num", "den"]] = np.nan
             why = f"missing 2011 part(s) {', '.join(missing[:3])}" if missing else "a suppressed 2011 part"
             problems.append(RowProblem(int(group["row"].iloc[0]), code,
                                        f"2021 LSOA merged from 2011 LSOAs, {why}: kept as unknown"))
-    direct = rows[rows["given"].eq(rows["code"])].set_index("code")[["num", "den"]]
-    return pd.concat([direct, summed]).reset_index()
+    return pd.concat([rows[direct].set_index("code")[["num", "den"]], summed]).reset_index()
 
 
 def read_user_indicator(path_or_bytes, *, id: str, label: str, store, kind: str | None = None,

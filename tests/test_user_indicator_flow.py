@@ -145,3 +145,17 @@ def test_the_cli_and_the_app_build_equal_requests(store, user_home, tmp_path):
                                           "--user-indicator", "hub_visits:2"])
     app_score = page.score_request(area_of("Luton", store), "ward", load_profile("neighbourhood"), users=[("hub_visits", 2)])
     assert cli.score_request(args, store) == app_score and app_score.profile == profile_text("neighbourhood")
+
+
+def test_a_merged_lsoa_missing_a_2011_part_is_unknown_and_listed(store, user_home):
+    links = store.load("boundaries", "lsoa11_lsoa21")
+    merged21 = links[links["change"] == "M"]["lsoa21_code"].iloc[0]
+    parts = links[links["lsoa21_code"] == merged21]["lsoa11_code"].tolist()
+    same = links[links["change"] == "U"]["lsoa11_code"].iloc[0]
+    data = f"code,people\n{same},4\n{parts[0]},7\n".encode()
+    result = user_indicator.run(UserIndicatorRequest("old.csv", data, "old_count", "Old count", kind="count",
+                                                     value="people"), store)
+    rows = result.rows.set_index("code")["old_count"]
+    assert rows[same] == 4 and np.isnan(rows[merged21])  # unknown, not an undercount
+    (problem,) = result.data.itertuples(index=False)
+    assert problem.row == 3 and "missing 2011 part(s)" in problem.problem and parts[1] in problem.problem
