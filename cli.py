@@ -6,8 +6,10 @@
     python cli.py areas
     python cli.py indicators --list
     python cli.py indicators --level ward --area Worcestershire --ids census21_inactive_pct,imd2025_score --format csv
+    python cli.py indicators --user visits.csv --id hub_visits --label "Hub visits" --kind count --value visits --direction higher-is-worse
     python cli.py boundaries --level ward --area "South Midlands" --format csv
     python cli.py score --profile neighbourhood --level ward --area Luton [--neighbourhoods] [--provenance FILE]
+    python cli.py score --profile neighbourhood --area Luton --user-indicator hub_visits:2
     python cli.py access --sites sites.csv --mode bus --engine estimate --level lsoa --area Luton --format csv
     python cli.py access --sites sites.csv --mode bus --engine gtfs --gtfs feed.zip --date 2023-08-01 --area "Cheshire West and Chester"
     python cli.py export --profile neighbourhood --area Luton --select top:20 --format gpkg --out top20
