@@ -6,8 +6,10 @@
     python cli.py areas
     python cli.py indicators --list
     python cli.py indicators --level ward --area Worcestershire --ids census21_inactive_pct,imd2025_score --format csv
+    python cli.py indicators --user visits.csv --id hub_visits --label "Hub visits" --kind count --value visits --direction higher-is-worse
     python cli.py boundaries --level ward --area "South Midlands" --format csv
     python cli.py score --profile neighbourhood --level ward --area Luton [--neighbourhoods] [--provenance FILE]
+    python cli.py score --profile neighbourhood --area Luton --user-indicator hub_visits:2
     python cli.py access --sites sites.csv --mode bus --engine estimate --level lsoa --area Luton --format csv
     python cli.py access --sites sites.csv --mode bus --engine gtfs --gtfs feed.zip --date 2023-08-01 --area "Cheshire West and Chester"
     python cli.py export --profile neighbourhood --area Luton --select top:20 --format gpkg --out top20
@@ -182,7 +184,18 @@ def score_request(args, store):
     access = None
     if getattr(args, "access_sites", None):
         access = AccessInScore(SitesInput.from_file(args.access_sites, store), args.access_mode, args.access_weight)
-    return ScoreRequest(_area(args, store), profile_text(args.profile), args.level, args.sensitivity, args.seed, access)
+    users = tuple(_user_weight(item) for item in (getattr(args, "user_indicator", None) or []))
+    return ScoreRequest(_area(args, store), profile_text(args.profile), args.level, args.sensitivity, args.seed, access,
+                        users)
+
+
+def _user_weight(item: str) -> tuple[str, float]:
+    """``ID`` or ``ID:WEIGHT`` (default weight 1) of ``--user-indicator``."""
+    ind_id, _, weight = item.partition(":")
+    try:
+        return ind_id.strip(), float(weight) if weight.strip() else 1.0
+    except ValueError:
+        raise WardscopeError(f"--user-indicator {item!r}: the weight after ':' must be a number, e.g. {ind_id}:2") from None
 
 
 def cmd_score(args) -> int:
@@ -254,6 +267,8 @@ def cmd_indicators(args) -> int:
     from geo.textout import render
     from tasks import indicators
 
+    if args.user:
+        return _save_user_indicator(args)
     if args.list:
         _output(render(indicators.catalogue().data, args.format), args.out)
         return 0
@@ -263,6 +278,38 @@ def cmd_indicators(args) -> int:
     result = indicators.run(indicators_request(args, store), store)
     _output(render(result.data, args.format), args.out)
     _provenance(result, args)
+    return 0
+
+
+def user_indicator_request(args, store):
+    """The :class:`tasks.user_indicator.UserIndicatorRequest` of ``indicators --user FILE``: the file through the gate."""
+    from geo.upload.gate import TABLE_KINDS, accept_file, upload_text
+    from geo.workspace import SessionWorkspace
+    from tasks.user_indicator import UserIndicatorRequest
+
+    if not args.id or not args.label:
+        raise WardscopeError("indicators --user FILE needs --id (snake_case) and --label (what people read)")
+    with SessionWorkspace() as workspace:
+        upload = accept_file(Path(args.user), workspace=workspace, kinds=TABLE_KINDS)
+        data = upload_text(upload).encode("utf-8")  # the task checks it again, as it does the app's
+    return UserIndicatorRequest(args.user, data, args.id, args.label, args.kind, args.value, args.denominator,
+                                args.direction, args.unit, args.caveat or "", args.dry_run)
+
+
+def _save_user_indicator(args) -> int:
+    from tasks import user_indicator
+
+    store = _store()
+    result = user_indicator.run(user_indicator_request(args, store), store)
+    if len(result.data):
+        print(f"{len(result.data)} row problem(s) in {args.user} (those rows left out or kept as unknown):")
+        for row in result.data.itertuples(index=False):
+            print(f"  row {row.row}" + (f" ({row.code})" if row.code else "") + f": {row.problem}")
+    ind = result.indicator
+    verb = "checked (not saved)" if not result.saved else "saved"
+    print(f"{verb}: {ind.id} ({ind.label}), a {ind.kind} given for {result.level}, available at {', '.join(ind.levels)}")
+    for note in result.notes:
+        print(f"  note: {note}")
     return 0
 
 
@@ -462,6 +509,9 @@ def build_parser() -> argparse.ArgumentParser:
                                                          "to the profile as an indicator")
     p.add_argument("--access-mode", choices=["walk", "cycle", "car", "bus"], default="bus")
     p.add_argument("--access-weight", type=float, default=1.0, metavar="W", help="weight of the access indicator")
+    p.add_argument("--user-indicator", action="append", metavar="ID[:WEIGHT]",
+                   help="add a saved user indicator (cli.py indicators --user FILE --id ID ...) to the profile with "
+                        "this weight (default 1); repeat for several")
     p.add_argument("--neighbourhoods", action="store_true", help="print the priority neighbourhoods (touching "
                    "priority areas joined, with Gi* hot spots) instead of the areas")
     add_output(p)
@@ -497,6 +547,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--level", choices=["lsoa", "lsoa11", "ward", "lad"])
     p.add_argument("--area", metavar="NAME_OR_CODE", help='e.g. Worcestershire, Luton or E06000032')
     p.add_argument("--ids", metavar="ID,ID,...", help="indicator ids (default: every indicator installed at the level)")
+    g = p.add_argument_group("your own indicator", "save a CSV keyed by GSS codes (LSOA 2021 or 2011, ward 2024 or "
+                             "district) as an indicator; bad rows are listed and left out")
+    g.add_argument("--user", metavar="FILE.csv", help="the CSV to save (a 'code' column and the figure's column)")
+    g.add_argument("--id", help="its id (snake_case, e.g. hub_visits)")
+    g.add_argument("--label", help="its label, as people read it")
+    g.add_argument("--kind", choices=["count", "rate", "score"],
+                   help="count (adds up), rate (a count over --denominator) or score (kept at its level); "
+                        "default: rate with numerator/denominator columns, else score")
+    g.add_argument("--value", metavar="COLUMN", help="the figure's column (a rate's numerator); default value/numerator")
+    g.add_argument("--denominator", metavar="COLUMN", help="a rate's denominator column (default denominator)")
+    g.add_argument("--direction", choices=["higher-is-worse", "higher-is-better", "context"], default="higher-is-worse",
+                   help="does a higher figure mean more need (higher-is-worse, the default)?")
+    g.add_argument("--unit", help="unit shown (default: %% for a rate, count, value)")
+    g.add_argument("--caveat", help="what people should know about the figures")
+    g.add_argument("--dry-run", action="store_true", help="check and list row problems; save nothing")
     add_output(p)
     p.set_defaults(func=cmd_indicators)
 

@@ -6,8 +6,9 @@ read-only by every session (st.cache_resource). Task results are cached on
 the task's frozen request (st.cache_data hashes it field by field), whose
 inputs are content: the profile's YAML text, the sites' CSV text, the area's
 districts. Equal keys mean equal inputs, so one session never sees another's
-data. Every key also carries the store generation, so a new install is
-never answered from an old one. Tasks are imported when first run: a page
+data. Every key also carries the store generation and the saved user
+indicators' stamp, so a new install or a newly saved indicator is never
+answered from old tables. Tasks are imported when first run: a page
 loads only what it uses (hub models and hot-spot statistics take seconds).
 """
 
@@ -42,11 +43,25 @@ def get_store() -> Store | None:
     return _load_store(str(store.root), store.generation)
 
 
+def key() -> str:
+    """The store generation and the saved user indicators' stamp (every task and table cache key carries it)."""
+    from layers.registry import user_indicators_stamp
+
+    return f"{get_store().generation}:{user_indicators_stamp()}"
+
+
 @st.cache_resource(show_spinner=False)
-def registry() -> dict:
+def _registry(stamp: str) -> dict:
     from layers.registry import load_registry
 
     return load_registry()
+
+
+def registry() -> dict:
+    """Every indicator, with this installation's saved user indicators."""
+    from layers.registry import user_indicators_stamp
+
+    return _registry(user_indicators_stamp())
 
 
 @st.cache_resource(show_spinner="Computing indicators for England…")
@@ -59,7 +74,7 @@ def national_table(generation_key: str, level: str) -> pd.DataFrame:
 
 
 def table_for(store: Store, level: str) -> pd.DataFrame:
-    return national_table(store.generation, level)
+    return national_table(key(), level)
 
 
 def _cached_task(name: str, spinner: str, max_entries: int, *, resource: bool = False):
@@ -71,7 +86,7 @@ def _cached_task(name: str, spinner: str, max_entries: int, *, resource: bool = 
     cached = (st.cache_resource if resource else st.cache_data)(max_entries=max_entries, show_spinner=spinner)(run)
 
     def result(request):
-        return cached(get_store().generation, name, request)
+        return cached(key(), name, request)
 
     result.__doc__ = f":func:`tasks.{name}.run`, cached on the request."
     return result
@@ -80,6 +95,8 @@ def _cached_task(name: str, spinner: str, max_entries: int, *, resource: bool = 
 scored = _cached_task("score", "Scoring areas…", 64)
 access_result = _cached_task("access", "Measuring travel times…", 16)
 indicator_values = _cached_task("indicators", "Reading indicators…", 32)
+# only for dry runs (check and describe): saving is never cached
+user_indicator_check = _cached_task("user_indicator", "Checking every row…", 4)
 # a plan holds its solved model (not worth pickling): kept as it is, shared by requests with equal content
 hub_plan = _cached_task("hubs", "Measuring travel times and solving (the solver stops at 60 s)…", 4, resource=True)
 
@@ -93,7 +110,7 @@ def _neighbourhoods(generation: str, request):
 
 def neighbourhoods(request):
     """:func:`tasks.neighbourhoods.run` for the score ``request`` asks for, cached on the request."""
-    return _neighbourhoods(get_store().generation, request)
+    return _neighbourhoods(key(), request)
 
 
 @st.cache_data(max_entries=32, show_spinner="Comparing with the district and England…")

@@ -23,7 +23,7 @@ def selected_area(store, area, level: str, table: pd.DataFrame, code: str | None
         return
     row = table.set_index("code").loc[code]
     st.markdown(f"### {md_text(row['name'])}\n`{code}` · {md_text(row['lad_name'])}")
-    comp = cache.cached_comparators(store.generation, level, area.name, tuple(area.lad_codes))
+    comp = cache.cached_comparators(cache.key(), level, area.name, tuple(area.lad_codes))
     mine = comp[comp["code"] == code]
     reg = cache.registry()
     rows = []

@@ -28,14 +28,16 @@ def indicators_request(area, level: str, ids=None) -> IndicatorsRequest:
     return IndicatorsRequest(area, level, tuple(ids) if ids is not None else None)
 
 
-def score_request(area, level: str, profile, draws: int = DEFAULT_DRAWS, access=None, sites=None) -> ScoreRequest:
+def score_request(area, level: str, profile, draws: int = DEFAULT_DRAWS, access=None, sites=None,
+                  users=()) -> ScoreRequest:
     """The session's profile (weights and method applied) for an area; ``access`` is (mode, weight) when the
-    user added minutes to the nearest of ``sites`` to the score."""
+    user added minutes to the nearest of ``sites`` to the score; ``users`` (id, weight) saved user indicators."""
     extra = None
     if access:
         mode, weight = access
         extra = AccessInScore(SitesInput.from_layer(sites), mode, float(weight))
-    return ScoreRequest(area, profile_text(profile), level, int(draws), DEFAULT_SEED, extra)
+    return ScoreRequest(area, profile_text(profile), level, int(draws), DEFAULT_SEED, extra,
+                        tuple((i, float(w)) for i, w in users if w > 0))
 
 
 def export_request(score: ScoreRequest, selection: str) -> ExportRequest:
@@ -77,3 +79,21 @@ def dashboard_request(area, period: int | None = None, indicators=None):
 
     return DashboardRequest(area, None if period is None else int(period),
                             None if indicators is None else tuple(indicators))
+
+
+def indicator_id_for(label: str) -> str:
+    """An indicator id from its label (snake_case, starting with a letter), as the upload panel gives it."""
+    import re
+
+    words = re.sub(r"[^a-z0-9]+", "_", label.lower()).strip("_")
+    return ("my_" + words if not words[:1].isalpha() else words)[:40].rstrip("_") or "my_indicator"
+
+
+def user_indicator_request(name: str, data: bytes, label: str, kind: str, value: str, denominator: str | None,
+                           direction: str, *, id: str | None = None, dry_run: bool = False):
+    """Save (or with ``dry_run`` only check) an uploaded CSV as a user indicator
+    (:class:`tasks.user_indicator.UserIndicatorRequest`); ``data`` is the file's text as UTF-8 bytes."""
+    from tasks.user_indicator import UserIndicatorRequest
+
+    return UserIndicatorRequest(name, data, id or indicator_id_for(label), label, kind, value,
+                                denominator if kind == "rate" else None, direction, dry_run=dry_run)

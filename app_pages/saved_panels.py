@@ -1,10 +1,14 @@
-"""Saved and uploaded work: profiles and site lists on the server (previous version kept), uploaded profiles."""
+"""Saved and uploaded work: profiles and site lists on the server (previous version kept), uploaded profiles,
+users' own indicators."""
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 import streamlit as st
 
 from app_pages import cache, state, uploads
+from geo.contentcache import content_key
 from geo.errors import WardscopeError
 from geo.escape import md_text
 
@@ -167,3 +171,73 @@ def _boundary_upload():
     except WardscopeError as exc:
         st.error(md_text(str(exc)))
         return None
+
+
+KIND_LABELS = {"count": "A count (people or things; adds up for wards and districts)",
+               "rate": "A rate: a count out of a total (e.g. households out of all households)",
+               "score": "A score or figure that cannot be added up (kept at its own level)"}
+DIRECTION_LABELS = {"higher-is-worse": "Higher means more need", "higher-is-better": "Higher means less need",
+                    "context": "Neither (shown for context, not scored)"}
+PROBLEM_LABELS = {"row": "Row in the file", "code": "Code", "problem": "Problem"}
+
+
+def user_indicator_panel() -> None:
+    """Upload a CSV keyed by GSS codes, say what its column is, see the row problems, save it for this installation."""
+    from geo.upload.gate import TABLE_KINDS, accept_upload, read_table_upload, upload_text
+    from app_pages import requests
+    from tasks import user_indicator
+
+    with st.sidebar.expander("Your own indicators"):
+        st.caption("A CSV with a column of codes (LSOA 2021 or 2011, ward or district) and a column of figures.")
+        file = st.file_uploader("Upload a CSV", key="user_indicator_upload")
+        if file is None:
+            return
+        try:
+            up = accept_upload(file.name, file, workspace=uploads.workspace(), kinds=TABLE_KINDS)
+            columns = [str(c).strip().lower() for c in uploads.parsed().get_or_compute(
+                content_key("user-indicator", up, up.name), lambda: read_table_upload(up)).columns]
+        except WardscopeError as exc:
+            st.error(str(exc))
+            return
+        if "code" not in columns:
+            st.error(f"{md_text(up.name)}: needs a 'code' column of GSS codes")
+            return
+        figures = [c for c in columns if c != "code"]
+        if not figures:
+            st.error(f"{md_text(up.name)}: has no column of figures besides 'code'")
+            return
+        label = st.text_input("What it shows (its label)", key="user_indicator_label")
+        value = st.selectbox("Column with the figures", figures, key="user_indicator_value", format_func=md_text)
+        kind = st.radio("What kind of figure", list(KIND_LABELS), format_func=KIND_LABELS.get, key="user_indicator_kind")
+        denominator = None
+        if kind == "rate":
+            others = [c for c in figures if c != value]
+            if not others:
+                st.error("A rate needs a second column with the total it is out of.")
+                return
+            denominator = st.selectbox("Column with the total", others, key="user_indicator_den", format_func=md_text)
+        direction = st.radio("A higher figure means", list(DIRECTION_LABELS), format_func=DIRECTION_LABELS.get,
+                             key="user_indicator_direction")
+        if not label.strip():
+            st.info("Give it a label to check and save it.")
+            return
+        request = requests.user_indicator_request(up.name, upload_text(up).encode("utf-8"), label, kind, value,
+                                                  denominator, direction)
+        try:
+            check = cache.user_indicator_check(replace(request, dry_run=True))
+        except WardscopeError as exc:
+            st.error(str(exc))
+            return
+        if len(check.data):
+            st.warning(f"{len(check.data)} row(s) have a problem: they are left out, or kept as unknown "
+                       f"when the figure is suppressed.")
+            st.dataframe(check.data.rename(columns=PROBLEM_LABELS), hide_index=True, width="stretch")
+        st.caption(md_text("; ".join(check.notes)))
+        if st.button("Save this indicator", key="user_indicator_save"):
+            try:
+                user_indicator.run(request, cache.get_store())
+                st.success(f"Saved {md_text(label)}: it is in the map's indicator list and can be weighted in "
+                           f"the score (the previous version is kept).")
+            except WardscopeError as exc:
+                st.error(str(exc))
+

@@ -13,7 +13,8 @@ def current_request(store, area, level: str, draws: int = DEFAULT_DRAWS):
     """The score this session asks for: its profile, and its sites' access when the user added it."""
     access = state.access_in_score()
     sites = state.session_sites(store) if access else None
-    return requests.score_request(area, level, state.current_profile(), draws, access, sites)
+    users = st.session_state.get(f"user_in_profile::{level}", ())
+    return requests.score_request(area, level, state.current_profile(), draws, access, sites, users)
 
 
 def score_or_stop(request):

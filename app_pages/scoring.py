@@ -18,6 +18,7 @@ area = state.area_picker(store)
 level = state.level_picker()
 state.profile_picker()
 saved_panels.saved_profiles_panel()
+saved_panels.user_indicator_panel()
 reg = cache.registry()
 profile = state.current_profile()
 pkey = state.profile_key()
@@ -35,6 +36,12 @@ with st.sidebar.expander("Weights", expanded=True):
         weights[item.id] = st.slider(md_text(label), 0.0, 5.0, float(item.weight), 0.5, key=f"w::{pkey}::{item.id}",
                                      help=(md_text(ind.caveat) if ind and ind.caveat else None))
     st.session_state[f"weights::{pkey}"] = weights
+    own = [i for i, e in reg.items() if e.user and level in e.levels and e.direction != 0
+           and i not in {x.id for x in profile.indicators}]
+    if own:
+        st.caption("Your own indicators (weight 0 leaves one out)")
+    st.session_state[f"user_in_profile::{level}"] = tuple(
+        (i, st.slider(md_text(reg[i].label), 0.0, 5.0, 0.0, 0.5, key=f"uw::{level}::{i}")) for i in own)
 method = st.sidebar.selectbox("Normalisation", list(METHODS), index=list(METHODS).index(profile.normalisation),
                               format_func=METHOD_LABELS.get, key=f"m::{pkey}")
 st.session_state[f"method::{pkey}"] = method

@@ -183,6 +183,17 @@ def indicators_dir() -> Path:
     return user_dir() / "indicators"
 
 
+def user_indicators_stamp() -> str:
+    """Changes whenever a saved user indicator is added, re-saved or removed (names, sizes, mtimes): a cache key."""
+    folder = indicators_dir()
+    if not folder.is_dir():
+        return ""
+    import hashlib
+
+    parts = [f"{p.name}:{p.stat().st_size}:{p.stat().st_mtime_ns}" for p in sorted(folder.iterdir()) if p.is_file()]
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
+
+
 def saved_user_indicators() -> list[Indicator]:
     """Every saved user indicator (whose table is present)."""
     folder = indicators_dir()

@@ -39,6 +39,8 @@ class ScoreRequest:
     draws: int = DEFAULT_DRAWS          # robustness draws of the weights (0 = none)
     seed: int = DEFAULT_SEED
     access: AccessInScore | None = None
+    #: Saved user indicators added to the profile: (id, weight) pairs (``cli.py score --user-indicator``).
+    user_indicators: tuple[tuple[str, float], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -65,11 +67,35 @@ def with_access(profile: Profile, mode: str, weight: float) -> Profile:
     return replace(profile, indicators=kept + (item,))
 
 
+def with_user_indicators(profile: Profile, items, level: str) -> Profile:
+    """``profile`` plus saved user indicators with their weights (one already there takes the new weight)."""
+    from geo.errors import WardscopeError
+
+    registry = load_registry()
+    added = []
+    for ind_id, weight in items:
+        ind = registry.get(ind_id)
+        if ind is None or not ind.user:
+            saved = sorted(i for i, e in registry.items() if e.user)
+            raise WardscopeError(f"{ind_id!r} is not a saved user indicator; saved: {', '.join(saved) or 'none'} "
+                                 f"(save one with: cli.py indicators --user FILE --id ID ...)")
+        if level not in ind.levels:
+            raise WardscopeError(f"user indicator {ind_id!r} is given for {', '.join(ind.levels)} only, "
+                                 f"not {level}; score at --level {ind.levels[0]} or give its figures for {level}s")
+        if not weight > 0:
+            raise WardscopeError(f"weight of {ind_id!r} must be above 0 (got {weight:g})")
+        added.append(ProfileIndicator(ind_id, float(weight)))
+    ids = {i.id for i in added}
+    return replace(profile, indicators=tuple(i for i in profile.indicators if i.id not in ids) + tuple(added))
+
+
 def run(request: ScoreRequest, store) -> ScoreResult:
     """Score the area of interest: one row per area with score, ranks, band, reasons and robustness."""
     profile = profile_of(request.profile)
     level = request.level or profile.level
     extra = entries = None
+    if request.user_indicators:
+        profile = with_user_indicators(profile, request.user_indicators, level)
     if request.access is not None:
         choice = request.access
         frame = access.run(access.AccessRequest(request.area, choice.sites, (choice.mode,), level=level), store).data

@@ -9,7 +9,8 @@ from geo.errors import SourceFileError
 from layers.comparators import comparators
 from layers.indicators import indicator_table
 from layers.registry import IndicatorLevelError, RegistryError, load_registry
-from layers.user_indicators import UserIndicatorError, indicators_dir, load_user_indicator, remove_user_indicator
+from layers.user_indicators import (UserIndicatorError, indicators_dir, load_user_indicator, read_user_indicator,
+                                   remove_user_indicator)
 
 LUTON = "E06000032"
 
@@ -27,7 +28,7 @@ def _write(tmp_path, lines, name="upload.csv"):
     return path
 
 
-def test_every_bad_row_is_reported_and_nothing_is_loaded(store, luton, tmp_path):
+def test_every_bad_row_is_listed_and_the_good_rows_are_kept(store, luton, tmp_path):
     lsoa, wards = luton
     a, b, c = lsoa["code"].iloc[:3]
     path = _write(tmp_path, [
@@ -41,12 +42,12 @@ def test_every_bad_row_is_reported_and_nothing_is_loaded(store, luton, tmp_path)
         f"{wards['code'].iloc[0]},1,10",  # row 8: another level
         "not-a-code,1,2",             # row 9: malformed
         f"{lsoa['code'].iloc[4]},1,0",    # row 10: zero denominator
+        f"{lsoa['code'].iloc[5]},*,40",   # row 11: suppressed: kept as unknown
     ])
-    with pytest.raises(UserIndicatorError) as err:
-        load_user_indicator(path, id="uc_households_pct", label="UC households", store=store)
-    problems = {p.row: p.message for p in err.value.problems}
-    assert set(problems) == {3, 4, 5, 6, 7, 8, 9, 10}
-    assert "not an LSOA 2021 code in the store" in problems[3]
+    check = read_user_indicator(path, id="uc_households_pct", label="UC households", store=store)
+    problems = {p.row: p.message for p in check.problems}
+    assert set(problems) == {3, 4, 5, 6, 7, 8, 9, 10, 11}
+    assert "not an LSOA 2021 or 2011 code in the store" in problems[3]
     assert "'abc' is not a number" in problems[4]
     assert "appears again (first at row 2)" in problems[5]
     assert "negative" in problems[6]
@@ -54,8 +55,19 @@ def test_every_bad_row_is_reported_and_nothing_is_loaded(store, luton, tmp_path)
     assert "electoral ward code" in problems[8] and "one level" in problems[8]
     assert "not a GSS code" in problems[9]
     assert "denominator is 0" in problems[10]
+    assert "suppressed ('*'): kept as unknown" in problems[11]
+    rows = check.rows.set_index("code")
+    assert list(rows.index) == [a, lsoa["code"].iloc[5]]
+    assert rows.loc[a, "uc_households_pct"] == 10.0 and np.isnan(rows.loc[lsoa["code"].iloc[5], "uc_households_pct"])
+    assert not indicators_dir().exists() or not list(indicators_dir().iterdir())  # reading saves nothing
+
+
+def test_a_file_with_no_valid_row_is_refused_in_one_line(store, luton, tmp_path):
+    path = _write(tmp_path, ["code,value", "E01999999,5", "not-a-code,1", ""])
+    with pytest.raises(UserIndicatorError) as err:
+        load_user_indicator(path, id="uc_households_pct", label="UC households", store=store)
     message = str(err.value)
-    assert "\n" not in message and message.startswith(f"{path}: 8 problem(s), nothing was loaded: row 3")
+    assert "\n" not in message and message.startswith(f"{path}: no valid row (2 problem(s)), nothing was saved: row 2")
     assert not indicators_dir().exists() or not list(indicators_dir().iterdir())
     assert "uc_households_pct" not in load_registry()
 
@@ -155,11 +167,10 @@ def test_formula_cells_in_a_user_indicator_are_row_problems_not_values(store, lu
     a, b = lsoa["code"].iloc[:2]
     path = _write(tmp_path, ["code,value,note", f"{a},=1+2,ok", f'{b},2,"=HYPERLINK(""http://x"")"', "",
                              "=cmd|' /C calc'!A0,3,x"])
-    with pytest.raises(UserIndicatorError) as err:
-        load_user_indicator(path, id="hostile_x", label="x", store=store)
-    problems = {p.row: p.message for p in err.value.problems}
+    check = read_user_indicator(path, id="hostile_x", label="x", store=store)
+    problems = {p.row: p.message for p in check.problems}
     assert problems == {2: "value '=1+2' is not a number", 5: "not a GSS code (a letter and 8 digits, e.g. E01000001)"}
-    assert not indicators_dir().exists()
+    assert check.rows["code"].tolist() == [b] and not indicators_dir().exists()
 
 
 def test_an_accepted_upload_is_read_through_the_gate_like_a_path(store, luton, workspace):
