@@ -131,6 +131,7 @@ def access_lsoa(origins: gpd.GeoDataFrame, sites: gpd.GeoDataFrame, modes: Seque
                 summary[f"n_within_{t:g}"] = frame[f"n_within_{t:g}"].to_numpy()
                 if jobs:
                     summary[f"w_within_{t:g}"] = frame[f"jobs_within_{t:g}"].to_numpy()
+                    summary[f"u_within_{t:g}"] = frame[f"no_jobs_within_{t:g}"].to_numpy()
             attrs = frame.attrs
         out[f"access_{mode}_nearest_min"] = summary["nearest_minutes"]
         if per_site:

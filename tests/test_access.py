@@ -207,3 +207,12 @@ def test_sites_without_a_job_count_are_unknown_not_zero(store, south_midlands_bu
         assert not (jobs == 0)[within.any(axis=1)].any()
     assert (frame["access_bus_sites_nojobs_45min"] > 0).any()
     assert np.isnan(frame["access_jobs_45min_bus"]).any()
+
+
+def test_many_sites_path_keeps_unknown_jobs_unknown(store, south_midlands_bus):
+    """The fast summary (no per-site columns) gives the same sites and known jobs within reach."""
+    fast = access_layer("South Midlands", sample_sites(store), ("bus",), level="lsoa", engine="estimate",
+                        store=store, per_site=False).set_index("code")
+    full = south_midlands_bus.set_index("code").loc[fast.index]
+    for col in ("access_bus_sites_45min", "access_bus_sites_nojobs_45min", "access_jobs_45min_bus"):
+        pd.testing.assert_series_equal(fast[col], full[col], check_dtype=False)

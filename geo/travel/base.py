@@ -233,6 +233,7 @@ def access_summary(origins: gpd.GeoDataFrame, destinations: gpd.GeoDataFrame, mo
         out[f"n_within_{t:g}"] = result[f"n_within_{t:g}"].astype(int)
         if weights is not None:
             out[f"{weight}_within_{t:g}"] = result[f"w_within_{t:g}"]
+            out[f"no_{weight}_within_{t:g}"] = result[f"u_within_{t:g}"].astype(int)
     out.attrs.update(engine=module.NAME, label=module.LABEL, mode=mode, params=info.get("params", {}),
                      unreachable=_describe_unreachable(info, from_ids, to_ids), notes=list(info.get("notes", [])))
     return out
