@@ -83,7 +83,10 @@ def _mode_columns(mode: str, thresholds: Sequence[float], jobs: bool) -> dict[st
     if jobs:
         for t in thresholds:
             docs[f"access_jobs_{t:g}min_{mode}"] = (f"jobs at sites within {t:g} minutes by {mode} "
-                                                    f"(cumulative opportunities; sites without a job count add 0)")
+                                                    f"(cumulative opportunities: known job counts only; "
+                                                    f"NaN when no site within reach has a count)")
+            docs[f"access_{mode}_sites_nojobs_{t:g}min"] = (f"sites within {t:g} minutes by {mode} "
+                                                            f"without a job count")
     docs[f"access_{mode}_note"] = "why no time could be given (e.g. the centroid is not near the road network)"
     return docs
 
@@ -128,6 +131,7 @@ def access_lsoa(origins: gpd.GeoDataFrame, sites: gpd.GeoDataFrame, modes: Seque
                 summary[f"n_within_{t:g}"] = frame[f"n_within_{t:g}"].to_numpy()
                 if jobs:
                     summary[f"w_within_{t:g}"] = frame[f"jobs_within_{t:g}"].to_numpy()
+                    summary[f"u_within_{t:g}"] = frame[f"no_jobs_within_{t:g}"].to_numpy()
             attrs = frame.attrs
         out[f"access_{mode}_nearest_min"] = summary["nearest_minutes"]
         if per_site:
@@ -140,6 +144,8 @@ def access_lsoa(origins: gpd.GeoDataFrame, sites: gpd.GeoDataFrame, modes: Seque
         if jobs:
             for t in thresholds:
                 out[f"access_jobs_{t:g}min_{mode}"] = summary[f"w_within_{t:g}"]
+                if f"u_within_{t:g}" in summary:
+                    out[f"access_{mode}_sites_nojobs_{t:g}min"] = summary[f"u_within_{t:g}"].astype(int)
         reasons = {u["id"]: u["reason"] for u in attrs.get("unreachable", []) if u["role"] == "origin"}
         out[f"access_{mode}_note"] = out["code"].map(reasons)
         docs.update(_mode_columns(mode, thresholds, bool(jobs)))

@@ -188,3 +188,31 @@ def test_access_minutes_join_a_scoring_profile_like_any_indicator(store):
     near = minutes.idxmin()
     assert areas.loc[far, "contrib__access_bus_nearest_min"] > areas.loc[near, "contrib__access_bus_nearest_min"]
     assert areas.loc[far, "rank"] < plain.loc[far, "rank"]  # the most remote ward moves up
+
+
+def test_sites_without_a_job_count_are_unknown_not_zero(store, south_midlands_bus):
+    """Sample sites mostly lack job counts: an LSOA whose sites in reach all lack one shows NaN, never 0."""
+    frame = south_midlands_bus
+    sites = sample_sites(store)
+    known = pd.to_numeric(sites["jobs"], errors="coerce").notna().to_numpy()
+    assert 0 < known.sum() < len(sites)
+    minutes = frame[[f"access_bus_min__{sid}" for sid in sites["site_id"]]].to_numpy()
+    for t in (30, 45, 60):
+        within = minutes <= t
+        assert (frame[f"access_bus_sites_{t}min"].to_numpy() == within.sum(axis=1)).all()
+        assert (frame[f"access_bus_sites_nojobs_{t}min"].to_numpy() == (within & ~known).sum(axis=1)).all()
+        only_unknown = within.any(axis=1) & ~(within & known).any(axis=1)
+        jobs = frame[f"access_jobs_{t}min_bus"].to_numpy()
+        assert np.isnan(jobs[only_unknown]).all()
+        assert not (jobs == 0)[within.any(axis=1)].any()
+    assert (frame["access_bus_sites_nojobs_45min"] > 0).any()
+    assert np.isnan(frame["access_jobs_45min_bus"]).any()
+
+
+def test_many_sites_path_keeps_unknown_jobs_unknown(store, south_midlands_bus):
+    """The fast summary (no per-site columns) gives the same sites and known jobs within reach."""
+    fast = access_layer("South Midlands", sample_sites(store), ("bus",), level="lsoa", engine="estimate",
+                        store=store, per_site=False).set_index("code")
+    full = south_midlands_bus.set_index("code").loc[fast.index]
+    for col in ("access_bus_sites_45min", "access_bus_sites_nojobs_45min", "access_jobs_45min_bus"):
+        pd.testing.assert_series_equal(fast[col], full[col], check_dtype=False)

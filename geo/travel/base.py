@@ -169,7 +169,8 @@ def summarise_minutes(minutes: np.ndarray, thresholds_min: Sequence[float],
 
     NaN pairs (unreachable) are never nearest and never counted. Returns arrays of length o:
     ``nearest_index`` (-1 when nothing is reachable), ``nearest_minutes`` (NaN then),
-    ``n_within_<t>`` and, with ``weights``, ``w_within_<t>``.
+    ``n_within_<t>`` and, with ``weights``, ``w_within_<t>`` (known weights only; NaN when every
+    destination within reach has no weight) and ``u_within_<t>`` (destinations within reach without one).
     """
     minutes = np.asarray(minutes, dtype=float)
     filled = np.where(np.isnan(minutes), np.inf, minutes)
@@ -181,7 +182,13 @@ def summarise_minutes(minutes: np.ndarray, thresholds_min: Sequence[float],
         within = filled <= t
         out[f"n_within_{t:g}"] = within.sum(axis=1)
         if weights is not None:
-            out[f"w_within_{t:g}"] = (within * np.nan_to_num(weights)[None, :]).sum(axis=1)
+            # A destination without a weight is unknown, not zero: the sum covers known weights only,
+            # and is NaN where every destination within reach lacks one.
+            known = ~np.isnan(np.asarray(weights, dtype=float))
+            total = (within * np.nan_to_num(weights)[None, :]).sum(axis=1)
+            n_known = (within & known[None, :]).sum(axis=1)
+            out[f"u_within_{t:g}"] = (within & ~known[None, :]).sum(axis=1)
+            out[f"w_within_{t:g}"] = np.where((n_known == 0) & (out[f"n_within_{t:g}"] > 0), np.nan, total)
     return out
 
 
@@ -226,6 +233,7 @@ def access_summary(origins: gpd.GeoDataFrame, destinations: gpd.GeoDataFrame, mo
         out[f"n_within_{t:g}"] = result[f"n_within_{t:g}"].astype(int)
         if weights is not None:
             out[f"{weight}_within_{t:g}"] = result[f"w_within_{t:g}"]
+            out[f"no_{weight}_within_{t:g}"] = result[f"u_within_{t:g}"].astype(int)
     out.attrs.update(engine=module.NAME, label=module.LABEL, mode=mode, params=info.get("params", {}),
                      unreachable=_describe_unreachable(info, from_ids, to_ids), notes=list(info.get("notes", [])))
     return out

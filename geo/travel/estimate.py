@@ -187,4 +187,12 @@ def summary(origin_xy: np.ndarray, destination_xy: np.ndarray, mode: str, thresh
             for t, r in radii.items():
                 sel = pairs[pairs["v"] <= r]
                 out[f"w_within_{t:g}"] = np.bincount(sel["i"], weights=w[sel["j"]], minlength=len(origin_xy))
+        # As summarise_minutes: a destination without a weight is unknown, not zero.
+        unknown = np.isnan(np.asarray(weights, dtype=float))
+        for t, r in radii.items():
+            n_unknown = (np.zeros(len(origin_xy), dtype=int) if r < 0 or not unknown.any() else
+                         cKDTree(destination_xy[unknown]).query_ball_point(origin_xy, r, return_length=True))
+            out[f"u_within_{t:g}"] = n_unknown
+            all_unknown = (out[f"n_within_{t:g}"] > 0) & (n_unknown == out[f"n_within_{t:g}"])
+            out[f"w_within_{t:g}"] = np.where(all_unknown, np.nan, out[f"w_within_{t:g}"])
     return out, {"params": p}
