@@ -11,6 +11,8 @@ from tasks import dashboard as dashboard_task
 LATEST = "Latest for each indicator"
 CREDIT = ("Source: ONS Explore Local Statistics (Annual Population Survey, claimant count and other local "
           "indicators); Census 2021 populations. Open Government Licence v3.0.")
+TABLE_CSS = (".dash-table{overflow-x:auto}.dash-table table{border-collapse:collapse;font-size:12px;width:100%}"
+             ".dash-table td,.dash-table th{padding:3px 5px;border:1px solid #ddd;text-align:left;vertical-align:top}")
 LEGEND = [
     "**worse**: the whole 95% interval is worse than England's figure; **similar**: England's figure lies inside "
     "the interval; **better**: the whole interval is better.",
@@ -41,7 +43,8 @@ board = latest if choice == LATEST else build(store.generation, requests.dashboa
 
 st.title(f"{md_text(area.name)}: district dashboard")
 st.caption(f"Each district, the area and England · {'latest figure for each indicator' if choice == LATEST else choice}")
-st.dataframe(board.table(), hide_index=True, width="stretch")
+# the table as HTML (dashboard_out.table_html escapes every text): it wraps, so every column fits a laptop screen
+st.html(f"<style>{TABLE_CSS}</style><div class='dash-table'>{dashboard_out.table_html(board)}</div>")
 for line in LEGEND:
     st.caption(line)
 with st.expander("Notes on these figures"):
