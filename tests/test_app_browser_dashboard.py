@@ -54,3 +54,7 @@ def test_dashboard_shows_luton_employment_rate_for_2023_with_downloads(app_serve
     assert page.get_by_text("Distance to an 80% employment rate").first.is_visible()
     assert error_texts(page) == []
     page.screenshot(path=str(ARTIFACTS / "dashboard_south_midlands_2023.png"))
+    page.get_by_text("Distance to an 80% employment rate").first.scroll_into_view_if_needed()
+    page.screenshot(path=str(ARTIFACTS / "dashboard_south_midlands_2023_distance.png"))
+    page.locator("[data-testid='stImage']").first.scroll_into_view_if_needed()
+    page.screenshot(path=str(ARTIFACTS / "dashboard_south_midlands_2023_trend.png"))
