@@ -17,6 +17,7 @@ store = setup.app_store()  # the install page instead when the store is missing 
 
 pages = [
     st.Page("app_pages/explorer.py", title="Map explorer", icon=":material/map:", default=True),
+    st.Page("app_pages/dashboard.py", title="District dashboard", icon=":material/table_chart:"),
     st.Page("app_pages/scoring.py", title="Priority scoring", icon=":material/tune:"),
     st.Page("app_pages/access.py", title="Transport access", icon=":material/directions_bus:"),
     st.Page("app_pages/hubs.py", title="Hub planner", icon=":material/hub:"),

@@ -100,8 +100,8 @@ def trend_png(board: Dashboard, indicator: str, width_in: float = 7.0, dpi: int 
     return buffer.getvalue()
 
 
-def to_html(board: Dashboard, charts: bool = True) -> str:
-    """A self-contained HTML page (no scripts, images inlined); every text from a file is escaped."""
+def table_html(board: Dashboard) -> str:
+    """The wide table as an HTML ``<table>``, each cell coloured red/amber/green; every text is escaped."""
     e = html.escape
     table = board.table()
     figures = board.figures.set_index(["indicator", "code"])
@@ -118,6 +118,12 @@ def to_html(board: Dashboard, charts: bool = True) -> str:
             cells.append(f"<td{style}>{e(str(row[name]))}</td>")
         cells.append(f"<td>{e(str(row['How compared']))}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
+    return f"<table><tr>{head}</tr>{''.join(body)}</table>"
+
+
+def to_html(board: Dashboard, charts: bool = True) -> str:
+    """A self-contained HTML page (no scripts, images inlined); every text from a file is escaped."""
+    e = html.escape
     distance = "".join(f"<tr><td>{e(str(r.name))}</td><td>{e(str(r.statement))}</td>"
                        f"<td>{'' if np.isnan(r.population_16_64) else f'{r.population_16_64:,.0f}'}</td></tr>"
                        for r in board.distance.itertuples(index=False))
@@ -134,7 +140,7 @@ def to_html(board: Dashboard, charts: bool = True) -> str:
 table{{border-collapse:collapse;font-size:12px}}td,th{{padding:3px 6px;border:1px solid #ddd;text-align:left;vertical-align:top}}</style>
 </head><body>
 <h1>{e(board.area.name)}: district dashboard ({e(period)})</h1>
-<table><tr>{head}</tr>{''.join(body)}</table>
+{table_html(board)}
 <h2>Distance to an 80% employment rate</h2>
 <table><tr><th>Place</th><th>More residents aged 16-64 in work</th><th>Residents aged 16-64 (Census 2021)</th></tr>{distance}</table>
 <h2>How to read this</h2><ul style="font-size:12px">{notes}</ul>

@@ -142,6 +142,7 @@ PAGES = {
     "access": "app_pages/access.py",      # the site list
     "scoring": "app_pages/scoring.py",    # the ranking, and the exports (CSV zip; shapefile zip with fields.csv)
     "hubs": "app_pages/hubs.py",          # the exports with the hubs layer
+    "dashboard": "app_pages/dashboard.py",  # the district dashboard's figures
 }
 
 
@@ -224,6 +225,8 @@ DOWNLOADS = {
     ("app_pages/details.py", "export_buttons"): "geo.export.export_bytes (CSV zip, shapefile zip): scoring and hubs pages",
     ("app_pages/ward_profile.py", "<module>"): "PDF and HTML ward profile (2 buttons): no CSV",
     ("app_pages/scoring.py", "<module>"): "YAML profile: no CSV",
+    ("app_pages/dashboard.py", "<module>"): "CSV dashboard figures: to_csv_bytes, driven on the dashboard page above",
+    ("app_pages/dashboard.py", "file_button"): "Excel workbook (csvsafe.to_xlsx_bytes) and PNG trend chart: no CSV",
 }
 DOWNLOAD_COUNTS = {("app_pages/ward_profile.py", "<module>"): 2}
 #: CSV-writing calls allowed outside geo/csvsafe.py, by (file, function, call): why each writes no CSV for people.
