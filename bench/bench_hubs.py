@@ -81,7 +81,7 @@ def run():
         yield f"{tag}_optimal", float(model.solver.status == "optimal"), "bool"
         yield f"{tag}_gap", model.solver.gap, "ratio"
         yield f"{tag}_covered_pct", model.after.summary["covered_pct"], "%"
-        yield f"{tag}_model_demand_groups", len(model.spopt.cli_vars), "rows"
+        yield f"{tag}_model_demand_groups", len(model.lp.cli_vars), "rows"
 
     area = resolve_area("East Midlands CCA", store.districts())
     cent = lsoa_centroids(store, area.lad_codes)
