@@ -37,3 +37,7 @@ class ModelTooLargeError(HubError):
 
 class SolverError(HubError):
     """The solver failed, or stopped at the time limit without any solution."""
+
+
+class NothingToAddError(HubError):
+    """The existing (fixed) hubs already reach every priority area any site can reach: no new site adds coverage."""

@@ -41,12 +41,14 @@ import math
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from spopt.locate import LSCP, MCLP, PMedian
+from spopt.locate import PMedian
 
+from layers.hubs import sparse
 from layers.hubs.cbc import SolveInfo, check_time_limit, solve_cbc
 from layers.hubs.coverage import HubCoverage
 from layers.hubs.demand import WEIGHT_LABEL, WEIGHT_VERB, check_demand_layer
 from layers.hubs.errors import (DemandError, HubError, InfeasibleCoverageError, ModelTooLargeError,
+                                NothingToAddError,
                                 NoCandidatesError, SolverError, TooFewCandidatesError)
 from layers.hubs.matrix import check_inputs, mode_phrase, travel_minutes
 from layers.hubs.hub_sites import EXISTING, site_pool
@@ -104,7 +106,8 @@ class HubModel:
         self.verb = verb
         self.notes: list[str] = []
         self.site_layer: gpd.GeoDataFrame | None = None
-        self.spopt = None
+        self.spopt = None  # p-median's spopt model
+        self.lp = None  # the built model: .problem, .fac_vars (sparse.CoverLP for MCLP/LSCP)
         self.problem = None
         self.solver: SolveInfo | None = None
         self.open: np.ndarray | None = None
@@ -243,7 +246,7 @@ class HubModel:
         return self
 
     def _read_open(self) -> np.ndarray:
-        return np.array([(v.value() or 0.0) > 0.5 for v in self.spopt.fac_vars], dtype=bool)
+        return np.array([(v.value() or 0.0) > 0.5 for v in self.lp.fac_vars], dtype=bool)
 
     def _check_open(self) -> None:
         if not self.open[self.fixed].all():
@@ -430,6 +433,12 @@ class HubMCLP(HubModel):
         if len(pattern) * reach.shape[1] > MAX_COVER_PAIRS:
             raise ModelTooLargeError(f"MCLP would need {len(pattern):,} demand groups x {reach.shape[1]:,} sites; "
                                      f"use fewer candidates or a shorter threshold")
+        if len(pattern) == 0:
+            how = f" {mode_phrase(self.mode)}" if self.mode else ""
+            raise NothingToAddError(f"the existing hubs already put every priority area that any site can reach within "
+                                    f"{self.threshold_min:g} minutes{how} of a hub, so no new site would add coverage; "
+                                    f"nothing to plan (for the areas still out of reach add candidates nearer them "
+                                    f"or raise --minutes)")
         start = self.fixed.copy()
         for _ in range(self.k):
             uncovered = ~pattern[:, start].any(axis=1) if len(pattern) else np.zeros(0, dtype=bool)
@@ -437,19 +446,12 @@ class HubMCLP(HubModel):
             gains = np.where(start, -1.0, gains)
             start[int(np.argmax(gains))] = True
         self._start = start
-        if len(pattern) == 0:
-            self.notes.append("every priority area that any site can reach is already within reach of a fixed hub: "
-                              "new sites add no priority coverage")
-            return
-        cost = self.minutes[free][first]
-        predefined = self.fixed.astype(int) if self.fixed.any() else None
-        self.spopt = MCLP.from_cost_matrix(cost, merged, self.threshold_min, int(self.fixed.sum()) + self.k,
-                                           predefined_facilities_arr=predefined, name="wardscope_mclp")
-        self.problem = self.spopt.problem
-        for j, var in enumerate(self.spopt.fac_vars):
+        self.lp = sparse.mclp(pattern, merged, self.fixed, int(self.fixed.sum()) + self.k)
+        self.problem = self.lp.problem
+        for j, var in enumerate(self.lp.fac_vars):
             var.setInitialValue(int(start[j]))
         covered = pattern[:, start].any(axis=1)
-        for i, var in enumerate(self.spopt.cli_vars):
+        for i, var in enumerate(self.lp.cli_vars):
             var.setInitialValue(int(covered[i]))
 
     def best_possible_pct(self) -> float | None:
@@ -530,6 +532,7 @@ class HubPMedian(HubModel):
         self.spopt = PMedian.from_cost_matrix(cost, w, int(self.fixed.sum()) + self.k,
                                               predefined_facilities_arr=predefined, name="wardscope_pmedian")
         self.problem = self.spopt.problem
+        self.lp = self.spopt
         for j, var in enumerate(self.spopt.fac_vars):
             var.setInitialValue(int(start[j]))
         open_idx = np.flatnonzero(start)
@@ -627,12 +630,9 @@ class HubLSCP(HubModel):
         if len(pattern) == 0:
             self.notes.append("the fixed hubs already reach every priority area: no new site is needed")
             return
-        cost = self.minutes[free][first]
-        predefined = self.fixed.astype(int) if self.fixed.any() else None
-        self.spopt = LSCP.from_cost_matrix(cost, self.threshold_min, predefined_facilities_arr=predefined,
-                                           name="wardscope_lscp")
-        self.problem = self.spopt.problem
-        for j, var in enumerate(self.spopt.fac_vars):
+        self.lp = sparse.lscp(pattern, self.fixed)
+        self.problem = self.lp.problem
+        for j, var in enumerate(self.lp.fac_vars):
             var.setInitialValue(int(start[j]))
 
     def _headline(self) -> list[str]:

@@ -1,0 +1,83 @@
+"""Covering models (MCLP, LSCP) built straight in PuLP from only the (demand, site) pairs within reach.
+
+spopt builds its coverage constraints term by term over the whole (demand x sites) matrix, which takes
+most of a large plan's time; these builders write one constraint per demand group from the sites that
+reach it (a sparse row), with the same variables, objective and constraints as spopt's
+``MCLP.from_cost_matrix`` / ``LSCP.from_cost_matrix`` (``tests/test_hubs_sparse.py`` checks they reach
+the same optimum):
+
+* MCLP: maximise sum_i w_i z_i subject to sum_{j reaching i} y_j >= z_i, sum_j y_j = p, y_j = 1 for fixed
+  sites; y, z binary.
+* LSCP: minimise sum_j y_j subject to sum_{j reaching i} y_j >= 1, y_j = 1 for fixed sites.
+
+Inputs are a boolean ``pattern`` (demand groups x sites: site within the threshold, minutes <= threshold)
+and weights in the demand's unit (people). No CRS: the matrix is already minutes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pulp
+
+
+@dataclass
+class CoverLP:
+    """A built covering model: the PuLP problem, one binary per site (``fac_vars``) and, for MCLP, one per
+    demand group (``cli_vars``, 1 = covered)."""
+
+    problem: pulp.LpProblem
+    fac_vars: list
+    cli_vars: list
+    pairs: int  # within-reach (group, site) pairs written as constraint terms
+
+
+def _site_vars(m: int, fixed: np.ndarray) -> list:
+    out = []
+    for j in range(m):
+        # an LpBinary would reset the bounds to 0..1: integer in [1, 1] keeps a fixed hub open
+        var = pulp.LpVariable(f"y_{j}", lowBound=1 if fixed[j] else 0, upBound=1, cat=pulp.LpInteger)
+        out.append(var)
+    return out
+
+
+def _rows(pattern: np.ndarray):
+    """CSR-style (start, end, columns) of a bool matrix's True entries, row by row."""
+    rows, cols = np.nonzero(pattern)
+    bounds = np.searchsorted(rows, np.arange(pattern.shape[0] + 1))
+    return bounds, cols
+
+
+def mclp(pattern: np.ndarray, weights: np.ndarray, fixed: np.ndarray, p: int, name: str = "wardscope_mclp") -> CoverLP:
+    """Maximal covering on ``pattern`` (g x m bool) with group weights ``weights`` (g,), ``fixed`` (m,) sites
+    always open and exactly ``p`` sites open in all (fixed included)."""
+    pattern = np.asarray(pattern, dtype=bool)
+    g, m = pattern.shape
+    prob = pulp.LpProblem(name, pulp.LpMaximize)
+    y = _site_vars(m, np.asarray(fixed, dtype=bool))
+    z = [pulp.LpVariable(f"z_{i}", lowBound=0, upBound=1, cat=pulp.LpInteger) for i in range(g)]
+    prob.setObjective(pulp.LpAffineExpression([(z[i], float(w)) for i, w in enumerate(weights)]))
+    bounds, cols = _rows(pattern)
+    for i in range(g):
+        terms = [(y[j], 1.0) for j in cols[bounds[i]:bounds[i + 1]]]
+        terms.append((z[i], -1.0))
+        prob.addConstraint(pulp.LpConstraint(pulp.LpAffineExpression(terms), pulp.LpConstraintGE, rhs=0), f"cover_{i}")
+    prob.addConstraint(pulp.LpConstraint(pulp.LpAffineExpression([(v, 1.0) for v in y]), pulp.LpConstraintEQ,
+                                         rhs=int(p)), "open_p")
+    return CoverLP(prob, y, z, len(cols))
+
+
+def lscp(pattern: np.ndarray, fixed: np.ndarray, name: str = "wardscope_lscp") -> CoverLP:
+    """Location set covering on ``pattern`` (g x m bool): fewest open sites (fixed ones always open) such
+    that every group has an open site within reach. Every row needs at least one True."""
+    pattern = np.asarray(pattern, dtype=bool)
+    g, m = pattern.shape
+    prob = pulp.LpProblem(name, pulp.LpMinimize)
+    y = _site_vars(m, np.asarray(fixed, dtype=bool))
+    prob.setObjective(pulp.LpAffineExpression([(v, 1.0) for v in y]))
+    bounds, cols = _rows(pattern)
+    for i in range(g):
+        terms = [(y[j], 1.0) for j in cols[bounds[i]:bounds[i + 1]]]
+        prob.addConstraint(pulp.LpConstraint(pulp.LpAffineExpression(terms), pulp.LpConstraintGE, rhs=1), f"cover_{i}")
+    return CoverLP(prob, y, [], len(cols))
