@@ -12,7 +12,7 @@ Public surface::
     station_candidates(area, store)             railway stations inside the area (England)
     priority_centroid_candidates(demand)        centroids of priority areas as candidates
     HubCoverage.from_matrix / from_geodataframe coverage, cold spots, duplication, per district
-    HubMCLP, HubPMedian, HubLSCP                optimisation (spopt + CBC); from_matrix, from_geodataframe, solve()
+    HubMCLP, HubPMedian, HubLSCP                optimisation (CBC; sparse PuLP MCLP/LSCP, spopt p-median); from_matrix, from_geodataframe, solve()
     plan_hubs(...)                              a plan from plain inputs (tasks.hubs calls it)
 """
 

@@ -1,4 +1,5 @@
-"""Where to put hubs: MCLP, p-median and LSCP on a travel-time matrix (spopt models, CBC solver).
+"""Where to put hubs: MCLP, p-median and LSCP on a travel-time matrix (CBC solver; MCLP and LSCP built
+sparsely in PuLP by :mod:`layers.hubs.sparse`, p-median with spopt).
 
 Every model sees the same inputs: an (n_demand x n_sites) array of minutes (NaN = unreachable),
 demand weights (e.g. people) with priority flags, a threshold in minutes, and per site whether it is an
@@ -6,14 +7,14 @@ existing hub and whether it is **fixed** (kept in every plan). Sites that are no
 removable existing hubs) are the ones a model chooses between; ``k`` counts them:
 
 * :class:`HubMCLP` (maximal covering): the ``k`` sites, besides the fixed hubs, that put the most priority
-  demand within the threshold of a hub. spopt ``MCLP`` with ``predefined_facilities_arr`` = fixed hubs
-  and ``p_facilities`` = fixed + k.
+  demand within the threshold of a hub; the fixed hubs are held open. The same model as spopt's ``MCLP``,
+  built only from the pairs within reach (tests/test_hubs_sparse.py checks both give the same optimum).
 * :class:`HubPMedian`: the ``k`` sites, besides the fixed hubs, that make the demand-weighted average
   journey to the nearest hub shortest. spopt ``PMedian`` likewise.
 * :class:`HubLSCP` (location set covering): the fewest sites, besides the fixed hubs, that put *all*
   priority demand within the threshold. Checked for feasibility before solving.
 
-Only priority demand with a weight above 0 enters the models. The spopt model is built on a reduced
+Only priority demand with a weight above 0 enters the models. Each model is built on a reduced
 problem that has the same optimum: for MCLP and LSCP, priority areas already within reach of a fixed hub
 and areas no site can reach are left out (their coverage cannot change) and areas reached by exactly
 the same set of sites are merged (weights added); for p-median, areas no site can reach are left out.
@@ -81,7 +82,7 @@ def _merge_patterns(pattern: np.ndarray, weights: np.ndarray) -> tuple[np.ndarra
 
 
 class HubModel:
-    """Shared inputs, checks and results; subclasses build and read one spopt model."""
+    """Shared inputs, checks and results; subclasses build and read one model."""
 
     kind = "model"
     uses_k = True
