@@ -46,6 +46,15 @@ def _one(params: Mapping, key: str):
     return None if value is None else str(value).strip()
 
 
+
+def _allowed(params, key: str, allowed, why: str, ignored: list) -> str | None:
+    """The link's ``key`` if it is one of ``allowed``; otherwise None, and a note of what was ignored."""
+    value = _one(params, key)
+    if value and value not in allowed:
+        ignored.append(f"{key} {_quote(value)} ({why})")
+        return None
+    return value or None
+
 def parse_link(params: Mapping, *, resolve_area: Callable, levels, profiles: Mapping, layers=(), indicators=(),
                wards_of: Callable = lambda area: set(), default_area=None) -> LinkChoices:
     """Check a link's query parameters against what this installation offers.
@@ -68,18 +77,8 @@ def parse_link(params: Mapping, *, resolve_area: Callable, levels, profiles: Map
             out.area = resolve_area(area_text)
         except ValueError:
             ignored.append(f"area {_quote(area_text)} (no area of that name on this installation; showing the default)")
-    level = _one(params, "level")
-    if level:
-        if level in levels:
-            out.level = level
-        else:
-            ignored.append(f"level {_quote(level)} (use {' or '.join(levels)})")
-    profile = _one(params, "profile")
-    if profile:
-        if profile in profiles:
-            out.profile = profile
-        else:
-            ignored.append(f"profile {_quote(profile)} (not a profile shipped with Wardscope)")
+    out.level = _allowed(params, "level", levels, f"use {' or '.join(levels)}", ignored)
+    out.profile = _allowed(params, "profile", profiles, "not a profile shipped with Wardscope", ignored)
     weight_ids = set(profiles.get(out.profile or next(iter(profiles), ""), ()))
     for key in sorted(k for k in params if str(k).startswith("w.")):
         ind, text = key[2:], _one(params, key)
