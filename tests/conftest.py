@@ -155,3 +155,15 @@ def workspace(tmp_path):
     ws = SessionWorkspace(tmp_path / "sessions")
     yield ws
     ws.close()
+
+
+@pytest.fixture(scope="module")
+def private_app(store, tmp_path_factory):
+    """The app with its own saved-work folder (WARDSCOPE_USER), one per test module, so what a module saves
+    is the only saved work its browsers see."""
+    from tests.apprunner import AppServer
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    server = AppServer(env={"WARDSCOPE_USER": str(tmp_path_factory.mktemp("user"))})
+    yield server
+    server.stop()

@@ -37,14 +37,8 @@ def hostile_frame(prefix: str) -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def app(tmp_path_factory, store):
-    """The app with its own saved-work folder, so the site list saved here is the only one."""
-    from tests.apprunner import AppServer
-
-    ARTIFACTS.mkdir(exist_ok=True)
-    server = AppServer(env={"WARDSCOPE_USER": str(tmp_path_factory.mktemp("user"))})
-    yield server
-    server.stop()
+def app(private_app):
+    return private_app
 
 
 def watch_dialogs(page) -> list[str]:

@@ -19,13 +19,8 @@ LUTON = "E06000032"
 
 
 @pytest.fixture(scope="module")
-def app(store, tmp_path_factory):
-    from tests.apprunner import AppServer
-
-    ARTIFACTS.mkdir(exist_ok=True)
-    server = AppServer(env={"WARDSCOPE_USER": str(tmp_path_factory.mktemp("user"))})
-    yield server
-    server.stop()
+def app(private_app):
+    return private_app
 
 
 @pytest.fixture()
