@@ -42,11 +42,11 @@ def _site_vars(m: int, fixed: np.ndarray) -> list:
     return out
 
 
-def _rows(pattern: np.ndarray):
-    """CSR-style (start, end, columns) of a bool matrix's True entries, row by row."""
+def _reach_terms(pattern: np.ndarray, y: list) -> list[list]:
+    """For each demand group (row of the bool ``pattern``), the (site variable, 1) terms of the sites that reach it."""
     rows, cols = np.nonzero(pattern)
     bounds = np.searchsorted(rows, np.arange(pattern.shape[0] + 1))
-    return bounds, cols
+    return [[(y[j], 1.0) for j in cols[bounds[i]:bounds[i + 1]]] for i in range(pattern.shape[0])]
 
 
 def mclp(pattern: np.ndarray, weights: np.ndarray, fixed: np.ndarray, p: int, name: str = "wardscope_mclp") -> CoverLP:
@@ -58,26 +58,23 @@ def mclp(pattern: np.ndarray, weights: np.ndarray, fixed: np.ndarray, p: int, na
     y = _site_vars(m, np.asarray(fixed, dtype=bool))
     z = [pulp.LpVariable(f"z_{i}", lowBound=0, upBound=1, cat=pulp.LpInteger) for i in range(g)]
     prob.setObjective(pulp.LpAffineExpression([(z[i], float(w)) for i, w in enumerate(weights)]))
-    bounds, cols = _rows(pattern)
-    for i in range(g):
-        terms = [(y[j], 1.0) for j in cols[bounds[i]:bounds[i + 1]]]
+    reach = _reach_terms(pattern, y)
+    for i, terms in enumerate(reach):
         terms.append((z[i], -1.0))
         prob.addConstraint(pulp.LpConstraint(pulp.LpAffineExpression(terms), pulp.LpConstraintGE, rhs=0), f"cover_{i}")
     prob.addConstraint(pulp.LpConstraint(pulp.LpAffineExpression([(v, 1.0) for v in y]), pulp.LpConstraintEQ,
                                          rhs=int(p)), "open_p")
-    return CoverLP(prob, y, z, len(cols))
+    return CoverLP(prob, y, z, int(pattern.sum()))
 
 
 def lscp(pattern: np.ndarray, fixed: np.ndarray, name: str = "wardscope_lscp") -> CoverLP:
     """Location set covering on ``pattern`` (g x m bool): fewest open sites (fixed ones always open) such
     that every group has an open site within reach. Every row needs at least one True."""
     pattern = np.asarray(pattern, dtype=bool)
-    g, m = pattern.shape
+    m = pattern.shape[1]
     prob = pulp.LpProblem(name, pulp.LpMinimize)
     y = _site_vars(m, np.asarray(fixed, dtype=bool))
     prob.setObjective(pulp.LpAffineExpression([(v, 1.0) for v in y]))
-    bounds, cols = _rows(pattern)
-    for i in range(g):
-        terms = [(y[j], 1.0) for j in cols[bounds[i]:bounds[i + 1]]]
+    for i, terms in enumerate(_reach_terms(pattern, y)):
         prob.addConstraint(pulp.LpConstraint(pulp.LpAffineExpression(terms), pulp.LpConstraintGE, rhs=1), f"cover_{i}")
-    return CoverLP(prob, y, [], len(cols))
+    return CoverLP(prob, y, [], int(pattern.sum()))
