@@ -67,7 +67,7 @@ def districts_of_boundary(boundary, store) -> list[str]:
     from geo.crs import to_bng
 
     boundary = to_bng(boundary, source="boundary file")
-    shape = boundary.geometry.union_all() if hasattr(boundary.geometry, "union_all") else boundary.geometry.unary_union
+    shape = boundary.geometry.union_all()
     lads = store.boundaries("lad")
     near = lads[lads.intersects(shape)]
     overlap = near.geometry.intersection(shape).area
