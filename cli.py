@@ -330,7 +330,7 @@ def cmd_export(args) -> int:
 
     store = _store()
     result = export.run(export_request(args, store), store)
-    written = result.data.write(args.format, args.out, overwrite=args.overwrite)
+    written = result.data.write(args.format, args.out, overwrite=args.overwrite, raw_names=args.raw_names)
     print(f"wrote {', '.join(str(p) for p in written.files)} ({written.feature_count} areas)", file=sys.stderr)
     _provenance(result, args)
     return 0
@@ -576,6 +576,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=list(FORMATS), required=True)
     p.add_argument("--out", required=True, metavar="PATH")
     p.add_argument("--overwrite", action="store_true", help="replace an existing file")
+    p.add_argument("--raw-names", action="store_true",
+                   help="name gpkg, geojson and csv fields by their column names (code, lad_code, score) for "
+                        "scripts, not by their labels ('Ward code (GSS)'); methodology.json maps one to the other")
     p.add_argument("--provenance", metavar="PATH", help="also write how the areas were scored (sources, method, "
                                                           "parameters, seed, versions) as JSON")
     p.add_argument("--sensitivity", type=int, default=DEFAULT_DRAWS, metavar="N",

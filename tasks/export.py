@@ -49,10 +49,14 @@ class ExportLayer:
         """How many areas the selection holds."""
         return len(self.selection.apply(self.areas))
 
-    def write(self, fmt: str, out: str, *, overwrite: bool = False):
-        """Write the export (see :func:`geo.export.export_areas`); returns its :class:`ExportResult`."""
+    def write(self, fmt: str, out: str, *, overwrite: bool = False, raw_names: bool = False):
+        """Write the export (see :func:`geo.export.export_areas`); returns its :class:`ExportResult`.
+
+        Fields are named by their labels unless ``raw_names`` (full column names, for scripts).
+        """
         return export_areas(self.areas, self.columns, self.selection, fmt, out, overwrite=overwrite,
-                            dissolve=self.dissolve, provenance=self.methodology, layers=self.layers or None)
+                            dissolve=self.dissolve, provenance=self.methodology, layers=self.layers or None,
+                            raw_names=raw_names)
 
     def file(self, fmt: str):
         """The export in memory for a download button (:func:`geo.export.export_bytes`)."""

@@ -99,7 +99,8 @@ def ogrinfo_summary(path: str | Path) -> dict[str, OgrLayer]:
             geometry=re.search(r"^Geometry: (.+)$", rest, re.M).group(1).strip(),
             count=int(re.search(r"^Feature Count: (\d+)", rest, re.M).group(1)),
             epsg=int(epsg[-1]) if epsg else None,
-            fields=dict(re.findall(r"^([^\s:]+): (\w+(?:\(\w+\))?) \(", rest, re.M)),  # e.g. Integer(Boolean)
+            # "Ward code (GSS): String (0.0)"; names may hold spaces, so match up to the type and width at the end
+            fields=dict(re.findall(r"^(\S.*?): (\w+(?:\(\w+\))?) \(\d+\.\d+\)$", rest, re.M)),  # e.g. Integer(Boolean)
         )
     return layers
 
@@ -132,8 +133,24 @@ def zip_text(path: Path, member: str) -> str:
         return archive.read(member).decode("utf-8")
 
 
-def full_names(shp: gpd.GeoDataFrame, fields: pd.DataFrame, layer: str = "areas") -> gpd.GeoDataFrame:
-    """Rename a shapefile's short field names to their full names using fields.csv."""
-    mapping = fields[fields["layer"] == layer].set_index("short_name")["full_name"].to_dict()
+def full_names(shp: gpd.GeoDataFrame, fields: pd.DataFrame, layer: str = "areas",
+               written: str = "short_name") -> gpd.GeoDataFrame:
+    """Rename a file's field names (shapefile short names, or labels: ``written="field_name"``) to the full names."""
+    mapping = fields[fields["layer"] == layer].set_index(written)["full_name"].to_dict()
     assert set(shp.columns) - {"geometry"} == set(mapping), (list(shp.columns), mapping)
     return shp.rename(columns=mapping)
+
+
+def names_from_methodology(methodology: dict) -> dict[str, str]:
+    """Field name in a GeoJSON/CSV/GeoPackage file -> full column name, from its methodology.json."""
+    return {c["field_name"]: c["name"] for c in methodology["columns"]}
+
+
+SNAKE_CASE = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)+$")
+
+
+def assert_readable(names) -> None:
+    """Field names a person reads: no snake_case, none blank, unique without regard to case."""
+    names = list(names)
+    assert not [n for n in names if SNAKE_CASE.match(n)], names
+    assert all(n.strip() for n in names) and len({n.casefold() for n in names}) == len(names), names

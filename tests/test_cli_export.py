@@ -51,7 +51,7 @@ def test_gpkg_and_shapefile_are_british_national_grid(exported):
     assert "metadata" in subprocess.run(["ogrinfo", "-ro", "-q", str(folder / "priority_wards.gpkg")],
                                         capture_output=True, text=True).stdout
     gdf = pyogrio.read_dataframe(folder / "priority_wards.gpkg", layer="areas")
-    assert set(gdf["code"]) == expected and gdf.crs.to_epsg() == 27700 and gdf.is_valid.all()
+    assert set(gdf["Ward code (GSS)"]) == expected and gdf.crs.to_epsg() == 27700 and gdf.is_valid.all()
     shp = ogrinfo(f"/vsizip/{folder / 'priority_wards.zip'}/areas.shp")
     assert "British_National_Grid" in shp or "British National Grid" in shp
     assert f"Feature Count: {len(expected)}" in shp
@@ -76,12 +76,13 @@ def test_shapefile_fields_csv_explains_every_column(exported):
 def test_geojson_is_wgs84_and_csv_has_no_geometry(exported):
     folder, expected = exported
     data = json.loads((folder / "priority_wards.geojson").read_text())
-    assert "crs" not in data and {f["properties"]["code"] for f in data["features"]} == expected
+    assert "crs" not in data and {f["properties"]["Ward code (GSS)"] for f in data["features"]} == expected
     lon, lat = data["features"][0]["geometry"]["coordinates"][0][0][0]
     assert -1.2 < lon < 0.2 and 51.7 < lat < 52.7
     assert "WGS 84" in ogrinfo(str(folder / "priority_wards.geojson"))
     table = list(csv.DictReader(io.StringIO((folder / "priority_wards.csv").read_text(encoding="utf-8-sig"))))
-    assert {r["code"] for r in table} == expected and "geometry" not in table[0]
+    assert {r["Ward code (GSS)"] for r in table} == expected and "geometry" not in table[0]
+    assert "District name (LAD 2024)" in table[0] and not any("_" in name for name in table[0])  # labels, for Excel
     assert (folder / "priority_wards.csv.methodology.json").exists()
 
 
@@ -99,9 +100,10 @@ def test_empty_selection_existing_output_and_overwrite(exported, tmp_path):
 def test_dissolved_neighbourhoods_keep_their_best_rank_and_ward_names(tmp_path, store):
     out = subprocess.run([sys.executable, str(ROOT / "cli.py"), "export", "--profile", "neighbourhood", "--level", "lsoa",
                           "--area", "Worcester", "--sensitivity", "0", "--select", TOP_FIFTH, "--dissolve",
-                          "--format", "csv", "--out", "n"], capture_output=True, text=True, cwd=tmp_path)
+                          "--format", "csv", "--out", "n", "--raw-names"], capture_output=True, text=True, cwd=tmp_path)
     assert out.returncode == 0, out.stderr
-    merged = pd.read_csv(tmp_path / "n.csv", encoding="utf-8-sig")
+    merged = pd.read_csv(tmp_path / "n.csv", encoding="utf-8-sig")  # --raw-names: the column names scripts use
+    assert list(merged.columns[:2]) == ["code", "name"]
     from layers.profiles import load_profile
     from layers.scoring import score_area
 

@@ -14,8 +14,9 @@ import shapely
 
 from geo.export import export_areas, parse_selection
 from geo.export.fieldnames import MAX_LEN
-from tests.exportcheck import (PROVENANCE, SPECIAL_NAMES, full_names, hubs_layer, ogrinfo_summary, ogrinfo_values,
-                               read_layer, scored_lsoas, vsizip, zip_csv, zip_text)
+from tests.exportcheck import (PROVENANCE, SPECIAL_NAMES, assert_readable, full_names, hubs_layer,
+                               names_from_methodology, ogrinfo_summary, ogrinfo_values, read_layer, scored_lsoas,
+                               vsizip, zip_csv, zip_text)
 
 SELECT = "band:Very high,top:40"
 COLUMNS = ["population", "score", "band", "robust",
@@ -23,6 +24,10 @@ COLUMNS = ["population", "score", "band", "robust",
            "claimant_cnt_rate", "overlap_count", "ward_name", "urban_rural"]
 FULL = ["code", "name", "lad_code", "lad_name", "population", "score", "band", "robust",
         "claimant_count_rate", "claimant_cnt_rate", "overlap_count", "ward_name", "urban_rural"]
+#: What GeoPackage, GeoJSON and CSV call the FULL columns: labels, the GSS codes marked as such.
+LABELLED = ["LSOA code (GSS, 2021)", "LSOA name (2021)", "District code (GSS, LAD 2024)", "District name (LAD 2024)",
+            "Population (people)", "Score", "Band", "Robust", "Claimant count rate (% of residents aged 16-64)",
+            "Claimant cnt rate", "Overlap count", "Electoral ward (2024) name", "Urban rural"]
 
 
 @pytest.fixture(scope="module")
@@ -78,14 +83,16 @@ def test_geopackage(exports, expected, areas):
     assert layers["areas"].count == 40 and layers["areas"].epsg == 27700 and layers["areas"].geometry == "Multi Polygon"
     assert layers["hubs"].count == 3 and layers["hubs"].epsg == 27700 and layers["hubs"].geometry == "Point"
     assert layers["metadata"].geometry == "None" and layers["metadata"].fields == {"key": "String", "value": "String"}
-    assert list(layers["areas"].fields) == FULL  # full names: GeoPackage has no 10-character limit
+    assert list(layers["areas"].fields) == LABELLED  # labels: GeoPackage has no 10-character limit
+    assert_readable(layers["areas"].fields) and assert_readable(layers["hubs"].fields)
     with sqlite3.connect(result.path) as db:
         contents = dict(db.execute("select table_name, data_type from gpkg_contents").fetchall())
         srs = dict(db.execute("select table_name, srs_id from gpkg_contents").fetchall())
     assert contents == {"areas": "features", "hubs": "features", "metadata": "attributes", "fields": "attributes"}
     assert srs["areas"] == srs["hubs"] == 27700
 
-    got = read_layer(result.path, "areas")
+    fields = read_layer(result.path, "fields")
+    got = full_names(read_layer(result.path, "areas"), fields, written="field_name")  # the fields table maps back
     assert got.crs.to_epsg() == 27700
     _same_attributes(got, expected)
     _same_geometry(got.geometry, expected.geometry)
@@ -97,8 +104,8 @@ def test_geopackage(exports, expected, areas):
     assert meta["selection"] == "top:40,band:Very high"  # canonical order
     assert meta["crs"] == "EPSG:27700" and meta["profile"] == "Test profile"
     assert side["selected_codes"] == expected["code"].tolist()
-    fields = read_layer(result.path, "fields")
     assert fields[fields["layer"] == "areas"]["full_name"].tolist() == FULL
+    assert names_from_methodology(side) == dict(zip(LABELLED, FULL))
 
 
 def test_shapefile_zip(exports, expected):
@@ -155,13 +162,13 @@ def test_geojson(exports, expected):
 
     layers = ogrinfo_summary(result.path)
     assert layers["areas"].count == 40 and layers["areas"].epsg == 4326
-    assert list(layers["areas"].fields) == FULL
-    got = read_layer(result.path)
+    assert list(layers["areas"].fields) == LABELLED
+    got = read_layer(result.path).rename(columns=names_from_methodology(result.methodology))
     assert got.crs.to_epsg() == 4326
     _same_attributes(got, expected)
     _same_geometry(got.geometry, expected.geometry, tolerance_m=0.5)  # 1e-6 degrees is about 0.1 m
     hubs = read_layer(result.files[2])
-    assert result.files[2].name == "priority_geojson.hubs.geojson" and hubs["hub_name"].tolist()[0] == "Hwb Gwaith Môn"
+    assert result.files[2].name == "priority_geojson.hubs.geojson" and hubs["Hub name"].tolist()[0] == "Hwb Gwaith Môn"
     assert json.loads(result.files[1].read_text(encoding="utf-8"))["crs"] == "EPSG:4326"
 
 
@@ -170,7 +177,8 @@ def test_csv(exports, expected):
     data = result.path.read_bytes()
     assert data.startswith(b"\xef\xbb\xbf")
     got = pd.read_csv(result.path, encoding="utf-8-sig", keep_default_na=False)
-    assert list(got.columns) == FULL
+    assert list(got.columns) == LABELLED
+    got = got.rename(columns=names_from_methodology(result.methodology))
     hostile = SPECIAL_NAMES[-1]
     assert ("'" + hostile) in got["name"].tolist() and hostile not in got["name"].tolist()
     got["name"] = got["name"].str.removeprefix("'")  # the only change: the neutralised formula
@@ -178,11 +186,12 @@ def test_csv(exports, expected):
     assert (got["claimant_cnt_rate"] < 0).any() and got["claimant_cnt_rate"].dtype.kind == "f"  # negatives stay numbers
 
     layers = ogrinfo_summary(result.path)  # GDAL's CSV driver reads it too (and skips the BOM)
-    assert layers["priority_csv"].count == 40 and "code" in layers["priority_csv"].fields
+    assert layers["priority_csv"].count == 40 and "LSOA code (GSS, 2021)" in layers["priority_csv"].fields
     assert "Ynys Môn 001A" in ogrinfo_values(result.path, "priority_csv")
     hubs = pd.read_csv(result.files[2], encoding="utf-8-sig")
-    assert list(hubs.columns) == ["hub_name", "capacity", "easting", "northing"]
-    assert hubs["hub_name"].tolist() == ["Hwb Gwaith Môn", "Job Centre Plus", "'@hub"]
+    assert list(hubs.columns) == ["Hub name", "Capacity", "Easting (British National Grid, EPSG:27700), metres",
+                                  "Northing (British National Grid, EPSG:27700), metres"]
+    assert hubs["Hub name"].tolist() == ["Hwb Gwaith Môn", "Job Centre Plus", "'@hub"]
     assert len(read_layer(result.path)) == 40  # and pyogrio
 
 
@@ -220,8 +229,9 @@ def test_small_fixture_with_welsh_names_in_every_format(fmt, tmp_path):
     assert ogrinfo_summary(path)[layer].count == 2
     assert "Ynys Môn" in ogrinfo_values(path, layer)
     got = read_layer(path, layer)
-    assert got["lad_name"].tolist() == ["Ynys Môn", "Ynys Môn"]
-    assert sorted(got["score"].astype(float)) == [-1.5, 0.5]
+    lad_name, score = ("lad_name", "score") if fmt == "shp" else ("District name (LAD 2024)", "Score")
+    assert got[lad_name].tolist() == ["Ynys Môn", "Ynys Môn"]
+    assert sorted(got[score].astype(float)) == [-1.5, 0.5]
 
 
 def test_geojson_rounding_keeps_geometries_valid():

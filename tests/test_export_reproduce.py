@@ -102,6 +102,9 @@ def test_bare_csv_for_a_quick_download(areas):
     got = export_bytes(areas, COLUMNS, "top:3", "csv", stem="top3", bundle=False)
     assert (got.filename, got.mime) == ("top3.csv", "text/csv")
     frame = pd.read_csv(io.BytesIO(got.data), encoding="utf-8-sig")
-    assert len(frame) == 3 and frame.columns[0] == "code"
+    assert len(frame) == 3 and frame.columns[0] == "Area code (GSS)"  # no level given: an area's code
+    raw = pd.read_csv(io.BytesIO(export_bytes(areas, COLUMNS, "top:3", "csv", stem="top3", bundle=False,
+                                              raw_names=True).data), encoding="utf-8-sig")
+    assert raw.columns[0] == "code" and raw["code"].tolist() == frame["Area code (GSS)"].tolist()
     with pytest.raises(ExportError, match="file name"):
         export_bytes(areas, COLUMNS, "top:3", "csv", stem="../escape")

@@ -5,6 +5,15 @@ name, lad_code, lad_name), then the columns asked for, in the order asked.
 A column is a name, or a :class:`ColumnSpec` (or a dict with the same keys)
 giving its label and unit for ``fields.csv``, the GeoPackage ``fields``
 table and methodology.json.
+
+Field names in the files: GeoPackage, GeoJSON and CSV carry each column's
+label as its name (:func:`field_names`: ``Ward code (GSS)``, ``Land area
+(km²)``), unique without regard to case, so a person opening the file in
+QGIS, ArcGIS or Excel reads words; the shapefile carries 10-character names
+(:mod:`geo.export.fieldnames`) with ``fields.csv``. The full (snake_case)
+names stay in the ``fields`` table, methodology.json (``columns``: name,
+label, unit, ``field_name``) and, on request, in the file itself
+(``raw_names=True``, the CLI's ``export --raw-names``) for scripts.
 """
 
 from __future__ import annotations
@@ -25,11 +34,11 @@ DISSOLVE_RULES = ("sum", "weighted", "mean", "min", "max", "all", "any", "join",
 
 #: Labels and units of columns Wardscope itself writes.
 KNOWN: dict[str, tuple[str, str]] = {
-    "code": ("GSS code", ""),
+    "code": ("Area code (GSS)", ""),
     "name": ("Area name", ""),
-    "lad_code": ("District (LAD 2024) GSS code", ""),
-    "lad_name": ("District (LAD 2024) name", ""),
-    "ward_code": ("Electoral ward (2024) GSS code", ""),
+    "lad_code": ("District code (GSS, LAD 2024)", ""),
+    "lad_name": ("District name (LAD 2024)", ""),
+    "ward_code": ("Ward code (GSS, 2024)", ""),
     "ward_name": ("Electoral ward (2024) name", ""),
     "population": ("Population", "people"),
     "n_areas": ("Number of areas merged into this neighbourhood", "areas"),
@@ -39,6 +48,14 @@ KNOWN: dict[str, tuple[str, str]] = {
     "area_km2": ("Land area", "km²"),
     "easting": ("Easting (British National Grid, EPSG:27700)", "metres"),
     "northing": ("Northing (British National Grid, EPSG:27700)", "metres"),
+}
+#: Labels of ``code`` and ``name`` by level: what kind of area the export holds.
+LEVEL_LABELS: dict[str, tuple[str, str]] = {
+    "ward": ("Ward code (GSS)", "Ward name"),
+    "lsoa": ("LSOA code (GSS, 2021)", "LSOA name (2021)"),
+    "lsoa11": ("LSOA code (GSS, 2011)", "LSOA name (2011)"),
+    "lad": ("District code (GSS)", "District name"),
+    "oa": ("Output area code (GSS)", "Output area"),
 }
 
 
@@ -81,8 +98,12 @@ def as_spec(column: str | ColumnSpec | Mapping) -> ColumnSpec:
 
 
 def resolve_columns(frame: pd.DataFrame, columns: Iterable[str | ColumnSpec | Mapping], *,
-                    what: str = "the areas", base: Sequence[str] = BASE_COLUMNS) -> list[ColumnSpec]:
+                    what: str = "the areas", base: Sequence[str] = BASE_COLUMNS,
+                    level: str | None = None) -> list[ColumnSpec]:
     """Base columns then ``columns`` (duplicates dropped), each checked against ``frame``.
+
+    With ``level`` (``ward``, ``lsoa``...) the base ``code`` and ``name``
+    are labelled for that kind of area (:data:`LEVEL_LABELS`).
 
     Raises :class:`UnknownColumnError` for a column ``frame`` lacks (naming
     the nearest ones it has) and :class:`FieldNameCollisionError` for names
@@ -90,6 +111,9 @@ def resolve_columns(frame: pd.DataFrame, columns: Iterable[str | ColumnSpec | Ma
     """
     specs: dict[str, ColumnSpec] = {}
     geometry = frame.geometry.name if hasattr(frame, "geometry") else None
+    code_label, name_label = LEVEL_LABELS.get(level, (None, None))
+    by_level = {"code": code_label, "name": name_label}
+    base = [ColumnSpec(b, by_level[b]) if isinstance(b, str) and by_level.get(b) else b for b in base]
     for column in [*base, *columns]:
         spec = as_spec(column)
         if spec.name == geometry:
@@ -125,3 +149,41 @@ def check_names(names: Iterable[str], *, what: str) -> None:
 
 def label_lookup(specs: Iterable[ColumnSpec]) -> dict[str, ColumnSpec]:
     return {s.name: s for s in specs}
+
+
+def header(spec: ColumnSpec) -> str:
+    """What a person reads as the column's name: its label, with its unit unless the label says it already.
+
+    ``Land area (km²)``, ``Usual residents (Census 2021), people``; a unit
+    the label already contains (``Rank within Luton`` / ``rank``) is not
+    repeated. Line breaks and runs of spaces become one space.
+    """
+    label = " ".join(str(spec.label or spec.name).split())
+    unit = " ".join(str(spec.unit or "").split())
+    if not unit or unit.casefold() in label.casefold():
+        return label
+    return f"{label}, {unit}" if label.endswith(")") else f"{label} ({unit})"
+
+
+def field_names(specs: Iterable[ColumnSpec]) -> dict[str, str]:
+    """Full name -> readable field name (:func:`header`) for GeoPackage, GeoJSON and CSV.
+
+    Unique without regard to case (GeoPackage/SQLite and GDAL compare
+    field names that way) and never ``fid``/``geom``/``geometry``: a label
+    that is taken keeps its meaning and gets the full name after it
+    (``Score [score_2]``), then a number if even that is taken. Names are
+    given in the order of ``specs``, so the same columns always get the
+    same names.
+    """
+    taken = {r.casefold() for r in RESERVED}
+    out: dict[str, str] = {}
+    for spec in specs:
+        base = header(spec)
+        name = base if base.casefold() not in taken else f"{base} [{spec.name}]"
+        number = 2
+        while name.casefold() in taken:
+            name = f"{base} [{spec.name}] {number}"
+            number += 1
+        taken.add(name.casefold())
+        out[spec.name] = name
+    return out

@@ -15,6 +15,13 @@ csv        ``OUT`` (``.csv``), ``STEM.<layer>.csv`` per extra layer (points get
            easting/northing), ``OUT.methodology.json``
 =========  ===================================================================
 
+Field names: GeoPackage, GeoJSON and CSV name each field by its label
+(``Ward code (GSS)``, ``Priority band ...``); the shapefile uses 10-character
+names with ``fields.csv``. Every format maps the names back to the full
+column names: the GeoPackage's ``fields`` table (``field_name``), fields.csv
+(``short_name``) and methodology.json (``columns[].field_name``).
+``raw_names=True`` writes the full names themselves (for scripts).
+
 Rule: the shapefile zip carries its methodology inside; every other format
 gets ``OUT.methodology.json`` beside the file (``top20.csv`` ->
 ``top20.csv.methodology.json``, so a CSV and a GeoPackage of the same name
@@ -90,7 +97,7 @@ def export_areas(areas: gpd.GeoDataFrame, columns: Sequence[str | ColumnSpec | M
                  overwrite: bool = False, dissolve: bool = False, population: str = "population",
                  layers: Mapping[str, gpd.GeoDataFrame] | None = None, provenance: Mapping | None = None,
                  selection_columns: SelectionColumns = SelectionColumns(),
-                 now: datetime | None = None) -> ExportResult:
+                 now: datetime | None = None, raw_names: bool = False) -> ExportResult:
     """Export selected areas with chosen columns and their provenance.
 
     Parameters
@@ -114,6 +121,9 @@ def export_areas(areas: gpd.GeoDataFrame, columns: Sequence[str | ColumnSpec | M
         :mod:`geo.export.provenance`); recorded in methodology.json.
     selection_columns : names of the rank/score/band/robust columns.
     now : export time (default: the current time, recorded in UTC).
+    raw_names : name GeoPackage, GeoJSON and CSV fields by their full
+        column names (``lad_code``) instead of their labels (``District
+        code (GSS, LAD 2024)``); the shapefile always has short names.
 
     Returns
     -------
@@ -129,14 +139,16 @@ def export_areas(areas: gpd.GeoDataFrame, columns: Sequence[str | ColumnSpec | M
     case (and on any other failure while writing) no file is left behind.
     """
     prepared = _prepare(areas, columns, selection, fmt, dissolve=dissolve, population=population,
-                        layers=layers or {}, selection_columns=selection_columns, provenance=provenance)
+                        layers=layers or {}, selection_columns=selection_columns, provenance=provenance,
+                        raw_names=raw_names)
     path, side = _checked_targets(out, fmt, prepared.extra, overwrite=overwrite)
     targets = [path, *side.values()]
     names = [p.name for p in targets] if fmt != "shp" else _zip_names(prepared)
     methodology = build_methodology(
         provenance, fmt=fmt, crs="EPSG:4326" if fmt == "geojson" else "EPSG:27700", selection=prepared.selection,
         selection_columns=selection_columns, dissolve=prepared.dissolve_info, columns=prepared.main.specs,
-        short_names=prepared.main.short or None, layers={l.name: len(l.frame) for l in prepared.all_layers},
+        short_names=prepared.main.short if fmt == "shp" else None,
+        field_names=prepared.main.short if fmt != "shp" else None, layers={l.name: len(l.frame) for l in prepared.all_layers},
         selected_codes=prepared.selected_codes, files=names, now=now)
     try:
         with atomic.atomic_files(targets, overwrite=overwrite) as temps:
@@ -219,7 +231,8 @@ class _Prepared:
         return [self.main, *self.extra]
 
 
-def _prepare(areas, columns, selection, fmt, *, dissolve, population, layers, selection_columns, provenance) -> _Prepared:
+def _prepare(areas, columns, selection, fmt, *, dissolve, population, layers, selection_columns, provenance,
+             raw_names=False) -> _Prepared:
     if fmt not in FORMATS:
         raise ExportError(f"unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}")
     if not isinstance(areas, gpd.GeoDataFrame):
@@ -231,7 +244,8 @@ def _prepare(areas, columns, selection, fmt, *, dissolve, population, layers, se
     duplicated = areas["code"][areas["code"].duplicated()]
     if len(duplicated):
         raise GSSCodeError(f"area code {duplicated.iloc[0]} appears more than once; each area must appear once")
-    specs = resolve_columns(areas, columns)
+    level = (provenance or {}).get("level")
+    specs = resolve_columns(areas, columns, level=level)
     if not isinstance(selection, Selection):
         selection = parse_selection(selection) if selection is not None else Selection()
     chosen = selection.apply(areas, selection_columns)
@@ -240,7 +254,6 @@ def _prepare(areas, columns, selection, fmt, *, dissolve, population, layers, se
     chosen = gpd.GeoDataFrame(chosen, geometry=areas.geometry.name, crs=areas.crs)
     chosen = _valid(chosen)
     selected_codes = chosen["code"].tolist()
-    level = (provenance or {}).get("level")
     what = f"{LEVEL_NAMES.get(level, level)} areas" if level else "areas"
     tables: dict[str, pd.DataFrame] = {}
     info = None
@@ -269,6 +282,8 @@ def _prepare(areas, columns, selection, fmt, *, dissolve, population, layers, se
         extra.append(Layer(name, _valid(layer.reset_index(drop=True)), layer_specs, f"{len(layer)} {name}"))
     if fmt == "shp":  # choose short names now: a collision must stop the export before any file exists
         main, *extra = writers.shapefile_layers([main, *extra])
+    elif not raw_names:
+        main, *extra = writers.labelled_layers([main, *extra])
     return _Prepared(main, extra, tables, selection, selected_codes, info, what)
 
 
@@ -317,7 +332,7 @@ def _write_format(fmt: str, prepared: _Prepared, methodology: dict, temps: list[
     if "methodology" in side_tmps:
         side_tmps["methodology"].write_bytes(method_json)
     if fmt == "gpkg":
-        tables = {"metadata": metadata_rows(methodology), "fields": writers.fields_table(prepared.all_layers),
+        tables = {"metadata": metadata_rows(methodology), "fields": writers.fields_table(prepared.all_layers, "field_name"),
                   **prepared.tables}
         writers.write_gpkg(main_tmp, prepared.all_layers, tables)
     elif fmt == "shp":

@@ -58,8 +58,12 @@ def build_methodology(provenance: Mapping | None, *, fmt: str, crs: str, selecti
                       selection_columns: SelectionColumns, dissolve: dict | None,
                       columns: list[ColumnSpec], short_names: Mapping[str, str] | None,
                       layers: Mapping[str, int], selected_codes: list[str], files: list[str],
-                      now: datetime | None = None) -> dict:
-    """The methodology record of one export (a JSON-ready dict)."""
+                      now: datetime | None = None, field_names: Mapping[str, str] | None = None) -> dict:
+    """The methodology record of one export (a JSON-ready dict).
+
+    ``short_names`` (shapefile) and ``field_names`` (readable names in a
+    GeoPackage, GeoJSON or CSV) map full column names to the names in the file.
+    """
     provenance = dict(provenance or {})
     if "area" in provenance and "area_of_interest" not in provenance:
         provenance["area_of_interest"] = provenance.pop("area")
@@ -78,7 +82,8 @@ def build_methodology(provenance: Mapping | None, *, fmt: str, crs: str, selecti
         "selection": selection.to_dict(),
         "selection_columns": dict(selection_columns.__dict__),
         "dissolve": dissolve,
-        "columns": [{**c.to_dict(), **({"short_name": short_names[c.name]} if short_names else {})} for c in columns],
+        "columns": [{**c.to_dict(), **({"short_name": short_names[c.name]} if short_names else {}),
+                     **({"field_name": field_names[c.name]} if field_names else {})} for c in columns],
         "layers": dict(layers),
         "files": files,
         "selected_codes": list(selected_codes),
@@ -100,7 +105,7 @@ def request_from_methodology(methodology: Mapping) -> dict:
     if methodology.get("schema") != SCHEMA:
         raise ExportError(f"not a Wardscope export methodology (schema {methodology.get('schema')!r}, expected {SCHEMA!r})")
     dissolve = methodology.get("dissolve") or None
-    columns = [{k: v for k, v in c.items() if k != "short_name"} for c in methodology["columns"]]
+    columns = [{k: v for k, v in c.items() if k not in ("short_name", "field_name")} for c in methodology["columns"]]
     if dissolve:
         columns = dissolve["columns"]
     return {

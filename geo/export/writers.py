@@ -19,6 +19,12 @@ in EPSG:27700; only the GeoJSON writer reprojects (to EPSG:4326).
 * GeoJSON: RFC 7946 (EPSG:4326 longitude/latitude, no ``crs`` member,
   exterior rings counter-clockwise), coordinates on a 1e-6 degree grid.
 * CSV: attributes only, see :mod:`geo.csvsafe`.
+
+Field names: a layer's ``short`` maps each full column name to the name
+written in the file: 10-character names for the shapefile
+(:func:`shapefile_layers`), readable labels for GeoPackage, GeoJSON and CSV
+(:func:`labelled_layers`), or nothing (full names, ``raw_names=True``).
+Values are written at full precision whatever the names.
 """
 
 from __future__ import annotations
@@ -37,7 +43,7 @@ import shapely
 
 from geo import csvsafe
 from geo.crs import WGS84, require_bng
-from geo.export.columns import ColumnSpec
+from geo.export.columns import ColumnSpec, as_spec, field_names, header
 from geo.export.fieldnames import short_names
 
 #: GeoJSON decimal places: 6 places of a degree is about 0.1 m in England. The
@@ -62,6 +68,7 @@ class Layer:
     frame: pd.DataFrame
     specs: list[ColumnSpec]
     description: str = ""
+    #: full name -> the name written in the file (shapefile short name or readable label); empty: full names
     short: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -81,14 +88,23 @@ def _write(frame, path: Path, **kwargs) -> None:
     pyogrio.write_dataframe(frame, path, use_arrow=spatial, **kwargs)
 
 
-def fields_table(layers: Sequence[Layer]) -> pd.DataFrame:
-    """One row per field of every layer: layer, short_name, full_name, label, unit."""
+def fields_table(layers: Sequence[Layer], written: str = "short_name") -> pd.DataFrame:
+    """One row per field of every layer: layer, ``written`` (the name in the file), full_name, label, unit."""
     rows = []
     for layer in layers:
         for spec in layer.specs:
-            rows.append({"layer": layer.name, "short_name": layer.short.get(spec.name, spec.name),
+            rows.append({"layer": layer.name, written: layer.short.get(spec.name, spec.name),
                          "full_name": spec.name, "label": spec.label, "unit": spec.unit})
-    return pd.DataFrame(rows, columns=["layer", "short_name", "full_name", "label", "unit"])
+    return pd.DataFrame(rows, columns=["layer", written, "full_name", "label", "unit"])
+
+
+def labelled_layers(layers: Sequence[Layer]) -> list[Layer]:
+    """The layers with readable field names (labels, see :func:`geo.export.columns.field_names`) chosen."""
+    return [Layer(layer.name, layer.frame, layer.specs, layer.description, field_names(layer.specs)) for layer in layers]
+
+
+def _named(frame: pd.DataFrame, layer: Layer) -> pd.DataFrame:
+    return frame.rename(columns=layer.short) if layer.short else frame
 
 
 # -- GeoPackage ----------------------------------------------------------------------
@@ -99,7 +115,7 @@ def write_gpkg(path: Path, layers: Sequence[Layer], tables: dict[str, pd.DataFra
     for layer in layers:
         require_bng(layer.frame, what=f"layer {layer.name!r}")
         options = {"IDENTIFIER": layer.name, "DESCRIPTION": layer.description, "SPATIAL_INDEX": "YES"}
-        _write(layer.frame, path, layer=layer.name, driver="GPKG",
+        _write(_named(layer.frame, layer), path, layer=layer.name, driver="GPKG",
                dataset_options={"VERSION": GPKG_VERSION} if first else None, layer_options=options)
         first = False
     for name, table in tables.items():
@@ -188,17 +204,20 @@ def to_wgs84(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 def write_geojson(path: Path, layer: Layer) -> None:
     """RFC 7946 GeoJSON of one layer (EPSG:4326, :data:`GEOJSON_DECIMALS` places)."""
-    _write(to_wgs84(layer.frame), path, driver="GeoJSON", layer=layer.name,
+    _write(_named(to_wgs84(layer.frame), layer), path, driver="GeoJSON", layer=layer.name,
            layer_options={"RFC7946": "YES", "COORDINATE_PRECISION": str(GEOJSON_DECIMALS), "WRITE_BBOX": "YES"})
 
 
 def csv_frame(layer: Layer) -> pd.DataFrame:
-    """Attributes of a layer for CSV; point layers get easting/northing (EPSG:27700 metres)."""
+    """Attributes of a layer for CSV, named as the layer says; point layers get easting/northing (EPSG:27700 metres)."""
     frame = pd.DataFrame(layer.frame[[s.name for s in layer.specs]])
     if layer.spatial and len(layer.frame) and (layer.frame.geom_type == "Point").all():
-        frame["easting"] = layer.frame.geometry.x.round(1).to_numpy()
-        frame["northing"] = layer.frame.geometry.y.round(1).to_numpy()
-    return frame
+        for axis, values in (("easting", layer.frame.geometry.x), ("northing", layer.frame.geometry.y)):
+            name = header(as_spec(axis)) if layer.short else axis
+            if name in frame.columns or name in layer.short.values():
+                continue  # the layer carries its own easting/northing
+            frame[name] = values.round(1).to_numpy()
+    return _named(frame, layer)
 
 
 def write_csv(path: Path, layer: Layer) -> None:
