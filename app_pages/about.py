@@ -1,8 +1,10 @@
 """About Wardscope and the data it uses, with the attributions their licences require."""
 
+import pandas as pd
 import streamlit as st
 
 from app_pages import cache, sources
+from layers.readable import readable_table
 
 store = cache.get_store()
 st.title("About Wardscope and its data")
@@ -23,7 +25,7 @@ for key, ds in sorted(store.manifest.get("datasets", {}).items()):
                  "vintage": str(ds.get("vintage", "")), "licence": str(ds.get("licence", "")),
                  "rows": ds.get("rows"), "attribution": str(ds.get("attribution", ""))})
 st.subheader("Sources in this installation")
-st.dataframe(rows, hide_index=True, width="stretch")
+st.dataframe(readable_table(pd.DataFrame(rows), missing={"rows": "not recorded"}), hide_index=True, width="stretch")
 st.subheader("Attribution")
 st.markdown(
     f"- {sources.ONS_CREDIT}\n"

@@ -11,8 +11,9 @@ from geo.csvsafe import to_csv_bytes
 from geo.errors import WardscopeError
 from geo.escape import md_text
 from geo.employment_sites import add_site, sample_sites, sites_table
-from layers.access_view import access_map, catchment, gap_table
+from layers.access_view import GAP_COLUMNS, access_map, catchment, gap_table
 from layers.mapclasses import SCHEMES
+from layers.readable import readable_table
 
 MODES = {"bus": "Bus (or walk, if quicker)", "walk": "Walk", "cycle": "Cycle", "car": "Car"}
 
@@ -113,7 +114,9 @@ st.subheader(f"Priority areas with the worst access by {MODES[mode].lower()}")
 st.caption("Access gap: a priority area where the nearest site is over the threshold by bus and on foot, "
            "and the share of households with no car or van is above the England figure.")
 gaps = gap_table(frame, scored, table, mode, threshold)
-st.dataframe(gaps, hide_index=True, width="stretch")
+# no nearest site: at ward level the minutes average LSOAs with different nearest sites; at LSOA level none is reachable
+no_site = "differs across the ward (minutes are an average)" if level == "ward" else "none reachable"
+st.dataframe(readable_table(gaps, missing={GAP_COLUMNS["nearest"]: no_site}), hide_index=True, width="stretch")
 
 st.subheader("One site's catchment")
 site_names = dict(zip(sites["site_id"], sites["name"]))
@@ -129,7 +132,8 @@ else:
 
 st.subheader("Sites in this session")
 editable = sites_table(sites)
-st.dataframe(editable, hide_index=True, width="stretch")
+st.dataframe(readable_table(editable, {"name": "Site"}, missing={"jobs": "not given"}), hide_index=True,
+             width="stretch")  # the downloaded CSV keeps its column names: it loads back as a site list
 c1, c2 = st.columns(2)
 c1.download_button("Download the site list (CSV)", to_csv_bytes(editable),
                    file_name="wardscope-sites.csv", mime="text/csv", on_click="ignore")

@@ -6,6 +6,7 @@ from app_pages import cache, details, maps, requests, sources, state, uploads
 from geo.errors import WardscopeError
 from geo.escape import md_text
 from layers.hub_view import hub_map
+from layers.readable import readable_table
 
 MODELS = {"coverage": "Coverage of the existing hubs", "mclp": "Best k new sites: most people reached (MCLP)",
           "pmedian": "Best k sites: shortest journeys (p-median)", "lscp": "Fewest sites to reach everyone (LSCP)"}
@@ -92,9 +93,11 @@ if plan.result is not None:
         chart = marginal.set_index("name")["added_pct_points"].rename("points of coverage added")
         st.bar_chart(chart, horizontal=True)
 st.subheader("By district")
-st.dataframe(plan.table("districts"), hide_index=True, width="stretch")
+st.dataframe(readable_table(plan.table("districts"), plan.table_labels(), missing=plan.TABLE_MISSING),
+             hide_index=True, width="stretch")
 with st.expander("Sites"):
-    st.dataframe(plan.table("sites"), hide_index=True, width="stretch")
+    st.dataframe(readable_table(plan.table("sites"), plan.table_labels(), missing=plan.TABLE_MISSING),
+                 hide_index=True, width="stretch")
 details.hub_exports(request, result)
 for note in result.notes:
     st.caption(md_text(note))

@@ -4,10 +4,12 @@ import streamlit as st
 
 from app_pages import cache, details, maps, saved_panels, scores, sources, state
 from geo.escape import md_text
+from layers.hotspots import CLUSTER_LABELS
 from layers.mapclasses import SCHEMES
 from layers.mapview import SCORE_LAYERS, folium_map, score_map
 from layers.normalise import METHODS
 from layers.profiles import profile_yaml
+from layers.readable import readable_table
 from layers.robustness import DEFAULT_DRAWS
 
 METHOD_LABELS = {"rank_exponential": "Rank, exponential transform (as the IoD)", "zscore": "z-score",
@@ -88,7 +90,7 @@ if hoods is not None:
     st.caption(f"Touching priority areas (sharing a stretch of boundary, not just a corner) joined into "
                f"neighbourhoods; {hoods.hot_spots} area(s) are significant hot spots "
                "(Getis-Ord Gi*, 999 permutations, false discovery rate 5%).")
-    st.dataframe(hoods.table.drop(columns=["codes"]), hide_index=True, width="stretch")
+    st.dataframe(readable_table(hoods.table, CLUSTER_LABELS, drop=("codes",)), hide_index=True, width="stretch")
 # the saved profile never includes the session's access indicator: it depends on this session's sites
 st.download_button("Save this profile (YAML)", profile_yaml(state.current_profile()).encode("utf-8"),
                    file_name=f"{profile.id}.yaml", mime="application/x-yaml", on_click="ignore")

@@ -90,6 +90,13 @@ def _cluster_name(members: pd.DataFrame) -> str:
     return f"{wards_text}, {districts}"
 
 
+#: Labels of the neighbourhood table's columns (:func:`priority_clusters`), for people.
+CLUSTER_LABELS = {"cluster_id": "Neighbourhood", "name": "Name (its main wards)", "n_areas": "Priority areas in it",
+                  "population": "Usual residents (Census 2021)", "score_popweighted": "Score (population-weighted average)",
+                  "wards": "Wards", "districts": "Districts", "hotspot_areas": "Areas that are significant hot spots",
+                  "significant": "Holds a significant hot spot"}
+
+
 def priority_clusters(gdf: gpd.GeoDataFrame, priority: np.ndarray, population: np.ndarray, score: np.ndarray,
                       *, hot: np.ndarray | None = None, w=None) -> tuple[pd.Series, pd.DataFrame]:
     """Join adjacent priority areas into named neighbourhoods.

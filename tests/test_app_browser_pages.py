@@ -119,16 +119,16 @@ def test_priority_wards_export_in_all_four_formats_from_the_app(app_server, page
     got = {}
     for label in ("GeoPackage", "Shapefile (zip)", "GeoJSON", "CSV (Excel)"):
         got[label] = download(page, label, tmp_path)
-    assert set(pyogrio.read_dataframe(got["GeoPackage"], layer="areas")["code"]) == expected
+    assert set(pyogrio.read_dataframe(got["GeoPackage"], layer="areas")["Ward code (GSS)"]) == expected  # labels
     shp = pyogrio.read_dataframe(f"/vsizip/{got['Shapefile (zip)']}/areas.shp")
     assert set(shp["code"]) == expected and shp.crs.to_epsg() == 27700
     with zipfile.ZipFile(got["GeoJSON"]) as z:
         name = next(n for n in z.namelist() if n.endswith(".geojson"))
         gj = pyogrio.read_dataframe(io.BytesIO(z.read(name)))
-        assert set(gj["code"]) == expected and gj.crs.to_epsg() == 4326
+        assert set(gj["Ward code (GSS)"]) == expected and gj.crs.to_epsg() == 4326
         assert any(n.endswith("methodology.json") for n in z.namelist())
     with zipfile.ZipFile(got["CSV (Excel)"]) as z:
         name = next(n for n in z.namelist() if n.endswith(".csv"))
         table = pd.read_csv(io.BytesIO(z.read(name)), encoding="utf-8-sig")
-        assert set(table["code"]) == expected
+        assert set(table["Ward code (GSS)"]) == expected and "District name (LAD 2024)" in table.columns
     assert error_texts(page) == []

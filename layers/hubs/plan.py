@@ -93,6 +93,33 @@ class HubPlan:
             frame = self.curve
         return frame.round(2)
 
+    def table_labels(self) -> dict[str, str]:
+        """Column name -> what a person reads, for the tables of :meth:`table` (see :func:`layers.readable.readable_table`).
+
+        The weight columns are named by what is weighted (``priority residents``, ``claimants``...).
+        """
+        who = self.coverage.label
+        figures = {"priority_areas": "Priority areas", "priority_weight": f"All {who}",
+                   "covered_weight": f"{who.capitalize()} within reach",
+                   "covered_pct": f"Share of {who} within reach (%)",
+                   "cold_spots": "Cold spots (priority areas with no hub within reach)",
+                   "duplicated_areas": "Priority areas with two or more hubs within reach"}
+        labels = {"level": "Figures for", "lad_code": "District code (GSS)", "lad_name": "District", **figures}
+        for name, label in figures.items():
+            labels[f"{name}_before"] = f"{label}, now"
+            labels[f"{name}_after"] = f"{label}, after the plan"
+        labels.update({"site_id": "Site id", "name": "Site", "type": "Type", "role": "Role",
+                       "fixed": "Kept in every plan", "capacity": "Capacity (people)", "decision": "Decision",
+                       "order": "Order chosen", "added_weight": f"{who.capitalize()} it adds within reach",
+                       "assigned_weight": f"{who.capitalize()} for whom it is the nearest hub",
+                       "over_capacity": "Over capacity",
+                       "priority_weight_within": f"{who.capitalize()} within reach of it"})
+        return labels
+
+    #: What a missing value means in the tables' columns (else "–").
+    TABLE_MISSING = {"lad_code": "all districts", "capacity": "not given", "order": "not chosen",
+                     "added_weight": "not chosen", "assigned_weight": "not open"}
+
     def to_dict(self) -> dict:
         """Everything as plain JSON-ready data (NaN -> null)."""
         def records(frame):
