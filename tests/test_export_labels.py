@@ -90,3 +90,27 @@ def test_labels_that_clash_keep_their_meaning_and_stay_unique_without_case():
     assert names == {"score": "Score", "score_2": "score [score_2]", "geom": "Geom [geom]",
                      "area_km2": "Land area (km²)", "rank": "Rank within Luton", "note": "A note over two lines"}
     assert len({n.casefold() for n in names.values()}) == len(names)
+
+
+@pytest.mark.parametrize("fmt", ["gpkg", "geojson", "csv"])
+def test_labels_with_quotes_accents_and_clashing_case_round_trip(fmt, tmp_path):
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    from geo.export import export_areas
+
+    areas = gpd.GeoDataFrame({"code": ["E05014736", "E05014737"], "name": ["Beech Hill", "Biscot"],
+                              "lad_code": ["E06000032"] * 2, "lad_name": ["Luton"] * 2,
+                              "a": [2 / 3, 123456.78901234567], "b": [1, 2], "c": ["x", "y"]},
+                             geometry=[box(507000, 221000, 508000, 222000), box(508000, 221000, 509000, 222000)], crs=27700)
+    columns = [ColumnSpec("a", 'Zoë\'s "share" of 100%', "%"), ColumnSpec("b", "ward name"),  # clashes with "Ward name"
+               ColumnSpec("c", "Fid")]
+    result = export_areas(areas, columns, "all", fmt, tmp_path / "odd", provenance={"level": "ward"})
+    layer = {"gpkg": "areas", "geojson": "areas", "csv": "odd"}[fmt]
+    names = list(ogrinfo_summary(result.path)[layer].fields)
+    assert names == [CODE, "Ward name", "District code (GSS, LAD 2024)", "District name (LAD 2024)",
+                     "Zoë's 'share' of 100%", "ward name [b]", "Fid [c]"]  # " would be lost by GDAL's readers
+    got = _read(fmt, result).rename(columns=names_from_methodology(result.methodology))
+    # every digit kept (GDAL's GeoJSON writer trims only last-digit noise such as 0.1 + 0.2 -> 0.3)
+    assert got["a"].tolist() == [2 / 3, 123456.78901234567]
+    assert got["b"].astype(int).tolist() == [1, 2] and got["c"].tolist() == ["x", "y"]

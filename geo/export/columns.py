@@ -156,9 +156,11 @@ def header(spec: ColumnSpec) -> str:
 
     ``Land area (km²)``, ``Usual residents (Census 2021), people``; a unit
     the label already contains (``Rank within Luton`` / ``rank``) is not
-    repeated. Line breaks and runs of spaces become one space.
+    repeated. Line breaks and runs of spaces become one space, and a double
+    quote a single one: GDAL's CSV and GeoJSON readers drop double quotes
+    from field names, and QGIS/SQL expressions quote field names with them.
     """
-    label = " ".join(str(spec.label or spec.name).split())
+    label = " ".join(str(spec.label or spec.name).replace('"', "'").split())
     unit = " ".join(str(spec.unit or "").split())
     if not unit or unit.casefold() in label.casefold():
         return label
