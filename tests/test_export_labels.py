@@ -114,3 +114,19 @@ def test_labels_with_quotes_accents_and_clashing_case_round_trip(fmt, tmp_path):
     # every digit kept (GDAL's GeoJSON writer trims only last-digit noise such as 0.1 + 0.2 -> 0.3)
     assert got["a"].tolist() == [2 / 3, 123456.78901234567]
     assert got["b"].astype(int).tolist() == [1, 2] and got["c"].tolist() == ["x", "y"]
+
+
+def test_hub_layer_names_its_own_fields_not_as_wards(luton, tmp_path):
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+    from geo.export import export_areas
+
+    hubs = gpd.GeoDataFrame({"site_id": ["h1"], "name": ["Luton Jobcentre Plus"], "lad_name": ["Luton"]},
+                            geometry=[Point(509200, 221300)], crs=27700)
+    result = export_areas(luton.areas, luton.columns, luton.selection, "gpkg", tmp_path / "with_hubs",
+                          provenance=luton.methodology, layers={"hubs": hubs})
+    got = read_layer(result.path, "hubs")
+    assert [c for c in got.columns if c != "geometry"] == ["Site id", "Name", "District name (LAD 2024)"]
+    assert got["Name"].tolist() == ["Luton Jobcentre Plus"]
+    assert CODE in read_layer(result.path, "areas").columns

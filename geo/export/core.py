@@ -269,7 +269,9 @@ def _prepare(areas, columns, selection, fmt, *, dissolve, population, layers, se
     else:
         frame = chosen[[s.name for s in specs] + [chosen.geometry.name]]
         main = Layer("areas", frame, specs, f"{len(frame)} selected {what}; selection {selection.text()}")
-    labels = {s.name: s for s in specs}
+    # an extra layer (hubs, sites) shares the areas' labels, except what an area's code and name are called
+    labels = {s.name: s for s in specs if s.name not in ("code", "name")}
+    labels.update({"code": ColumnSpec("code", "Code"), "name": ColumnSpec("name", "Name")})
     extra = []
     for name, layer in layers.items():
         if not _LAYER_NAME.match(name) or name in RESERVED_LAYERS:
@@ -277,7 +279,7 @@ def _prepare(areas, columns, selection, fmt, *, dissolve, population, layers, se
         if not isinstance(layer, gpd.GeoDataFrame):
             raise ExportError(f"extra layer {name!r} must be a GeoDataFrame, not {type(layer).__name__}")
         require_bng(layer, what=f"extra layer {name!r}")
-        layer_specs = [labels.get(c, as_spec(c)) for c in layer.columns if c != layer.geometry.name]
+        layer_specs = [as_spec(labels.get(c, c)) for c in layer.columns if c != layer.geometry.name]
         check_names([s.name for s in layer_specs], what=f"extra layer {name!r}")
         extra.append(Layer(name, _valid(layer.reset_index(drop=True)), layer_specs, f"{len(layer)} {name}"))
     if fmt == "shp":  # choose short names now: a collision must stop the export before any file exists
