@@ -123,7 +123,7 @@ def test_journeys_beyond_max_minutes_are_unreachable(town):
 
 
 def test_network_not_covering_the_area_is_refused(town):
-    with pytest.raises(NetworkCoverageError, match=r"town.osm.pbf does not cover the area: 1 of 2 origins"):
+    with pytest.raises(NetworkCoverageError, match=r"town.osm.pbf does not cover the area: the network covers 1 of 2 origins \(50%\)"):
         times(town, [NODES[1], (X0 + 40_000, Y0)], [NODES[2]], "walk")
     with pytest.raises(NetworkCoverageError, match="sites"):
         times(town, [NODES[1]], [(X0, Y0 + 30_000)], "car")
@@ -179,4 +179,4 @@ def test_matches_networkx_on_a_random_one_way_grid(tmp_path):
             if np.isnan(expected):
                 assert np.isnan(m[a, b])
             else:
-                assert m[a, b] == pytest.approx(expected + snap_legs, rel=1e-6, abs=1e-6)
+                assert m[a, b] == pytest.approx(expected + snap_legs, rel=1e-6, abs=1e-4)  # node vs edge snap of a point ~1e-5 m off

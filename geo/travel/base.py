@@ -141,7 +141,8 @@ def travel_time_matrix(origins: gpd.GeoDataFrame, destinations: gpd.GeoDataFrame
     DataFrame with ``from_id``, ``to_id``, ``minutes`` (float; NaN = unreachable, never 0), one row per
     pair, origins major, then any extra columns the engine gives (gtfs: ``minutes_p25``, ``minutes_p75``).
     ``attrs``: ``engine``, ``label`` (e.g. "estimate"), ``mode``, ``params`` (all values used),
-    ``unreachable`` (list of ``{id, role, reason}`` for points that could not be placed) and ``notes``.
+    ``unreachable`` (list of ``{id, role, reason}`` for points that could not be placed), ``notes`` and,
+    for the network engine, ``snap_m`` (``{"origins": {id: metres}, "destinations": {...}}``).
     """
     module = resolve_engine(engine)
     _check_mode(module, mode)
@@ -160,6 +161,9 @@ def travel_time_matrix(origins: gpd.GeoDataFrame, destinations: gpd.GeoDataFrame
         out[name] = np.asarray(values, dtype=float).ravel()
     out.attrs.update(engine=module.NAME, label=module.LABEL, mode=mode, params=info.get("params", {}),
                      unreachable=_describe_unreachable(info, from_ids, to_ids), notes=list(info.get("notes", [])))
+    if "snap_m" in info:  # metres from each point to the network (network engine); NaN = not placed
+        out.attrs["snap_m"] = {"origins": dict(zip(from_ids, map(float, info["snap_m"]["origins"]))),
+                               "destinations": dict(zip(to_ids, map(float, info["snap_m"]["destinations"])))}
     return out
 
 
