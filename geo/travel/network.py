@@ -22,7 +22,7 @@ allowed direction, weighted by minutes at the mode's speed:
   built-up areas, which the data mirror does not hold for Wales.
 
 Origins and destinations are snapped to the nearest *edge* (road segment) of
-the main (largest weakly connected) network within ``snap_m`` metres (shapely
+the main (largest strongly connected: every node reaches every other) network within ``snap_m`` metres (shapely
 STRtree over segment LineStrings): the point joins the segment at its
 perpendicular foot, the segment's travel time is split pro rata to the
 distance along it, and the snap distance is walked at walking speed x
@@ -125,7 +125,7 @@ class RoadNetwork:
     y: np.ndarray
     graph: csr_matrix
     reverse: csr_matrix
-    main: np.ndarray              # bool per node: in the largest weakly connected component
+    main: np.ndarray              # bool per node: in the largest strongly connected component
     bounds: tuple
     stats: dict = field(default_factory=dict)
     _trees: dict = field(default_factory=dict, repr=False)
@@ -235,7 +235,7 @@ def build_network(ways, mode: str, *, walk_speed_kmh: float = WALK_SPEED_KMH,
     # csgraph treats a stored 0 as "no edge"; coincident nodes still need a usable link.
     cost = np.maximum(cost, 1e-9)
     graph = csr_matrix((cost, (a, b)), shape=(n, n))
-    n_comp, labels = connected_components(graph, directed=True, connection="weak")
+    n_comp, labels = connected_components(graph, directed=True, connection="strong")
     main = labels == np.bincount(labels).argmax()
     x, y = ways.x[used], ways.y[used]
     return RoadNetwork(
