@@ -260,7 +260,7 @@ def indicators_request(args, store):
     from tasks.indicators import IndicatorsRequest
 
     ids = tuple(i.strip() for i in args.ids.split(",") if i.strip()) if args.ids else None
-    return IndicatorsRequest(_area(args, store), args.level, ids)
+    return IndicatorsRequest(_area(args, store), args.level, ids, getattr(args, "period", None))
 
 
 def cmd_indicators(args) -> int:
@@ -277,6 +277,7 @@ def cmd_indicators(args) -> int:
     store = _store()
     result = indicators.run(indicators_request(args, store), store)
     _output(render(result.data, args.format), args.out)
+    _notes(result)
     _provenance(result, args)
     return 0
 
@@ -547,6 +548,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--level", choices=["lsoa", "lsoa11", "ward", "lad"])
     p.add_argument("--area", metavar="NAME_OR_CODE", help='e.g. Worcestershire, Luton or E06000032')
     p.add_argument("--ids", metavar="ID,ID,...", help="indicator ids (default: every indicator installed at the level)")
+    p.add_argument("--period", type=int, metavar="YEAR", help="first year of the period of district figures from ONS "
+                   "Explore Local Statistics, e.g. 2023 (--level lad only; default: each indicator's latest)")
     g = p.add_argument_group("your own indicator", "save a CSV keyed by GSS codes (LSOA 2021 or 2011, ward 2024 or "
                              "district) as an indicator; bad rows are listed and left out")
     g.add_argument("--user", metavar="FILE.csv", help="the CSV to save (a 'code' column and the figure's column)")

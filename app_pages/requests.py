@@ -24,8 +24,10 @@ def boundaries_request(area, level: str) -> BoundariesRequest:
     return BoundariesRequest(area, level)
 
 
-def indicators_request(area, level: str, ids=None) -> IndicatorsRequest:
-    return IndicatorsRequest(area, level, tuple(ids) if ids is not None else None)
+def indicators_request(area, level: str, ids=None, period: int | None = None) -> IndicatorsRequest:
+    """``period``: first year of district figures from Explore Local Statistics (None = each one's latest)."""
+    return IndicatorsRequest(area, level, tuple(ids) if ids is not None else None,
+                             None if period is None else int(period))
 
 
 def score_request(area, level: str, profile, draws: int = DEFAULT_DRAWS, access=None, sites=None,

@@ -268,10 +268,59 @@ def england_table(level: str, ids: Iterable[str], store: Store) -> pd.DataFrame:
     return memo[key]
 
 
-def area_indicator_table(level: str, area, ids: Iterable[str] | None = None, store: Store | None = None) -> pd.DataFrame:
+def _at_period(table: pd.DataFrame, inds: list[Indicator], period: int, asked: bool, store: Store):
+    """``table`` (districts) with its Explore Local Statistics figures for ``period``; (table, inds, notes).
+
+    Indicators the files hold no ``period`` figure for raise :class:`~layers.labour_market.PeriodNotHeld`
+    when asked for by id (or when none holds it); otherwise they are left out, with a note.
+    """
+    from layers import labour_market as lm
+
+    els = [i.id for i in inds if i.id in lm.IDS]
+    if not els or not store.has("indicators", lm.SERIES):
+        return table, inds, [f"--period {period}: none of these indicators is a yearly district figure from ONS "
+                             "Explore Local Statistics; figures are as installed"]
+    series = store.table("indicators", lm.SERIES)
+    held = [i for i in els if period in lm.periods_held(series, i)]
+    missing = [i for i in els if i not in held]
+    if missing and (asked or not held):
+        lm.check_period(series, missing[0], period)
+    notes = [f"{i}: no {period} figure (held: {lm._span(lm.periods_held(series, i))}); left out" for i in missing]
+    table = table.drop(columns=[c for c in table.columns for i in missing if c == i or c.startswith(f"{i}__")])
+    inds = [i for i in inds if i.id not in missing]
+    if held:
+        codes = table["code"].to_numpy(dtype=object)
+        figures = lm.at_period(series, codes, period, held).set_index("code").reindex(codes)
+        for column in [c for c in figures.columns for i in held if c == i or c in companion_columns(
+                [load_registry()[i]], figures.columns)]:
+            table[column] = figures[column].to_numpy()
+    return table, inds, notes
+
+
+def _period_note(table: pd.DataFrame, inds: list[Indicator]) -> str | None:
+    """"Employment rate (APS) figures are for 2023; Claimant rate for 2025" when periods differ by indicator."""
+    years = {}
+    for ind in inds:
+        column = table.get(f"{ind.id}__period")
+        if column is not None and column.notna().any():
+            years.setdefault(int(column.dropna().max()), []).append(ind.label)
+    if len(years) < 2:
+        return None
+    return "periods differ by indicator: " + "; ".join(f"{', '.join(labels)} for {year}"
+                                                      for year, labels in sorted(years.items()))
+
+
+def area_indicator_table(level: str, area, ids: Iterable[str] | None = None, store: Store | None = None,
+                         period: int | None = None) -> pd.DataFrame:
     """:func:`indicator_table` for an area of interest (name or code), values rounded for display.
 
-    Columns: code, name, lad_code, lad_name and one per indicator id.
+    Columns: code, name, lad_code, lad_name and one per indicator id, each followed by its companions
+    where the table holds them: ``<id>__ci`` (95% interval, +/-, in the indicator's unit) or
+    ``<id>__lci``/``<id>__uci`` (asymmetric) and ``<id>__period`` (first year of the period).
+    ``period`` (first year) chooses the year of district figures from ONS Explore Local Statistics
+    (``level`` ``lad`` only; default each indicator's latest); at other levels it is noted, not applied.
+    ``attrs['period_notes']`` lists plain sentences about periods. Raises
+    :class:`~layers.labour_market.PeriodNotHeld` for a period an asked-for indicator does not hold.
     """
     from geo.areas import Area, resolve_area
 
@@ -281,7 +330,22 @@ def area_indicator_table(level: str, area, ids: Iterable[str] | None = None, sto
     registry = load_registry()
     table = indicator_table(level, area.lad_codes, ids, store)
     inds = [registry[c] for c in table.columns if c in registry]
-    out = table[BASE_COLUMNS + [i.id for i in inds]].copy()
+    notes = []
+    if period is not None and level == "lad":
+        table, inds, notes = _at_period(table, inds, int(period), ids is not None, store)
+    elif period is not None:
+        notes.append(f"--period {period} applies only to district figures (--level lad) from ONS Explore Local "
+                     f"Statistics; these {level} figures are as installed")
+    columns = BASE_COLUMNS + [c for i in inds for c in [i.id, *companion_columns([i], table.columns)]]
+    out = table[columns].copy()
     for ind in inds:
         out[ind.id] = out[ind.id].round(ind.decimals)
-    return out.sort_values(["lad_name", "name"]).reset_index(drop=True)
+        for side in ("__ci", "__lci", "__uci"):
+            if f"{ind.id}{side}" in out.columns:
+                out[f"{ind.id}{side}"] = out[f"{ind.id}{side}"].round(ind.decimals + 1)
+        if f"{ind.id}__period" in out.columns:
+            out[f"{ind.id}__period"] = out[f"{ind.id}__period"].astype("Int64")
+    note = _period_note(out, inds)
+    out = out.sort_values(["lad_name", "name"]).reset_index(drop=True)
+    out.attrs["period_notes"] = notes + ([note] if note else [])
+    return out

@@ -266,8 +266,51 @@ def _latest(series: pd.DataFrame) -> pd.Series:
     return have.groupby("indicator")["period"].max()
 
 
-def wide(series: pd.DataFrame, codes, weights: pd.DataFrame | None = None) -> pd.DataFrame:
-    """The latest period of each indicator, one row per code in ``codes`` (registry columns, see module doc).
+class PeriodNotHeld(WardscopeError):
+    """A period (first year) the installed labour-market files hold no figure for."""
+
+
+def periods_held(series: pd.DataFrame, ind_id: str) -> list[int]:
+    """First years with a value for England or a district for ``ind_id``, ascending (empty when none)."""
+    have = series[(series["indicator"] == ind_id) & series["value"].notna()
+                  & series["level"].isin(["england", "district"])]
+    return sorted(int(p) for p in have["period"].unique())
+
+
+def _span(years: list[int]) -> str:
+    """``2004-2023`` (or ``2014, 2016-2019`` where years are missing)."""
+    runs, start = [], None
+    for i, y in enumerate(years):
+        start = y if start is None else start
+        if i + 1 == len(years) or years[i + 1] != y + 1:
+            runs.append(str(y) if start == y else f"{start}-{y}")
+            start = None
+    return ", ".join(runs) or "none"
+
+
+def check_period(series: pd.DataFrame, ind_id: str, period: int) -> None:
+    """Raise a one-line :class:`PeriodNotHeld` unless ``ind_id`` has a figure for ``period``."""
+    held = periods_held(series, ind_id)
+    if int(period) not in held:
+        raise PeriodNotHeld(f"period {period} is not held for {ind_id} (held: {_span(held)})")
+
+
+def at_period(series: pd.DataFrame, codes, period: int, ids=None,
+              weights: pd.DataFrame | None = None) -> pd.DataFrame:
+    """:func:`wide` for one period (first year) of every indicator in ``ids`` (default: all installed).
+
+    Raises :class:`PeriodNotHeld` (one line) for the first indicator without a figure for ``period``.
+    """
+    ids = [i for i in (ids or IDS) if i in set(series["indicator"])]
+    for ind_id in ids:
+        check_period(series, ind_id, period)
+    return wide(series[series["indicator"].isin(ids)], codes, weights, period=period)
+
+
+def wide(series: pd.DataFrame, codes, weights: pd.DataFrame | None = None, period: int | None = None) -> pd.DataFrame:
+    """One period of each indicator (``period``, first year; default each one's latest), one row per code in
+    ``codes`` (registry columns, see module doc). Indicators without a figure for ``period`` are left out
+    (use :func:`at_period` to be told).
 
     ``weights`` (indexed by code; columns ``pop_total``, ``pop_working_age``: Census 2021 residents) give
     ``<id>__num``/``<id>__den`` for indicators with a registry ``weight``; without one they are NaN.
@@ -278,6 +321,9 @@ def wide(series: pd.DataFrame, codes, weights: pd.DataFrame | None = None) -> pd
     codes = pd.Index(list(codes), dtype=object)
     series = series[["code", "level", "indicator", "period", "value", "lci", "uci"]]
     latest = _latest(series)
+    if period is not None:
+        held = {i for i in latest.index if int(period) in periods_held(series, i)}
+        latest = pd.Series(int(period), index=sorted(held), dtype="int64").rename_axis("indicator")
     at_latest = series["period"].to_numpy() == latest.reindex(series["indicator"]).to_numpy()
     rows = series[at_latest & series["code"].isin(codes).to_numpy()]
     grid = {c: rows.pivot(index="code", columns="indicator", values=c).reindex(codes) for c in ("value", "lci", "uci")}
