@@ -129,8 +129,8 @@ def test_network_origins_off_the_network_are_noted_never_short(tmp_path):
     sites = gpd.GeoDataFrame({"site_id": ["s"], "name": ["Site"], "jobs": [100.0]},
                              geometry=gpd.points_from_xy([x0 + 2000], [y0]), crs=27700)
     out = access_lsoa(origins, sites, ("walk",), engine="network", network=path).set_index("code")
-    # Snapped to node 1 (111.8 m away, walked at 1.2 x the line), then 2 km of road at 80 m/min.
-    assert out.loc["A", "access_walk_nearest_min"] == pytest.approx(np.hypot(100, 50) * 1.2 / 80 + 2000 / 80, rel=1e-4)
+    # Snapped to the road 50 m away (walked at 1.2 x the line), then the remaining 1.9 km of road at 80 m/min.
+    assert out.loc["A", "access_walk_nearest_min"] == pytest.approx(50 * 1.2 / 80 + 1900 / 80, rel=1e-4)
     assert out.loc["A", "access_jobs_30min_walk"] == 100
     assert np.isnan(out.loc["B", "access_walk_nearest_min"]) and out.loc["B", "access_walk_sites_60min"] == 0
     assert out.loc["B", "access_walk_note"] == "no walk route within 500 m"

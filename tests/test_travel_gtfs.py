@@ -345,5 +345,5 @@ def test_walks_on_an_openstreetmap_walking_network(tmp_path):
     assert frame["minutes"].iloc[0] == pytest.approx(45.0, abs=1e-3) and np.isnan(frame["minutes"].iloc[1])
     assert frame.attrs["unreachable"] == [{"id": "o1", "role": "origin", "reason": "no walk route within 500 m"}]
     assert any("OpenStreetMap walking network of town.osm.pbf" in note for note in frame.attrs["notes"])
-    with pytest.raises(NetworkCoverageError, match="town.osm.pbf does not cover the area: 1 of 1 sites lie outside it"):
+    with pytest.raises(NetworkCoverageError, match=r"town.osm.pbf does not cover the area: the network covers 0 of 1 sites \(0%\)"):
         minutes(feed, network=pbf, sites=((X0 + 60_000, Y0),))

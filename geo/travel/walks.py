@@ -71,9 +71,10 @@ class NetworkWalks:
         self.reasons: dict[str, list[str | None]] = {}
 
     def check_covers(self, xy: np.ndarray, role: str) -> None:
-        from geo.travel.network import COVERAGE_MARGIN_M, check_coverage
+        from geo.travel.network import COVERAGE_MARGIN_M, check_coverage, snap_to_edges
 
-        check_coverage(self.net, xy, role=role, margin_m=max(self.snap_m, COVERAGE_MARGIN_M))
+        cover_m = max(self.snap_m, COVERAGE_MARGIN_M)
+        check_coverage(self.net, snap_to_edges(self.net, xy, self.snap_m, cover_m), xy, role=role, margin_m=cover_m)
 
     def _place(self, xy: np.ndarray, role: str | None = None) -> tuple[np.ndarray, np.ndarray]:
         from geo.travel.network import OFF_NETWORK_CIRCUITY, snap
