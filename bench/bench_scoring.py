@@ -48,6 +48,8 @@ def run():
                                           methods=["rank_exponential", "zscore", "minmax"]))
     yield "sensitivity_1000_draws_all_england_lsoa_methods_varied", seconds, "s"
 
+    yield from robustness_memory(values, weights, directions, profile)
+
     area = resolve_area("East Midlands CCA", store.districts())
     scored = score_table(table, profile, area, "lsoa", registry, installed)
     gdf = store.boundaries("lsoa", area.lad_codes).set_index("code").reindex(scored.areas["code"]).reset_index()
@@ -55,3 +57,28 @@ def run():
     yield "gi_star_area_lsoa_count", len(gdf), "areas"
     yield "gi_star_999_permutations_east_midlands_cca_lsoa", best_of(
         lambda: hotspots(gdf, score, w=contiguity(gdf), permutations=999, seed=7), 3), "s"
+
+
+def robustness_memory(values, weights, directions, profile):
+    """Peak memory (tracemalloc, MB) of the draws for every English LSOA: ranked twice vs every rank kept."""
+    import time
+    import tracemalloc
+
+    from layers.robustness import monte_carlo
+
+    def measure(n_draws, **kw):
+        tracemalloc.start()
+        start = time.perf_counter()
+        monte_carlo(values, weights, directions, profile, n_draws=n_draws, seed=1, **kw)
+        seconds = time.perf_counter() - start
+        peak = tracemalloc.get_traced_memory()[1] / 2**20
+        tracemalloc.stop()
+        return peak, seconds
+
+    for n_draws in (1000, 5000):
+        peak, seconds = measure(n_draws)
+        yield f"robustness_{n_draws}_draws_england_lsoa_peak", peak, "MB"
+        yield f"robustness_{n_draws}_draws_england_lsoa_time", seconds, "s"
+    peak, seconds = measure(1000, stream_above_bytes=2**40)  # the naive way: keep every draw's ranks
+    yield "robustness_1000_draws_england_lsoa_kept_peak", peak, "MB"
+    yield "robustness_1000_draws_england_lsoa_kept_time", seconds, "s"
