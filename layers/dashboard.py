@@ -138,8 +138,10 @@ def _weighted_area(rows: pd.DataFrame, n_districts: int, weights: pd.DataFrame, 
     half = Z95 * np.sqrt(sums["w2se2"]) / sums["w"]
     complete = counts["n"] == n_districts
     with_ci = counts["n_ci"] == n_districts
+    # averages of one-decimal survey figures: two places, not sixteen
     out = pd.DataFrame({"value": value.where(complete), "lci": (value - half).where(complete & with_ci),
-                        "uci": (value + half).where(complete & with_ci), "period_label": labels})
+                        "uci": (value + half).where(complete & with_ci), "period_label": labels}).round(
+        {"value": 2, "lci": 2, "uci": 2})
     out["status"] = ""
     out["note"] = np.where(complete, "", "not computed: " + (n_districts - counts["n"]).astype(str) + " of "
                            + str(n_districts) + " districts have no figure")

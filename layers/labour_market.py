@@ -244,7 +244,8 @@ def _values(frame: pd.DataFrame, *, source: str):
     if bad.any():
         _fail(frame, bad, lambda r: f"the 95% interval {r['lci_95']:g} to {r['uci_95']:g} does not contain the value "
                                     f"{r['observation']:g}", source=source)
-    return value, lci, uci, status
+    # the ONS files write some limits with float noise (79.89999999999999 for 79.9): no figure has more than 10 places
+    return value, np.round(lci, 10), np.round(uci, 10), status
 
 
 def _period_columns(frame: pd.DataFrame, *, source: str) -> tuple[np.ndarray, np.ndarray]:
