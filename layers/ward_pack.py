@@ -30,8 +30,9 @@ class PackEntry:
     code: str
     name: str
     lad_name: str
-    ranks: tuple[str, ...]     # the first profile's rank lines (district, England)
-    verdict: str               # "robust priority", "not a robust priority" or why unscored
+    rank_district: str         # the first profile's rank in the ward's district, e.g. "2 of 20" ("-" unscored)
+    rank_england: str          # and in England, e.g. "196 of 6,784"
+    verdict: str               # "yes", "no", or why there is no answer
 
 
 def file_name(index: int, report) -> str:
@@ -41,18 +42,17 @@ def file_name(index: int, report) -> str:
 
 
 def entry_for(index: int, report) -> PackEntry:
-    from layers.ward_summary import rank_lines
-
+    """The contents line of ``report`` (the ``index``-th profile in the pack)."""
     s = report.scores[0] if report.scores else None
+    district = england = "-"
     if s is None:
-        ranks, verdict = (), "no priority score"
+        verdict = "no priority score"
     elif s["rank"] is None:
-        ranks, verdict = (), f"not scored: {s['why']}"
+        verdict = f"not scored: {s['why']}"
     else:
-        ranks = tuple(rank_lines(report, s)[:2])
-        verdict = ("robustness not worked out" if s.get("robust") is None
-                   else "robust priority" if s["robust"] else "not a robust priority")
-    return PackEntry(file_name(index, report), report.code, report.name, report.lad_name, ranks, verdict)
+        district, england = f"{s['rank_district']} of {s['n_district']}", f"{s['rank_national']:,} of {s['n_national']:,}"
+        verdict = "not worked out" if s.get("robust") is None else "yes" if s["robust"] else "no"
+    return PackEntry(file_name(index, report), report.code, report.name, report.lad_name, district, england, verdict)
 
 
 def contents_pdf(area_name: str, profile_name: str, entries: list[PackEntry], generated: str) -> bytes:
@@ -72,18 +72,15 @@ def contents_pdf(area_name: str, profile_name: str, entries: list[PackEntry], ge
     pdf.ln(3)
     pdf.set_font("dejavu", "", 7.5)
     head = FontFace(emphasis="BOLD", fill_color=(235, 235, 235))
-    with pdf.table(col_widths=(40, 30, 52, 38, 26), line_height=3.8, headings_style=head, text_align="LEFT",
+    with pdf.table(col_widths=(38, 30, 50, 22, 26, 20), line_height=3.8, headings_style=head, text_align="LEFT",
                    borders_layout="HORIZONTAL_LINES", padding=0.8) as table:
         row = table.row()
-        for h in ("Ward", "District", "File", "Ranks", "Robust?"):
+        for h in ("Ward", "District", "File", "Rank in district", "Rank in England", "Robust priority?"):
             row.cell(h)
         for e in entries:
             row = table.row()
-            row.cell(f"{e.name}\n{e.code}")
-            row.cell(e.lad_name)
-            row.cell(e.file_name)
-            row.cell("\n".join(line.replace("Rank within ", "") for line in e.ranks) or "-")
-            row.cell(e.verdict)
+            for text in (f"{e.name} ({e.code})", e.lad_name, e.file_name, e.rank_district, e.rank_england, e.verdict):
+                row.cell(text)
     return bytes(pdf.output())
 
 
