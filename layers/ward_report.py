@@ -498,7 +498,7 @@ def _figures_table(pdf, report: WardReport) -> None:
     from fpdf.fonts import FontFace
 
     cols = table_columns(report)
-    rest = (14, 17, 17, 14, 14, 17, 14) if len(cols) == 8 else (16, 19, 16, 16, 19, 16)
+    rest = (13, 15, 17, 15, 14, 20, 14) if len(cols) == 8 else (15, 18, 16, 16, 20, 16)
     widths = (186 - sum(rest), *rest)
     pdf.set_font("dejavu", "B", 11)
     pdf.cell(0, 7, "The figures", new_x="LMARGIN", new_y="NEXT")
@@ -521,7 +521,7 @@ def _figures_table(pdf, report: WardReport) -> None:
                 else:
                     row.cell(str(getattr(r, key)))
     pdf.set_font("dejavu", "", 6.5)
-    _para(pdf, 3.5, "* estimate (see Technical notes). † few residents behind this rate: read its rank with care. "
+    _para(pdf, 3.5, "* estimate (see the technical notes). † few residents behind this rate: read its rank with care. "
                     "'no data' marks a figure this ward does not have. Rank: 1 = most need.")
 
 
@@ -578,11 +578,11 @@ table{{border-collapse:collapse;font-size:13px}}td,th{{padding:3px 8px;border-bo
 <p>{e(' '.join(summary_sentences(report)))}</p>
 {img(map_png(report), 'map of the ward and its LSOAs')}
 <h2>Priority scores</h2><ul>{scores or '<li>No priority score for this ward.</li>'}</ul>
+<h2>How to read this profile</h2><ul style="font-size:13px">{notes}</ul>
 <h2>{e(heading)}</h2>
 {img(chart_png(report), 'chart of indicators')}
 <table><tr>{head}</tr>{rows}</table>
-<p style="font-size:12px">* estimate (see Technical notes). † few residents behind this rate: read its rank with care.</p>
-<h2>What the numbers mean</h2><ul style="font-size:13px">{notes}</ul>
+<p style="font-size:12px">* estimate (see the technical notes). † few residents behind this rate: read its rank with care.</p>
 <h2>Read with care</h2><ul style="font-size:13px">{lay}</ul>
 {context}
 {img(trend_png(report), 'claimant rate trend')}

@@ -253,3 +253,23 @@ def test_app_ward_profile_page_shows_the_summary_and_rank_lines(store):
     assert "cli.py install" not in text + " ".join(c.value for c in at.caption)
     at.switch_page("app_pages/about.py").run()
     assert "For administrators" in [s.value for s in at.subheader]
+
+
+def test_unknown_figures_stay_unknown_in_the_summary(store):
+    import numpy as np
+
+    from layers.ward_summary import summary_sentences
+    from tasks import profile
+
+    report = profile.run(profile.WardProfileRequest(_area("Luton", store), BISCOT, _profiles(), draws=0), store).data
+    sentences = summary_sentences(report)
+    assert 3 <= len(sentences) <= 5
+    assert sentences[-1] == "How robust that ranking is was not worked out for this profile."
+    figures = report.figures.copy()
+    figures.loc[figures["indicator"] == "census21_population", "value"] = np.nan
+    figures["rag"] = ""
+    blank = replace(report, figures=figures, scores=[])
+    sentences = summary_sentences(blank)
+    assert sentences == ["Biscot is a ward in Luton; its number of residents is not known here.",
+                         "None of its percentage figures is rated worse than England.",
+                         "None of its figures could be rated against England.", "It has no priority score."]
