@@ -14,7 +14,8 @@
     python cli.py access --sites sites.csv --mode bus --engine gtfs --gtfs feed.zip --date 2023-08-01 --area "Cheshire West and Chester"
     python cli.py export --profile neighbourhood --area Luton --select top:20 --format gpkg --out top20
     python cli.py hubs --demand neighbourhood --area Luton --sites hubs.csv --candidates stations --model mclp --k 3
-    python cli.py ward-profile --area Luton --ward E05014737 --format pdf --out ward.pdf
+    python cli.py profile --ward E05014737 [--area "South Midlands"] --format pdf --out ward.pdf
+    python cli.py profile --area Luton --out pack.zip
     python cli.py dashboard --area "South Midlands" [--period 2023] --format xlsx --out dashboard.xlsx
 
     python cli.py check sites.zip [--assume-crs 27700] [--repair]
@@ -372,17 +373,32 @@ def cmd_hubs(args) -> int:
 
 
 def ward_profile_request(args, store):
-    from tasks.inputs import profile_text
-    from tasks.profile import SHIPPED_PROFILES, WardProfileRequest
+    """The :class:`tasks.profile.WardProfileRequest` of ``profile``/``ward-profile`` arguments: ``--ward`` is a
+    code or name; without ``--area`` the ward is compared with its own district."""
+    from tasks.inputs import area_of, profile_text
+    from tasks.profile import SHIPPED_PROFILES, WardProfileRequest, resolve_ward
 
-    return WardProfileRequest(_area(args, store), args.ward,
+    area = _area(args, store) if args.area else None
+    code, lad_code = resolve_ward(args.ward, area, store)
+    return WardProfileRequest(area or area_of(lad_code, store), code,
                               tuple(profile_text(p) for p in (args.profile or SHIPPED_PROFILES)), args.sensitivity)
+
+
+def pack_request(args, store):
+    """The :class:`tasks.profile.PackRequest` of ``profile --area NAME --out PACK.zip`` (no ``--ward``)."""
+    from tasks.inputs import profile_text
+    from tasks.profile import SHIPPED_PROFILES, PackRequest
+
+    return PackRequest(_area(args, store), args.out, tuple(profile_text(p) for p in (args.profile or SHIPPED_PROFILES)),
+                       args.sensitivity)
 
 
 def cmd_ward_profile(args) -> int:
     from layers.ward_report import report_html, report_json, report_pdf
     from tasks import profile
 
+    if not args.ward:
+        return _cmd_pack(args)
     if args.format == "pdf" and not args.out:
         raise WardscopeError("a PDF needs --out FILE.pdf")
     store = _store()
@@ -394,6 +410,28 @@ def cmd_ward_profile(args) -> int:
         print(f"wrote {args.out}", file=sys.stderr)
     else:
         _output(report_html(result.data) if args.format == "html" else report_json(result.data), args.out)
+    _provenance(result, args)
+    return 0
+
+
+def _cmd_pack(args) -> int:
+    from tqdm import tqdm
+
+    from tasks import profile
+
+    if not args.area or not args.out or not args.out.lower().endswith(".zip") or args.format != "pdf":
+        raise WardscopeError("give --ward CODE_OR_NAME for one ward, or --area NAME --out PACK.zip (PDF) for every "
+                             "ward of the area")
+    store = _store()
+    request = pack_request(args, store)
+    with tqdm(total=1, unit="ward", file=sys.stderr, desc="ward profiles") as bar:
+        def progress(done, total, message):
+            bar.total = total
+            bar.n = done
+            bar.set_postfix_str(message, refresh=True)
+
+        result = profile.run_pack(request, store, progress)
+    print(f"wrote {args.out}: {len(result.data)} ward profiles and a contents page", file=sys.stderr)
     _provenance(result, args)
     return 0
 
@@ -620,15 +658,20 @@ def build_parser() -> argparse.ArgumentParser:
     add_output(p, help="json prints every table and the figures")
     p.set_defaults(func=cmd_hubs)
 
-    p = sub.add_parser("ward-profile", help="a ward's profile for councillors (PDF, HTML or JSON)")
-    p.add_argument("--area", required=True, metavar="NAME_OR_CODE", help="the area of interest the ward is compared with")
-    p.add_argument("--ward", required=True, metavar="CODE", help="ward (2024) GSS code, e.g. E05014737")
-    p.add_argument("--profile", action="append", metavar="{neighbourhood,multi-agency,PATH.yaml}",
-                   help="profiles to report, in order; repeat for several (default: both shipped profiles)")
-    p.add_argument("--sensitivity", type=int, default=DEFAULT_DRAWS, metavar="N",
-                   help=f"weight draws for the robust flag (default {DEFAULT_DRAWS})")
-    add_output(p, ("pdf", "html", "json"))
-    p.set_defaults(func=cmd_ward_profile)
+    for name, alias in (("profile", False), ("ward-profile", True)):
+        p = sub.add_parser(name, help=("the same as profile (kept for old scripts)" if alias else
+                                       "a ward's profile for councillors (PDF, HTML or JSON), or with --area and "
+                                       "--out PACK.zip every ward of the area (one PDF each and a contents page)"))
+        p.add_argument("--area", required=alias, metavar="NAME_OR_CODE",
+                       help="the area of interest the ward is also compared with (default: the ward's district)")
+        p.add_argument("--ward", required=alias, metavar="CODE_OR_NAME",
+                       help="ward (2024) GSS code, e.g. E05014737, or name, e.g. Biscot; leave out for a pack")
+        p.add_argument("--profile", action="append", metavar="{neighbourhood,multi-agency,PATH.yaml}",
+                       help="profiles to report, in order; repeat for several (default: both shipped profiles)")
+        p.add_argument("--sensitivity", type=int, default=DEFAULT_DRAWS, metavar="N",
+                       help=f"weight draws for the robust flag (default {DEFAULT_DRAWS})")
+        add_output(p, ("pdf", "html", "json"))
+        p.set_defaults(func=cmd_ward_profile)
 
     p = sub.add_parser("dashboard", help="district dashboard: labour-market figures for each district of an area, "
                                          "the area and England, against England, with distance to 80%% employment")

@@ -38,6 +38,13 @@ st.markdown(
     "- [Open Government Licence v3.0](https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/) · "
     "[ODbL 1.0](https://opendatacommons.org/licenses/odbl/1-0/)"
 )
+st.subheader("For administrators")
+st.markdown(
+    "Things only whoever installed Wardscope can change; ward profiles leave them out.\n\n"
+    "- Annual Population Survey and claimant-count figures come from the Nomis API: install them with "
+    "`python cli.py install --nomis`.\n"
+    "- Reinstall or update the data store with `python cli.py install`; check it with `python cli.py verify`."
+)
 st.caption(f"Store generation {store.generation}, installed {store.manifest.get('installed_at')} from "
            f"{store.manifest.get('source')}.")
 for note in store.manifest.get("notes", []):

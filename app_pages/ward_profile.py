@@ -4,7 +4,9 @@ import streamlit as st
 
 from app_pages import cache, requests, sources, state
 from geo.escape import md_text
-from layers.ward_report import chart_png, map_png, report_html, report_pdf, trend_png
+from layers.ward_report import (RAG_SHORT, chart_png, lay_notes, map_png, report_html, report_pdf, scale_notes,
+                                 score_lines, subtitle, table_columns, trend_png)
+from layers.ward_summary import summary_sentences
 from tasks import profile as ward_profile
 
 store = cache.get_store()
@@ -27,20 +29,16 @@ request, weights_note = requests.ward_profile_request(area, code, state.current_
 report, map_image, chart_image, trend = ward_report(store.generation, request)
 
 st.title(f"{md_text(report.name)} ward profile")
-st.caption(f"{report.code} · {md_text(report.lad_name)} · {md_text(report.ward_note)}")
+st.caption(md_text(subtitle(report)))
+st.subheader("Summary")
+st.markdown(md_text(" ".join(summary_sentences(report))))
 c1, c2 = st.columns([1, 1.4])
 with c1:
     st.image(map_image, width="stretch")
 with c2:
     st.subheader("Priority")
     for s in report.scores:
-        if s["rank"] is None:
-            st.markdown(f"**{md_text(s['profile'])}**: not scored: {md_text(s['why'])}")
-            continue
-        robust = "" if s["robust"] is None else (" · **robust priority**" if s["robust"] else " · not robust")
-        st.markdown(f"**{md_text(s['profile'])}**: ranked **{s['rank']} of {s['n']}** wards in {md_text(area.name)} "
-                    f"({md_text(s['band'])}){robust}. Main reasons: {md_text(', '.join(s['reasons']) or '-')}. "
-                    f"Needs that overlap: {s['overlap']} of {s['k']}.")
+        st.markdown(f"**{md_text(s['profile'])}**\n" + "".join(f"\n- {md_text(line)}" for line in score_lines(report, s)))
     st.caption(md_text(weights_note))
     pdf_name = f"ward-profile-{report.code}.pdf"
     # generated when clicked (in Streamlit's download thread), not on every rerun
@@ -51,11 +49,11 @@ with c2:
 
 st.subheader("Indicators against the district, the area and England")
 st.image(chart_image, width="stretch")
-table = report.figures[["label", "shown", "district_shown", "area_shown", "england_shown", "rank_in_district", "rag"]]
-st.dataframe(table.rename(columns={"label": "Indicator", "shown": "Ward", "district_shown": "District",
-                                   "area_shown": area.name, "england_shown": "England",
-                                   "rank_in_district": "Rank in district (1 = most need)", "rag": "vs England"}),
-             hide_index=True, width="stretch")
+cols = table_columns(report)
+table = report.figures[[k for k, _ in cols]].assign(rag=report.figures["rag"].map(RAG_SHORT).fillna("not rated"))
+st.dataframe(table.rename(columns=dict(cols)), hide_index=True, width="stretch")
+with st.expander("How to read this profile"):
+    st.markdown("".join(f"- **{md_text(a)}**: {md_text(b)}\n" for a, b in scale_notes(report)))
 if report.gaps:
     st.warning("No figures for: " + md_text("; ".join(report.gaps)))
 if trend:
@@ -72,9 +70,11 @@ if all(i in lad_table.columns for i in aps_ids):
     st.caption("Annual Population Survey (Nomis NM_17_5): district estimates with wide confidence intervals; "
                "never apportioned to wards.")
 else:
-    st.caption("Annual Population Survey and claimant-count figures are not installed (they come from the Nomis "
-               "API): install them with `python cli.py install --nomis`.")
-with st.expander("Caveats"):
+    st.caption("Annual Population Survey figures are not in this installation (see About: For administrators).")
+with st.expander("Read with care"):
+    st.markdown("".join(f"- **{md_text(a)}**: {md_text(b)}\n" for a, b in lay_notes(report)))
+with st.expander("Technical notes"):
+    st.markdown(f"- **Ward boundary**: {md_text(report.ward_note)}")
     for r in report.figures.drop_duplicates("caveat").itertuples():
         if r.caveat:
             st.markdown(f"- **{md_text(r.label)}**: {md_text(r.caveat)}")

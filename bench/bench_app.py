@@ -106,6 +106,26 @@ def pdf_figures(store):
     yield "ward_profile_html", best_of(lambda: report_html(report), 3), "s"
 
 
+def pack_figures(store):
+    """``cli.py profile --area Luton --out pack.zip``: every Luton ward's PDF and a contents page, one zip."""
+    import tempfile
+    from pathlib import Path
+
+    from geo.areas import resolve_area
+    from tasks.inputs import profile_text
+    from tasks.profile import SHIPPED_PROFILES, PackRequest, run_pack
+
+    area = resolve_area("Luton", store.districts())
+    with tempfile.TemporaryDirectory() as folder:
+        out = Path(folder) / "pack.zip"
+        request = PackRequest(area, str(out), tuple(profile_text(p) for p in SHIPPED_PROFILES))
+        took, result = once(lambda: run_pack(request, store))
+        size = out.stat().st_size
+    yield "ward_pack_luton", took, "s"
+    yield "ward_pack_luton_per_ward", took / len(result.data), "s"
+    yield "ward_pack_luton_size", size / 1e6, "MB"
+
+
 # -- in the browser -----------------------------------------------------------------------------
 
 async def _timed(page, pid, act, expected, fresh_map: bool = True):
@@ -284,5 +304,6 @@ def run():
     store = Store().preload()
     yield from payload_figures(store)
     yield from pdf_figures(store)
+    yield from pack_figures(store)
     yield from browser_figures(store)
     yield from load_figures(store)

@@ -30,6 +30,8 @@ from geo.escape import html_attr, html_text, mpl_text  # noqa: E402
 
 RAG_COLOURS = {"red": "#c0392b", "amber": "#e08e0b", "green": "#2e8b57"}
 RAG_WORDS = {"red": "worse than England", "amber": "similar to England", "green": "better than England"}
+#: The same in a column headed "vs England".
+RAG_SHORT = {"red": "worse", "amber": "similar", "green": "better"}
 
 
 @dataclass
@@ -52,6 +54,13 @@ class WardReport:
     #: The district's APS and annual claimant figures (layers.dashboard.district_context): never split into wards.
     district_context: pd.DataFrame | None = None
     generated: str = field(default_factory=lambda: dt.datetime.now().strftime("%d %B %Y"))
+    #: The area of interest's district codes (to tell when the area is just the ward's own district).
+    area_codes: tuple[str, ...] = ()
+
+    @property
+    def area_is_district(self) -> bool:
+        """True when the area of interest is exactly the ward's district (then it is shown once)."""
+        return tuple(self.area_codes) == (self.lad_code,)
 
     @property
     def gaps(self) -> list[str]:
@@ -69,8 +78,13 @@ def _fmt(value, unit: str, decimals: int = 1) -> str:
 
 
 def build_ward_report(*, ward_code: str, area, store, comparators: pd.DataFrame, registry: dict,
-                      scored: list, claimant_trend: pd.DataFrame | None = None, notes: dict | None = None) -> WardReport:
+                      scored: list, claimant_trend: pd.DataFrame | None = None, notes: dict | None = None,
+                      draws: int | None = None) -> WardReport:
     """Assemble a ward's profile.
+
+    Each score carries its rank within the ward's district and within England (both independent of the
+    area of interest, since scores are normalised over England) and within the area; ``draws`` is the number
+    of weight draws behind the robust flag, when computed.
 
     ``comparators`` is :func:`layers.comparators.comparators` output for the
     area at ward level; ``scored`` a list of :class:`layers.scoring.Scored`
@@ -94,9 +108,11 @@ def build_ward_report(*, ward_code: str, area, store, comparators: pd.DataFrame,
             continue
         dec = getattr(ind, "decimals", 1)
         rank = "" if pd.isna(r.rank_in_district) or ind.direction == 0 else f"{int(r.rank_in_district)} of {int(r.n_in_district)}"
+        rank_e = ("" if pd.isna(getattr(r, "rank_in_england", np.nan)) or ind.direction == 0
+                  else f"{int(r.rank_in_england):,} of {int(r.n_in_england):,}")
         rows.append({"indicator": r.indicator, "label": ind.label, "topic": ind.topic, "unit": ind.unit,
                      "value": r.value, "district": r.district_value, "area": r.area_value, "england": r.england_value,
-                     "rank_in_district": rank, "rag": r.rag if isinstance(r.rag, str) else "",
+                     "rank_in_district": rank, "rank_in_england": rank_e, "rag": r.rag if isinstance(r.rag, str) else "",
                      "caveat": ind.caveat, "estimate": bool(ind.estimate), "period": ind.period,
                      "shown": _fmt(r.value, ind.unit, dec), "district_shown": _fmt(r.district_value, ind.unit, dec),
                      "area_shown": _fmt(r.area_value, ind.unit, dec), "england_shown": _fmt(r.england_value, ind.unit, dec),
@@ -116,7 +132,16 @@ def build_ward_report(*, ward_code: str, area, store, comparators: pd.DataFrame,
             why = (f"too many indicators are missing ({missing.replace(';', ', ')})" if missing else "no figures")
             scores.append({"profile": s.profile.name, "rank": None, "why": why})
             continue
+        same = s.areas[(s.areas["lad_code"] == h["lad_code"]) & s.areas["rank_national"].notna()]
         scores.append({"profile": s.profile.name, "score": h["score"], "rank": int(h["rank"]), "n": int(h["n_ranked"]),
+                       "rank_district": int((same["rank_national"] < h["rank_national"]).sum()) + 1,
+                       "n_district": len(same), "rank_national": int(h["rank_national"]),
+                       "n_national": int(h["n_ranked_national"]), "method": s.profile.normalisation,
+                       "band_scope": s.profile.band_scope, "draws": draws if "robust" in h else None,
+                       "robust_band": "priority" if s.profile.threshold is not None else f"top {round(max(s.profile.band_shares) * 100):g}%",
+                       "robust_share": s.profile.robust_share,
+                       "rank_range": ((int(h["rank_p05"]), int(h["rank_p95"])) if "rank_p05" in h and pd.notna(h["rank_p05"])
+                                      else None),
                        "band": h["band"], "robust": bool(h["robust"]) if "robust" in h else None,
                        "band_share": h.get("band_share"), "overlap": int(h["overlap_count"]), "k": len(s.indicators),
                        "reasons": top_reasons(h, s.indicators, labels), "why": ""})
@@ -133,7 +158,8 @@ def build_ward_report(*, ward_code: str, area, store, comparators: pd.DataFrame,
         sources.append("Source: Office for National Statistics (Explore Local Statistics) licensed under the Open "
                        "Government Licence v3.0")
     return WardReport(ward_code, row["name"], row["lad_code"], row["lad_name"], area.name, ward_note, figures, scores,
-                      ward, lsoas, district, claimant_trend, sources, district_context=context)
+                      ward, lsoas, district, claimant_trend, sources, district_context=context,
+                      area_codes=tuple(area.lad_codes))
 
 
 def context_lines(report: WardReport) -> list[str]:
@@ -145,7 +171,9 @@ def context_lines(report: WardReport) -> list[str]:
 
 
 def report_record(report: WardReport) -> dict:
-    """The profile as plain data (no images or date): ward, scores, figures, gaps and sources."""
+    """The profile as plain data (no images or date): ward, scores, figures, gaps, sources, summary and ranks."""
+    from layers.ward_summary import rank_lines, summary_sentences
+
     def plain(value):
         if isinstance(value, dict):
             return {k: plain(v) for k, v in value.items()}
@@ -158,7 +186,8 @@ def report_record(report: WardReport) -> dict:
     figures = json.loads(report.figures.to_json(orient="records", force_ascii=False)) if len(report.figures) else []
     return {"code": report.code, "name": report.name, "lad_code": report.lad_code, "lad_name": report.lad_name,
             "area": report.area_name, "ward_note": report.ward_note, "scores": plain(report.scores),
-            "figures": figures, "gaps": report.gaps, "sources": list(report.sources)}
+            "figures": figures, "gaps": report.gaps, "sources": list(report.sources),
+            "summary": summary_sentences(report), "ranks": [rank_lines(report, s) for s in report.scores]}
 
 
 def report_json(report: WardReport) -> str:
@@ -166,8 +195,27 @@ def report_json(report: WardReport) -> str:
     return json.dumps(report_record(report), indent=1, ensure_ascii=False)
 
 
+def score_lines(report: WardReport, s: dict) -> list[str]:
+    """One priority score as short lines: the score and what its scale means, its ranks (district, England,
+    then the area as an extra line), whether it is robust, the main reasons and overlapping needs."""
+    from layers.lay_words import score_scale_words
+    from layers.ward_summary import rank_lines
+
+    if s["rank"] is None:
+        return [f"Not scored: {s['why']}."]
+    scale = ("out of 100 (100 = most need; see How to read this profile)"
+             if s.get("method") in ("rank_exponential", "minmax") else f"({score_scale_words(s.get('method', ''))})")
+    lines = [f"Score {_fmt(s['score'], 'score')} {scale}", *rank_lines(report, s)]
+    if s.get("robust") is not None:
+        lines.append("A robust priority (see the summary)." if s["robust"] else "Not a robust priority (see the summary).")
+    reasons = ", ".join(r.split(" (")[0] for r in s["reasons"]) if s["reasons"] else "none recorded"
+    lines.append(f"Main reasons: {reasons}.")
+    lines.append(f"Needs that overlap: {s['overlap']} of its {s['k']} indicators are in England's worst fifth.")
+    return lines
+
+
 def score_sentence(s: dict, area_name: str) -> str:
-    """One priority score in words (or why the ward has none)."""
+    """One priority score in words (or why the ward has none), ranked within ``area_name``."""
     if s["rank"] is None:
         return f"not scored: {s['why']}."
     robust = "" if s["robust"] is None else (" Robust priority." if s["robust"] else " Not a robust priority.")
@@ -175,6 +223,46 @@ def score_sentence(s: dict, area_name: str) -> str:
     return (f"Score {_fmt(s['score'], 'score')}, ranked {s['rank']} of {s['n']} wards in {area_name} ({s['band']})."
             f"{robust} Main reasons: {reasons}. Needs that overlap: {s['overlap']} of {s['k']} indicators in "
             "England's worst fifth.")
+
+
+def scale_notes(report: WardReport) -> list[tuple[str, str]]:
+    """(what, meaning) for every kind of number the profile shows, each once, in plain words."""
+    from layers.lay_words import scale_name, scale_words, score_scale_words
+
+    out: list[tuple[str, str]] = []
+    for method in dict.fromkeys(s.get("method") for s in report.scores if s.get("rank") is not None):
+        out.append(("Priority score", score_scale_words(method or "")))
+    out.append(("Rank", "1 = the most need; ranks are within the ward's own district and within England"))
+    out.append(("vs England", "red = worse than England, amber = similar, green = better, by each indicator's rule "
+                              "(see the technical notes)"))
+    out.append(("Percentages", "of the residents or households named in each indicator's label"))
+    seen = set()
+    for r in report.figures.itertuples(index=False) if len(report.figures) else []:
+        words = scale_words(r.indicator, str(r.unit))
+        if words and words not in seen and str(r.unit) not in ("%", "count"):
+            seen.add(words)
+            out.append((scale_name(r.indicator, str(r.unit), r.label), words))
+    return out
+
+
+def lay_notes(report: WardReport) -> list[tuple[str, str]]:
+    """(what, one-line plain caveat): an indicator's own caveat under its label, a shared one once under its
+    group's name (e.g. "Indices of Deprivation 2025 figures")."""
+    from layers.lay_words import lay_caveat_group
+
+    groups: dict[str, list[str]] = {}
+    for r in report.figures.itertuples(index=False) if len(report.figures) else []:
+        group, line = lay_caveat_group(r.indicator)
+        if line:
+            names = groups.setdefault(line, [])
+            name = group or _short_label(r.label)
+            if name not in names:
+                names.append(name)
+    return [(", ".join(names), line) for line, names in groups.items()]
+
+
+def _short_label(label: str) -> str:
+    return label.split(" (")[0]
 
 
 # -- drawing ---------------------------------------------------------------------------------
@@ -195,35 +283,51 @@ def map_png(report: WardReport, width_in: float = 6.0) -> bytes:
     ax.set_ylim(ymin - pad, ymax + pad)
     ax.set_aspect("equal")
     ax.set_axis_off()
-    ax.set_title(mpl_text(f"{report.name} ward and its LSOAs (British National Grid)"), fontsize=9)
+    ax.set_title(mpl_text(f"{report.name} ward (dark outline) and its neighbourhoods (LSOAs, labelled by code)"),
+                 fontsize=8, wrap=True)
     return _png(fig)
 
 
+def _wrap(text: str, width: int) -> str:
+    import textwrap
+
+    return "\n".join(textwrap.wrap(text, width)) or text
+
+
 def chart_png(report: WardReport, width_in: float = 7.0) -> bytes:
-    """Dot chart: each percentage indicator for the ward against district, area and England."""
+    """Dot chart: each percentage indicator for the ward against district, area and England.
+
+    Labels are wrapped, never cut; when the area of interest is the ward's district it is drawn once.
+    """
     fig_rows = report.figures[report.figures["unit"].astype(str).str.startswith("%")] if len(report.figures) else report.figures
     n = max(len(fig_rows), 1)
-    fig, ax = plt.subplots(figsize=(width_in, 0.38 * n + 1.2), dpi=150)
+    wrapped = [_wrap(lbl, 44) for lbl in fig_rows["label"]] if len(fig_rows) else []
+    lines = sum(w.count("\n") + 1 for w in wrapped) or 1
+    fig, ax = plt.subplots(figsize=(width_in, 0.2 * lines + 0.12 * n + 1.2), dpi=150)
     if len(fig_rows) == 0:
         ax.text(0.5, 0.5, "No percentage indicators for this ward", ha="center", va="center")
         ax.set_axis_off()
         return _png(fig)
     y = np.arange(len(fig_rows))[::-1]
-    for key, colour, marker, label in (("england", "#444444", "|", "England"), ("area", "#7b6fa8", "s", report.area_name),
-                                       ("district", "#4c8fc0", "D", report.lad_name)):
+    series = [("england", "#444444", "|", "England")]
+    if not report.area_is_district:
+        series.append(("area", "#7b6fa8", "s", report.area_name))
+    series.append(("district", "#4c8fc0", "D", report.lad_name))
+    for key, colour, marker, label in series:
         ax.scatter(fig_rows[key], y, color=colour, marker=marker, s=60 if marker == "|" else 28, label=mpl_text(label),
                    zorder=3)
     colours = [RAG_COLOURS.get(r, "#333333") for r in fig_rows["rag"]]
-    ax.scatter(fig_rows["value"], y, color=colours, s=70, edgecolor="black", linewidth=0.6, label=mpl_text(report.name), zorder=4)
+    ax.scatter(fig_rows["value"], y, color=colours, s=70, edgecolor="black", linewidth=0.6,
+               label=mpl_text(f"{report.name} ward"), zorder=4)
     missing = fig_rows["value"].isna().to_numpy()
     for yy, miss in zip(y, missing):
         if miss:
             ax.text(0.5, yy, "no data", transform=ax.get_yaxis_transform(), fontsize=7, color="#888888", va="center")
     ax.set_yticks(y)
-    ax.set_yticklabels([mpl_text(lbl if len(lbl) < 60 else lbl[:57] + "…") for lbl in fig_rows["label"]], fontsize=7)
-    ax.set_xlabel("% (ward dot coloured red/amber/green against England)", fontsize=8)
+    ax.set_yticklabels([mpl_text(w) for w in wrapped], fontsize=7)
+    ax.set_xlabel("Per cent. The ward's dot is red (worse than England), amber (similar) or green (better).", fontsize=8)
     ax.grid(axis="x", color="#dddddd")
-    ax.legend(fontsize=7, loc="lower right", frameon=False, ncol=4, bbox_to_anchor=(1, 1.0))
+    ax.legend(fontsize=7, loc="lower right", frameon=False, ncol=len(series) + 1, bbox_to_anchor=(1, 1.0))
     fig.tight_layout()
     return _png(fig)
 
@@ -256,64 +360,91 @@ def _font_path() -> str:
     return str(Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf")
 
 
-def report_pdf(report: WardReport) -> bytes:
-    """A printable A4 profile (fpdf2; DejaVu Sans so any place name prints).
-
-    Page 1: the ward, its map and priority, and the chart against its district,
-    the area and England. Page 2 on: the figures table, trend, gaps, caveats
-    and sources.
-    """
+def new_pdf():
+    """An A4 fpdf2 document with DejaVu Sans (regular and bold) so any place name prints."""
     from fpdf import FPDF
 
     pdf = FPDF(orientation="P", unit="mm", format="A4")
     pdf.set_auto_page_break(auto=True, margin=14)
     pdf.add_font("dejavu", "", _font_path())
     pdf.add_font("dejavu", "B", _font_path().replace("DejaVuSans.ttf", "DejaVuSans-Bold.ttf"))
+    return pdf
+
+
+def subtitle(report: WardReport) -> str:
+    """The line under the title: code, district, the area (when it is not just the district) and when made."""
+    area = "" if report.area_is_district else f" · compared also with {report.area_name}"
+    return (f"Ward {report.code} in {report.lad_name}{area} · produced {report.generated} "
+            f"with Wardscope {__version__}")
+
+
+def report_pdf(report: WardReport) -> bytes:
+    """A printable A4 profile (fpdf2; DejaVu Sans so any place name prints).
+
+    Page 1: the summary in plain English, the map and each priority score with
+    what its scale means and its ranks. Then the chart and the figures table
+    with what each scale means and one-line plain caveats; technical notes
+    (how figures are built, the ward's boundary source) and sources close it.
+    """
+    from layers.ward_summary import summary_sentences
+
+    pdf = new_pdf()
     pdf.add_page()
     pdf.set_font("dejavu", "B", 16)
-    pdf.cell(0, 9, f"{report.name} ward profile", new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("dejavu", "", 9)
-    _para(pdf, 5, f"{report.code} · {report.lad_name} · area of interest: {report.area_name} · "
-                  f"produced {report.generated} with Wardscope {__version__}")
-    pdf.set_font("dejavu", "", 7)
-    _para(pdf, 3.6, f"Ward: {report.ward_note}")
-    top = pdf.get_y() + 2
-    pdf.image(io.BytesIO(map_png(report, width_in=4.2)), x=pdf.l_margin, y=top, w=88)
-    pdf.set_xy(pdf.l_margin + 92, top)
+    _para(pdf, 8, f"{report.name} ward profile")
+    pdf.set_font("dejavu", "", 8.5)
+    _para(pdf, 4.5, subtitle(report))
+    pdf.ln(2)
+    pdf.set_font("dejavu", "B", 11)
+    pdf.cell(0, 7, "Summary", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("dejavu", "", 10)
+    _para(pdf, 5.2, " ".join(summary_sentences(report)))
+    top = pdf.get_y() + 3
+    pdf.image(io.BytesIO(map_png(report, width_in=4.2)), x=pdf.l_margin, y=top, w=80)
+    pdf.set_xy(pdf.l_margin + 84, top)
     pdf.set_font("dejavu", "B", 11)
     pdf.cell(0, 7, "Priority", new_x="LEFT", new_y="NEXT")
     for s in report.scores or [None]:
-        pdf.set_x(pdf.l_margin + 92)
+        pdf.set_x(pdf.l_margin + 84)
         pdf.set_font("dejavu", "", 8)
         if s is None:
-            pdf.multi_cell(0, 4.2, "No priority score for this ward.", new_x="LEFT", new_y="NEXT")
+            pdf.multi_cell(0, 4.2, "No priority score for this ward.", new_x="LEFT", new_y="NEXT", align="L")
             break
         pdf.set_font("dejavu", "B", 8.5)
-        pdf.multi_cell(0, 4.4, s["profile"], new_x="LEFT", new_y="NEXT")
-        pdf.set_font("dejavu", "", 8)
-        pdf.multi_cell(0, 4.2, score_sentence(s, report.area_name), new_x="LEFT", new_y="NEXT")
+        pdf.multi_cell(0, 4.4, s["profile"], new_x="LEFT", new_y="NEXT", align="L")
+        pdf.set_font("dejavu", "", 7.8)
+        for line in score_lines(report, s):
+            pdf.multi_cell(0, 3.9, line, new_x="LEFT", new_y="NEXT", align="L")
         pdf.ln(1.5)
-    pdf.set_xy(pdf.l_margin, max(pdf.get_y(), top + 70) + 2)
+    pdf.set_xy(pdf.l_margin, max(pdf.get_y(), top + 62) + 2)
+    _label_lines(pdf, "How to read this profile", scale_notes(report))
+    chart = chart_png(report)
     pdf.set_font("dejavu", "B", 11)
-    pdf.cell(0, 7, "Indicators against the district, the area and England", new_x="LMARGIN", new_y="NEXT")
-    pdf.image(io.BytesIO(chart_png(report)), w=185)
-    pdf.add_page()
+    heading = ("Indicators against the district and England" if report.area_is_district
+               else "Indicators against the district, the area and England")
+    _keep_with_image(pdf, chart, 185)
+    pdf.cell(0, 7, heading, new_x="LMARGIN", new_y="NEXT")
+    pdf.image(io.BytesIO(chart), w=185)
+    pdf.ln(3)
     _figures_table(pdf, report)
+    _label_lines(pdf, "Read with care", lay_notes(report))
     if context_lines(report):
         pdf.set_font("dejavu", "B", 9)
-        pdf.cell(0, 6, f"{report.lad_name}: district figures (not split into wards)", new_x="LMARGIN", new_y="NEXT")
-        pdf.set_font("dejavu", "", 7)
+        _para(pdf, 6, f"{report.lad_name}: district figures (not split into wards)")
+        pdf.set_font("dejavu", "", 7.5)
         for line in context_lines(report):
-            _para(pdf, 3.6, line)
+            _para(pdf, 3.8, line)
     trend = trend_png(report)
     if trend:
         pdf.image(io.BytesIO(trend), w=150)
     if report.gaps:
         pdf.set_font("dejavu", "B", 9)
         _para(pdf, 5, "Gaps: no figures for " + "; ".join(report.gaps) + ".")
-    pdf.set_font("dejavu", "B", 9)
-    pdf.cell(0, 6, "Caveats", new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(2)
+    pdf.set_font("dejavu", "B", 11)
+    pdf.cell(0, 7, "Appendix: technical notes", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("dejavu", "", 7)
+    _para(pdf, 3.6, f"Ward boundary: {report.ward_note}")
     for label, caveat in _caveats(report):
         _para(pdf, 3.6, f"{label}: {caveat}")
     pdf.set_font("dejavu", "B", 9)
@@ -324,42 +455,74 @@ def report_pdf(report: WardReport) -> bytes:
     return bytes(pdf.output())
 
 
-def _fit(pdf, text: str, width_mm: float) -> str:
-    """``text`` cut with an ellipsis so it fits ``width_mm`` in the current font."""
-    if pdf.get_string_width(text) <= width_mm:
-        return text
-    while text and pdf.get_string_width(text + "…") > width_mm:
-        text = text[:-1]
-    return text.rstrip() + "…"
+def _keep_with_image(pdf, png: bytes, width_mm: float) -> None:
+    """Start a new page when a heading and the image below it would not fit on this one."""
+    from PIL import Image
+
+    w, h = Image.open(io.BytesIO(png)).size
+    needed = 7 + width_mm * h / w
+    if pdf.get_y() + needed > pdf.h - pdf.b_margin:
+        pdf.add_page()
 
 
 def _para(pdf, height: float, text: str) -> None:
     """A paragraph across the page, leaving the cursor at the left margin of the next line."""
-    pdf.multi_cell(0, height, text, new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, height, text, new_x="LMARGIN", new_y="NEXT", align="L")
+
+
+def _label_lines(pdf, heading: str, rows: list[tuple[str, str]]) -> None:
+    if not rows:
+        return
+    pdf.ln(1)
+    pdf.set_font("dejavu", "B", 9)
+    _para(pdf, 6, heading)
+    for label, text in rows:
+        pdf.set_font("dejavu", "B", 7.5)
+        pdf.write(3.8, f"{label}: ")
+        pdf.set_font("dejavu", "", 7.5)
+        pdf.write(3.8, text)
+        pdf.ln(4.4)
+
+
+def table_columns(report: WardReport) -> list[tuple[str, str]]:
+    """(figure column, heading) of the figures table; the area's column only when it is not just the district."""
+    cols = [("label", "Indicator"), ("shown", "Ward"), ("district_shown", report.lad_name)]
+    if not report.area_is_district:
+        cols.append(("area_shown", report.area_name))
+    cols += [("england_shown", "England"), ("rank_in_district", f"Rank in {report.lad_name}"),
+             ("rank_in_england", "Rank in England"), ("rag", "vs England")]
+    return cols
 
 
 def _figures_table(pdf, report: WardReport) -> None:
-    widths = (78, 17, 17, 17, 17, 18, 26)
-    head = ("Indicator", "Ward", "District", "Area", "England", "Rank in district", "vs England")
+    from fpdf.fonts import FontFace
+
+    cols = table_columns(report)
+    rest = (13, 15, 17, 15, 14, 20, 14) if len(cols) == 8 else (15, 18, 16, 16, 20, 16)
+    widths = (186 - sum(rest), *rest)
     pdf.set_font("dejavu", "B", 11)
     pdf.cell(0, 7, "The figures", new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("dejavu", "B", 6.8)
-    for w, h in zip(widths, head):
-        pdf.cell(w, 5, _fit(pdf, h, w - 1), border="B")
-    pdf.ln()
     pdf.set_font("dejavu", "", 6.8)
-    for r in report.figures.itertuples(index=False):
-        cells = (r.label + (" *" if r.estimate else ""), r.shown, r.district_shown, r.area_shown, r.england_shown,
-                 r.rank_in_district, RAG_WORDS.get(r.rag, "not rated"))
-        for i, (w, c) in enumerate(zip(widths, cells)):
-            if i == 6 and r.rag in RAG_COLOURS:
-                pdf.set_text_color(*[int(RAG_COLOURS[r.rag][k:k + 2], 16) for k in (1, 3, 5)])
-            pdf.cell(w, 4.2, _fit(pdf, str(c), w - 1))
-            pdf.set_text_color(0, 0, 0)
-        pdf.ln()
+    head = FontFace(emphasis="BOLD", fill_color=(235, 235, 235))
+    with pdf.table(col_widths=widths, line_height=3.4, headings_style=head, first_row_as_headings=True,
+                   text_align="LEFT", borders_layout="HORIZONTAL_LINES", padding=0.8) as table:
+        row = table.row()
+        for _, heading in cols:
+            row.cell(heading)
+        for r in report.figures.itertuples(index=False):
+            row = table.row()
+            for key, _ in cols:
+                if key == "rag":
+                    colour = RAG_COLOURS.get(r.rag)
+                    style = FontFace(color=tuple(int(colour[k:k + 2], 16) for k in (1, 3, 5))) if colour else None
+                    row.cell(RAG_SHORT.get(r.rag, "not rated"), style=style)
+                elif key == "label":
+                    row.cell(r.label + (" *" if r.estimate else "") + (" †" if r.small else ""))
+                else:
+                    row.cell(str(getattr(r, key)))
     pdf.set_font("dejavu", "", 6.5)
-    _para(pdf, 3.5, "* estimate (see caveats). 'no data' marks a figure this ward does not have. "
-                    "Rank in district: 1 = most need.")
+    _para(pdf, 3.5, "* estimate (see the technical notes). † few residents behind this rate: read its rank with care. "
+                    "'no data' marks a figure this ward does not have. Rank: 1 = most need.")
 
 
 def _caveats(report: WardReport) -> list[tuple[str, str]]:
@@ -375,39 +538,55 @@ def _caveats(report: WardReport) -> list[tuple[str, str]]:
 
 def report_html(report: WardReport) -> str:
     """A self-contained HTML profile (images inlined; no scripts, no external files)."""
+    from layers.ward_summary import summary_sentences
+
     def img(data: bytes | None, alt: str) -> str:
         return "" if not data else f'<img alt="{html_attr(alt)}" style="max-width:100%" src="data:image/png;base64,{base64.b64encode(data).decode()}">'
 
     e = html_text
-    rows = "".join(
-        f"<tr><td>{e(r.label)}{' *' if r.estimate else ''}</td><td>{e(r.shown)}</td><td>{e(r.district_shown)}</td>"
-        f"<td>{e(r.area_shown)}</td><td>{e(r.england_shown)}</td><td>{e(r.rank_in_district)}</td>"
-        f"<td style=\"color:{html_attr(RAG_COLOURS.get(r.rag, '#333'))}\">{e(RAG_WORDS.get(r.rag, 'not rated'))}</td></tr>"
-        for r in report.figures.itertuples(index=False))
-    scores = "".join(f"<li><b>{e(s['profile'])}</b>: {e(score_sentence(s, report.area_name))}</li>" for s in report.scores)
+    cols = table_columns(report)
+
+    def cell(r, key):
+        if key == "rag":
+            return f"<td style=\"color:{html_attr(RAG_COLOURS.get(r.rag, '#333'))}\">{e(RAG_WORDS.get(r.rag, 'not rated'))}</td>"
+        if key == "label":
+            return f"<td>{e(r.label)}{' *' if r.estimate else ''}{' †' if r.small else ''}</td>"
+        return f"<td>{e(str(getattr(r, key)))}</td>"
+
+    head = "".join(f"<th>{e(h)}</th>" for _, h in cols)
+    rows = "".join("<tr>" + "".join(cell(r, k) for k, _ in cols) + "</tr>" for r in report.figures.itertuples(index=False))
+    scores = "".join(f"<li><b>{e(s['profile'])}</b><ul>" + "".join(f"<li>{e(line)}</li>" for line in score_lines(report, s))
+                     + "</ul></li>" for s in report.scores)
+    notes = "".join(f"<li><b>{e(a)}</b>: {e(b)}</li>" for a, b in scale_notes(report))
+    lay = "".join(f"<li><b>{e(a)}</b>: {e(b)}</li>" for a, b in lay_notes(report))
     caveats = "".join(f"<li><b>{e(a)}</b>: {e(b)}</li>" for a, b in _caveats(report))
     sources = "".join(f"<li>{e(s)}</li>" for s in report.sources)
     gaps = f"<p><b>Gaps:</b> no figures for {e('; '.join(report.gaps))}.</p>" if report.gaps else ""
     context = "".join(f"<li>{e(line)}</li>" for line in context_lines(report))
     context = (f"<h2>{e(report.lad_name)}: district figures (not split into wards)</h2><ul>{context}</ul>"
                if context else "")
+    heading = ("Indicators against the district and England" if report.area_is_district
+               else "Indicators against the district, the area and England")
     return f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
 <title>{e(report.name)} ward profile</title>
 <style>body{{font-family:DejaVu Sans,Arial,sans-serif;max-width:960px;margin:24px auto;color:#222}}
 table{{border-collapse:collapse;font-size:13px}}td,th{{padding:3px 8px;border-bottom:1px solid #ddd;text-align:left}}</style>
 </head><body>
 <h1>{e(report.name)} ward profile</h1>
-<p>{e(report.code)} · {e(report.lad_name)} · area of interest: {e(report.area_name)} · produced {e(report.generated)} with Wardscope {e(__version__)}</p>
-<p style="font-size:12px">Ward: {e(report.ward_note)}</p>
+<p>{e(subtitle(report))}</p>
+<h2>Summary</h2>
+<p>{e(' '.join(summary_sentences(report)))}</p>
 {img(map_png(report), 'map of the ward and its LSOAs')}
 <h2>Priority scores</h2><ul>{scores or '<li>No priority score for this ward.</li>'}</ul>
-<h2>Indicators against the district, the area and England</h2>
+<h2>How to read this profile</h2><ul style="font-size:13px">{notes}</ul>
+<h2>{e(heading)}</h2>
 {img(chart_png(report), 'chart of indicators')}
-<table><tr><th>Indicator</th><th>Ward</th><th>District</th><th>Area</th><th>England</th><th>Rank in district</th><th>vs England</th></tr>{rows}</table>
-<p style="font-size:12px">* estimate (see caveats)</p>
+<table><tr>{head}</tr>{rows}</table>
+<p style="font-size:12px">* estimate (see the technical notes). † few residents behind this rate: read its rank with care.</p>
+<h2>Read with care</h2><ul style="font-size:13px">{lay}</ul>
 {context}
 {img(trend_png(report), 'claimant rate trend')}
 {gaps}
-<h2>Caveats</h2><ul style="font-size:12px">{caveats}</ul>
+<h2>Appendix: technical notes</h2><ul style="font-size:12px"><li><b>Ward boundary</b>: {e(report.ward_note)}</li>{caveats}</ul>
 <h2>Sources</h2><ul style="font-size:12px">{sources}</ul>
 </body></html>"""

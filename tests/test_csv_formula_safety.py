@@ -54,7 +54,8 @@ CLI_CASES = {
 }
 #: Subcommands that print no CSV (checked against the parser, so a new command must be put in one list).
 NOT_CSV = {"install": "prints a summary", "check": "prints one line per file", "bench": "prints name value unit",
-           "verify": "prints one line per damaged file", "ward-profile": "writes PDF, HTML or JSON"}
+           "verify": "prints one line per damaged file", "ward-profile": "writes PDF, HTML or JSON",
+           "profile": "writes PDF, HTML, JSON or a zip of PDFs"}
 
 
 def _write_points(path, names, shift_deg):
