@@ -72,13 +72,24 @@ def _ordinal(n: int) -> str:
     return f"{n}{'th' if 10 <= n % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"
 
 
+def _group_rows(pattern: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(first, inverse)`` of the distinct rows of a bool matrix, in lexicographic row order: the first
+    row of each group and the group of every row. Rows are packed to bytes first (8 sites a byte), which
+    is much faster than ``np.unique(axis=0)`` on the bools and gives the same groups in the same order."""
+    packed = np.ascontiguousarray(np.packbits(pattern, axis=1))
+    keys = packed.view(np.dtype((np.void, max(packed.shape[1], 1)))).reshape(-1) if packed.shape[1] else \
+        np.zeros(len(pattern), dtype="V1")
+    _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+    return first, inverse.reshape(-1)
+
+
 def _merge_patterns(pattern: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Unique rows of a bool matrix: ``(unique, first_index, merged_weights)``."""
     if len(pattern) == 0:
         return pattern, np.zeros(0, dtype=int), np.zeros(0)
-    unique, first, inverse = np.unique(pattern, axis=0, return_index=True, return_inverse=True)
-    merged = np.bincount(inverse.reshape(-1), weights=weights, minlength=len(unique))
-    return unique, first, merged
+    first, inverse = _group_rows(pattern)
+    merged = np.bincount(inverse, weights=weights, minlength=len(first))
+    return pattern[first], first, merged
 
 
 class HubModel:
@@ -580,8 +591,7 @@ class HubCapacityMCLP(HubMCLP):
         free = rows & reach.any(axis=1)
         self._free = free
         pattern, first, merged = _merge_patterns(reach[free], self.priority_weight[free])
-        _, inverse = np.unique(reach[free], axis=0, return_inverse=True)
-        self._group_of = inverse.reshape(-1)  # group of each free demand point (same order as np.unique rows)
+        self._group_of = _group_rows(reach[free])[1]  # group of each free demand point
         self._pattern, self._merged = pattern, merged
         self.offset_weight = 0.0
         pairs = int(pattern.sum())
