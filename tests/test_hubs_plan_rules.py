@@ -187,7 +187,7 @@ def test_capacitated_mclp_matches_exhaustive_search(seed):
 
 def test_capacity_needs_mclp_and_some_capacity():
     minutes, weights, sites = _two_hubs()
-    with pytest.raises(HubError, match="--capacity needs a capacity"):
+    with pytest.raises(HubError, match="^planning with capacities needs a capacity"):
         HubCapacityMCLP.from_matrix(minutes, weights, 30, 1, capacity=[np.nan] * 3)
 
 
@@ -249,3 +249,30 @@ def test_the_app_passes_uploaded_candidates_on(files, store):
     assert page.hubs_request(area_of("Luton", store), load_profile("neighbourhood"), bands=("top 10%",),
                              weight="population", existing=None, generated=("stations",), own=own, mode="walk",
                              minutes=20, model="pmedian", k=2, capacity=True).capacity is False
+
+
+def test_capacity_tables_are_labelled(files, store):
+    from layers.readable import readable_table
+
+    plan = hubs.run(request(files, store, candidates=(SitesInput.from_file(str(files / "libraries.csv")),),
+                            mode="bus", minutes=30, model="mclp", k=1, capacity=True), store).data
+    shown = readable_table(plan.table("sites"), plan.table_labels(), missing=plan.TABLE_MISSING)
+    assert {"Priority demand it serves (within its capacity)", "Spare capacity (people)"} <= set(shown.columns)
+    assert not [c for c in shown.columns if "_" in c] and not shown.isna().any().any()
+    spare = shown.set_index("Site")["Spare capacity (people)"]
+    assert spare[shown.set_index("Site")["Decision"] == "not chosen"].eq("no limit, or not open").all()
+
+
+def test_hub_page_capacity_option(store):
+    """The Hub planner runs with and without the capacity option; with no capacities given it says what is needed."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180).run()
+    at.switch_page("app_pages/hubs.py").run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    box = next(c for c in at.checkbox if c.label == "Each hub serves at most its capacity")
+    box.check().run()
+    assert not at.exception
+    errors = [e.value for e in at.error]
+    assert len(errors) == 1 and errors[0].startswith("planning with capacities needs a capacity (people a hub can "
+                                                     "serve) for at least one site; none of the ")

@@ -193,7 +193,8 @@ class HubModel:
                   sites=sites, time_limit_s=check_time_limit(time_limit_s), mode=mode, area_name=area_name, label=label,
                   verb=verb)
         if capacity is not None:
-            capacity = np.asarray(pd.to_numeric(pd.Series(np.asarray(capacity).reshape(-1)), errors="coerce"), dtype=float)
+            capacity = pd.to_numeric(pd.Series(np.asarray(capacity).reshape(-1)), errors="coerce")
+            capacity = np.asarray(capacity, dtype=float)
             if len(capacity) != m or (capacity[~np.isnan(capacity)] < 0).any() or np.isinf(capacity).any():
                 raise HubError("capacities must be one number of people (0 or more, blank = no limit) per site")
         obj.capacity = capacity
@@ -583,8 +584,8 @@ class HubCapacityMCLP(HubMCLP):
     def _check(self) -> None:
         super()._check()
         if self.capacity is None or np.isnan(self.capacity).all():
-            raise HubError("--capacity needs a capacity (people a hub can serve) for at least one site; none of the "
-                           f"{len(self.sites)} sites has one (add a capacity column to the sites file)")
+            raise HubError("planning with capacities needs a capacity (people a hub can serve) for at least one site; "
+                           f"none of the {len(self.sites)} sites has one (add a capacity column to the sites file)")
 
     def _build(self) -> None:
         reach, rows = self.reach, self.rows
@@ -682,9 +683,11 @@ class HubCapacityMCLP(HubMCLP):
             more = f" and {len(full) - STEPS_SHOWN} more" if len(full) > STEPS_SHOWN else ""
             out.append(f"{len(full)} hub(s) are full: {shown}{more}")
         open_sites = sites[sites["served_weight"].notna()].sort_values("served_weight", ascending=False)
-        shown = ", ".join(f"{r.name} {r.served_weight:,.0f}" + (f" of {r.capacity:,.0f}" if r.capacity == r.capacity else "")
+        shown = ", ".join(f"{r.name} {r.served_weight:,.0f}" + (f" of {r.capacity:,.0f}" if r.capacity == r.capacity
+                                                                 else "")
                           for r in open_sites.head(STEPS_SHOWN).itertuples(index=False))
-        more = f"; and {len(open_sites) - STEPS_SHOWN} more (see the sites table)" if len(open_sites) > STEPS_SHOWN else ""
+        extra = len(open_sites) - STEPS_SHOWN
+        more = f"; and {extra} more (see the sites table)" if extra > 0 else ""
         out.append(f"{self.label} served by each open hub (of its capacity): {shown}{more}")
         return out
 

@@ -120,7 +120,8 @@ class HubPlan:
 
     #: What a missing value means in the tables' columns (else "–").
     TABLE_MISSING = {"lad_code": "all districts", "capacity": "not given", "order": "not chosen",
-                     "added_weight": "not chosen", "assigned_weight": "not open"}
+                     "added_weight": "not chosen", "assigned_weight": "not open", "served_weight": "not open",
+                     "spare_capacity": "no limit, or not open"}
 
     def to_dict(self) -> dict:
         """Everything as plain JSON-ready data (NaN -> null)."""
