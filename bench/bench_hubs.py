@@ -88,7 +88,9 @@ def _sparse_vs_spopt(demand, candidates, minutes_threshold=45, repeat=2):
 
     * ``sparse``: ours, :class:`HubMCLP` from the matrix (grouping identical rows, sparse PuLP build,
       greedy MIP start) and solved by CBC;
-    * ``spopt``: spopt's own ``MCLP.from_cost_matrix`` on the same full matrix, solved by the same CBC;
+    * ``spopt``: spopt's own ``MCLP.from_cost_matrix`` on the same full matrix, solved by the same CBC with
+      its default settings (as spopt solves; ours turns off Gomory cuts and coefficient diving, see
+      :data:`layers.hubs.cbc.COVER_OPTIONS`);
     * ``spopt_grouped``: spopt on our grouped rows (same model size as ours), which shows how much of the
       gain is the builder alone.
     """

@@ -45,7 +45,7 @@ import pandas as pd
 from spopt.locate import PMedian
 
 from layers.hubs import sparse
-from layers.hubs.cbc import SolveInfo, check_time_limit, solve_cbc
+from layers.hubs.cbc import COVER_OPTIONS, SolveInfo, check_time_limit, solve_cbc
 from layers.hubs.coverage import HubCoverage
 from layers.hubs.demand import WEIGHT_LABEL, WEIGHT_VERB, check_demand_layer
 from layers.hubs.errors import (DemandError, HubError, InfeasibleCoverageError, ModelTooLargeError,
@@ -99,6 +99,8 @@ class HubModel:
     uses_k = True
     #: statements list the chosen sites in greedy order of coverage gains (and nearest-hub loads over capacity)
     greedy_sentence = True
+    #: extra CBC settings for this model (:data:`layers.hubs.cbc.COVER_OPTIONS` for the covering models)
+    cbc_options: tuple[str, ...] = ()
 
     def __init__(self, minutes, weights, threshold_min, k, *, priority, fixed, existing, demand, sites,
                  time_limit_s, mode, area_name, label, verb):
@@ -262,7 +264,8 @@ class HubModel:
             self.solver = SolveInfo("optimal", "not needed", "not needed", "no solve needed", 0.0, 0.0, 0.0,
                                     "no solve needed", 0.0, limit)
         else:
-            self.solver = solve_cbc(self.problem, time_limit_s=limit, warm_start=True, what=self.title())
+            self.solver = solve_cbc(self.problem, time_limit_s=limit, warm_start=True, what=self.title(),
+                                    options=self.cbc_options)
             self.open = self._read_open()
         self._check_open()
         self._drop_idle()
@@ -468,6 +471,7 @@ class HubMCLP(HubModel):
     """Maximal covering: the ``k`` sites, besides the fixed hubs, covering the most priority demand."""
 
     kind = "mclp"
+    cbc_options = COVER_OPTIONS
 
     def title(self) -> str:
         return f"MCLP (best {self.k} site(s) for coverage)"
@@ -575,6 +579,7 @@ class HubCapacityMCLP(HubMCLP):
 
     kind = "mclp"
     greedy_sentence = False  # coverage gains say little when capacity binds; the headline lists what each hub serves
+    cbc_options = ()
     #: ties between hubs are broken towards the nearer one: a pair's value is w (1 - TIE_BREAK x minutes / threshold)
     TIE_BREAK = 1e-7
 
@@ -776,6 +781,7 @@ class HubLSCP(HubModel):
 
     kind = "lscp"
     uses_k = False
+    cbc_options = COVER_OPTIONS
 
     def title(self) -> str:
         return "LSCP (fewest sites to reach every priority area)"
