@@ -13,6 +13,12 @@ removable existing hubs) are the ones a model chooses between; ``k`` counts them
   journey to the nearest hub shortest. spopt ``PMedian`` likewise.
 * :class:`HubLSCP` (location set covering): the fewest sites, besides the fixed hubs, that put *all*
   priority demand within the threshold. Checked for feasibility before solving.
+* :class:`HubCapacityMCLP`: MCLP where each hub serves at most its capacity (people; blank = no limit):
+  the ``k`` sites that let the most priority demand be *served* within reach, with people served per hub,
+  unmet demand and full hubs (:func:`layers.hubs.sparse.capacitated_mclp`).
+
+A plan never lists a new site that adds nothing: after solving, chosen new sites that add no coverage
+(p-median: shorten no journey; capacitated: serve nobody) are closed and named in ``idle``.
 
 Only priority demand with a weight above 0 enters the models. Each model is built on a reduced
 problem that has the same optimum: for MCLP and LSCP, priority areas already within reach of a fixed hub
