@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 
 import numpy as np
@@ -136,8 +137,12 @@ def run():
     yield "hubs_mclp_demand_points", len(demand), "points"
     yield "hubs_mclp_candidates", len(candidates), "sites"
     yield "hubs_mclp_candidates_stations", n_stations, "sites"
-    model, best, same = _sparse_vs_spopt(demand, candidates)
     tag = "hubs_mclp_vs_spopt_3000x300_k10_bus45"
+    load = os.getloadavg()[0]
+    model, best, same = _sparse_vs_spopt(demand, candidates)
+    # the machine's load (1-minute average, runnable processes) around the side-by-side run: on a shared
+    # machine the wall-clock figures grow with it, the ratios much less
+    yield f"{tag}_load_avg", (load + os.getloadavg()[0]) / 2, "processes"
     for key, (built, solved, built_cpu, solved_cpu) in best.items():
         yield f"{tag}_{key}_build", built, "s"
         yield f"{tag}_{key}_cbc", solved, "s"
