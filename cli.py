@@ -352,7 +352,8 @@ def hubs_request(args, store):
         existing=SitesInput.from_file(args.sites, store) if args.sites else None,
         candidates=tuple(c if c in generated else SitesInput.from_file(c, store) for c in args.candidates or ()),
         sites_outside=args.sites_outside, mode=args.mode, minutes=args.minutes, model=args.model, k=args.k,
-        engine=args.engine, network=args.network, time_limit_s=args.time_limit, curve=args.curve)
+        engine=args.engine, network=args.network, time_limit_s=args.time_limit, curve=args.curve,
+        capacity=args.capacity)
 
 
 def cmd_hubs(args) -> int:
@@ -649,6 +650,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", choices=["coverage", "mclp", "pmedian", "lscp"], default="coverage")
     p.add_argument("--k", type=int, metavar="N", help="sites to choose besides the fixed hubs (mclp, pmedian)")
     p.add_argument("--curve", action="store_true", help="with mclp: re-solve for k = 1..N (best coverage per number of hubs)")
+    p.add_argument("--capacity", action="store_true", help="with mclp: each hub serves at most its capacity (the "
+                   "sites files' capacity column, people; blank = no limit); reports demand served, unmet and full hubs")
     p.add_argument("--time-limit", type=float, default=60.0, metavar="SECONDS", help="solver time limit per solve (default 60)")
     p.add_argument("--engine", choices=[e for e in ENGINES if e != "gtfs"], default=None,  # timetables: access only
                    help="default: $WARDSCOPE_TRAVEL_ENGINE, else estimate")

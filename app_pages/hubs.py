@@ -6,6 +6,7 @@ from app_pages import cache, details, maps, requests, sources, state, uploads
 from geo.errors import WardscopeError
 from geo.escape import md_text
 from layers.hub_view import hub_map
+from layers.hubs.errors import NothingToAddError
 from layers.readable import readable_table
 
 MODELS = {"coverage": "Coverage of the existing hubs", "mclp": "Best k new sites: most people reached (MCLP)",
@@ -29,11 +30,16 @@ existing = uploads.upload_points("Existing hubs (CSV or GeoJSON)", key="hub_exis
 generated = st.sidebar.multiselect("Candidate sites", ["stations", "priority-centroids"], default=["stations"],
                                    format_func={"stations": "Railway stations in the area",
                                                 "priority-centroids": "Centres of priority LSOAs"}.get, key="hub_cands")
-own = uploads.upload_points("Your own candidate sites (optional)", key="hub_candidates_file")
+own = uploads.upload_points("Your own candidate sites (optional)", key="hub_candidates_file",
+                            help="any list of places that could host a hub: libraries, family hubs, Jobcentres... "
+                                 "name + longitude/latitude, easting/northing or postcode; optional type and capacity.")
 mode = st.sidebar.selectbox("Mode", list(MODES), format_func=MODES.get, key="hub_mode")
 minutes = st.sidebar.slider("Within (minutes)", 10, 90, 30, 5, key="hub_minutes")
 model = st.sidebar.selectbox("Question", list(MODELS), format_func=MODELS.get, index=1, key="hub_model")
 k = st.sidebar.number_input("k (new sites)", 1, 50, 5, key="hub_k", disabled=model in ("coverage", "lscp"))
+capacity = st.sidebar.checkbox("Each hub serves at most its capacity", key="hub_capacity", disabled=model != "mclp",
+                               help="uses the capacity column of the uploaded files (people; blank = no limit) and "
+                                    "reports demand served, unmet demand and full hubs") and model == "mclp"
 
 st.title(f"Hub planner: {md_text(area.name)}")
 st.caption(f"Demand: {WEIGHTS[weight].lower()} of LSOAs in the {' and '.join(bands) or 'no'} band(s) of "
@@ -46,9 +52,12 @@ if not bands:
     st.stop()
 
 request = requests.hubs_request(area, profile, bands=bands, weight=weight, existing=existing, generated=generated,
-                                own=own, mode=mode, minutes=minutes, model=model, k=k)
+                                own=own, mode=mode, minutes=minutes, model=model, k=k, capacity=capacity)
 try:
     result = cache.hub_plan(request)
+except NothingToAddError as exc:
+    st.info(md_text(str(exc)[0].upper() + str(exc)[1:] + "."))
+    st.stop()
 except WardscopeError as exc:
     st.error(str(exc))
     st.stop()
@@ -61,13 +70,19 @@ c1.metric("Priority demand within reach now", f"{summary['covered_pct']:.1f}%",
           help=f"{summary['covered_weight']:,.0f} of {summary['priority_weight']:,.0f}")
 if after is not None:
     c2.metric("After the plan", f"{after['covered_pct']:.1f}%", delta=f"{after['covered_pct'] - summary['covered_pct']:+.1f} points")
-    c3.metric("Cold spots after", f"{after['cold_spots']}", delta=f"{after['cold_spots'] - summary['cold_spots']:+d}",
-              delta_color="inverse")
+    if hasattr(plan.result, "capacity_figures"):
+        served = plan.result.capacity_figures()
+        c3.metric("Served within capacity", f"{served['served_pct']:.1f}%",
+                  help=f"{served['served_weight']:,.0f} served; {served['unmet_weight']:,.0f} unmet")
+    else:
+        c3.metric("Cold spots after", f"{after['cold_spots']}", delta=f"{after['cold_spots'] - summary['cold_spots']:+d}",
+                  delta_color="inverse")
 else:
     c2.metric("Cold spots", f"{summary['cold_spots']}")
     c3.metric("Priority areas covered by 2+ hubs", f"{summary['duplicated_areas']}")
 sentences = plan.statements()
-headline = [sentences[0]] + [t for t in sentences if t.startswith(("the best", "the fewest", "in greedy order", "solver"))]
+headline = [sentences[0]] + [t for t in sentences if t.startswith(("the best", "the fewest", "in greedy order", "only ",
+                                                                     "unmet demand", "solver")) or " are full: " in t]
 for sentence in headline:
     st.markdown(f"- {md_text(sentence)}")
 with st.expander("All figures, ready to quote"):

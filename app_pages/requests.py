@@ -54,7 +54,7 @@ def access_request(area, level: str, sites, mode: str, engine: str, network: str
 
 
 def hubs_request(area, profile, *, bands, weight: str, existing, generated, own, mode: str, minutes: float,
-                 model: str, k: int):
+                 model: str, k: int, capacity: bool = False):
     """The Hub planner's question (:class:`tasks.hubs.HubsRequest`); uploaded hubs outside the area are left out."""
     from tasks.hubs import HubsRequest
 
@@ -62,7 +62,8 @@ def hubs_request(area, profile, *, bands, weight: str, existing, generated, own,
     return HubsRequest(area, profile=profile_text(profile), weight=weight, bands=tuple(bands),
                        existing=SitesInput.from_layer(existing) if existing is not None and len(existing) else None,
                        candidates=candidates, sites_outside="drop", mode=mode, minutes=float(minutes), model=model,
-                       k=int(k) if model in ("mclp", "pmedian") else None, time_limit_s=HUB_TIME_LIMIT_S)
+                       k=int(k) if model in ("mclp", "pmedian") else None, time_limit_s=HUB_TIME_LIMIT_S,
+                       capacity=bool(capacity) and model == "mclp")
 
 
 def ward_profile_request(area, ward: str, profile, draws: int = DEFAULT_DRAWS):

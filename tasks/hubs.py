@@ -45,6 +45,7 @@ class HubsRequest:
     network: str | None = None
     time_limit_s: float | None = None
     curve: bool = False
+    capacity: bool = False                       # mclp: each hub serves at most its capacity
 
 
 def _hub_layer(sites: SitesInput, role: str):
@@ -78,7 +79,7 @@ def run(request: HubsRequest, store) -> Result:
     params = {"network": request.network} if request.network else {}
     plan = plan_hubs(demand, existing, cands, mode=request.mode, threshold_min=request.minutes, model=request.model,
                      k=request.k, engine=engine_name, time_limit_s=request.time_limit_s, area_name=area.name,
-                     curve=request.curve, **params)
+                     curve=request.curve, capacity=request.capacity, **params)
     if engine_name == "estimate":
         plan.notes.append(ESTIMATE_NOTE)
     return Result(plan, _provenance(request, plan, profile, engine_name, store), tuple(plan.notes))
@@ -93,7 +94,8 @@ def _provenance(request: HubsRequest, plan, profile, engine: str, store) -> Prov
         "demand": request.demand_source if request.demand_csv is not None else request.weight,
         "bands": list(request.bands) if request.bands is not None else None,
         "hub_plan": {"model": plan.model, "mode": plan.mode, "threshold_min": plan.threshold_min,
-                     "k": request.k, "engine": engine, "statements": plan.statements()},
+                     "k": request.k, "capacity": request.capacity, "engine": engine,
+                     "statements": plan.statements()},
         "sites": {"existing": int((plan.sites["role"] == EXISTING).sum()),
                   "candidates": int((plan.sites["role"] == CANDIDATE).sum()),
                   "generated": [c for c in request.candidates if isinstance(c, str)],

@@ -55,3 +55,17 @@ def test_mclp_stops_when_existing_hubs_already_cover_everything():
     minutes = np.array([[5.0, 50, 10], [8, 60, 12], [70, 80, np.nan]])
     with pytest.raises(NothingToAddError, match="no new site would add coverage"):
         HubMCLP.from_matrix(minutes, [100, 200, 300], 30, 1, fixed=[True, False, False])
+
+
+@pytest.mark.parametrize("shape", [(200, 13), (50, 8), (30, 1), (5, 0)])
+def test_grouping_rows_by_packed_bytes_matches_numpy_unique(shape):
+    """Demand points reached by the same sites are merged; the packed-byte grouping gives numpy's groups, in its order."""
+    from layers.hubs.models import _merge_patterns
+
+    rng = np.random.default_rng(shape[0])
+    pattern = rng.random(shape) < 0.3
+    weights = rng.integers(1, 50, shape[0]).astype(float)
+    unique, first, merged = _merge_patterns(pattern, weights)
+    ref, ref_first, inverse = np.unique(pattern, axis=0, return_index=True, return_inverse=True)
+    assert np.array_equal(unique, ref) and np.array_equal(first, ref_first)
+    assert np.allclose(merged, np.bincount(inverse.reshape(-1), weights=weights))

@@ -13,6 +13,7 @@ Public surface::
     priority_centroid_candidates(demand)        centroids of priority areas as candidates
     HubCoverage.from_matrix / from_geodataframe coverage, cold spots, duplication, per district
     HubMCLP, HubPMedian, HubLSCP                optimisation (CBC; sparse PuLP MCLP/LSCP, spopt p-median); from_matrix, from_geodataframe, solve()
+    HubCapacityMCLP                             MCLP where each hub serves at most its capacity (people served, unmet)
     plan_hubs(...)                              a plan from plain inputs (tasks.hubs calls it)
 """
 
@@ -28,7 +29,7 @@ from layers.hubs.hub_sites import HUB_TYPES, hub_sites, read_hub_sites, site_poo
 #: Imported on first use: spopt (and its dependencies) take about two seconds to import, and coverage
 #: alone does not need them.
 _LAZY = {"MODELS": "layers.hubs.models", "HubLSCP": "layers.hubs.models", "HubMCLP": "layers.hubs.models",
-         "HubPMedian": "layers.hubs.models"}
+         "HubPMedian": "layers.hubs.models", "HubCapacityMCLP": "layers.hubs.models"}
 
 
 def __getattr__(name):
@@ -40,7 +41,7 @@ def __getattr__(name):
 
 
 __all__ = [
-    "DEFAULT_TIME_LIMIT_S", "DemandError", "HUB_TYPES", "HubCoverage", "HubError", "HubLSCP", "HubMCLP",
+    "DEFAULT_TIME_LIMIT_S", "DemandError", "HUB_TYPES", "HubCapacityMCLP", "HubCoverage", "HubError", "HubLSCP", "HubMCLP",
     "HubPMedian", "HubPlan", "IndicatorsMissing", "InfeasibleCoverageError", "MODELS", "ModelTooLargeError",
     "NoCandidatesError", "SitesOutsideAreaError", "SolveInfo", "SolverError", "TooFewCandidatesError",
     "demand_points", "hub_sites", "plan_hubs", "priority_centroid_candidates",

@@ -13,6 +13,12 @@ removable existing hubs) are the ones a model chooses between; ``k`` counts them
   journey to the nearest hub shortest. spopt ``PMedian`` likewise.
 * :class:`HubLSCP` (location set covering): the fewest sites, besides the fixed hubs, that put *all*
   priority demand within the threshold. Checked for feasibility before solving.
+* :class:`HubCapacityMCLP`: MCLP where each hub serves at most its capacity (people; blank = no limit):
+  the ``k`` sites that let the most priority demand be *served* within reach, with people served per hub,
+  unmet demand and full hubs (:func:`layers.hubs.sparse.capacitated_mclp`).
+
+A plan never lists a new site that adds nothing: after solving, chosen new sites that add no coverage
+(p-median: shorten no journey; capacitated: serve nobody) are closed and named in ``idle``.
 
 Only priority demand with a weight above 0 enters the models. Each model is built on a reduced
 problem that has the same optimum: for MCLP and LSCP, priority areas already within reach of a fixed hub
@@ -45,7 +51,7 @@ import pandas as pd
 from spopt.locate import PMedian
 
 from layers.hubs import sparse
-from layers.hubs.cbc import SolveInfo, check_time_limit, solve_cbc
+from layers.hubs.cbc import COVER_OPTIONS, SolveInfo, check_time_limit, solve_cbc
 from layers.hubs.coverage import HubCoverage
 from layers.hubs.demand import WEIGHT_LABEL, WEIGHT_VERB, check_demand_layer
 from layers.hubs.errors import (DemandError, HubError, InfeasibleCoverageError, ModelTooLargeError,
@@ -72,13 +78,24 @@ def _ordinal(n: int) -> str:
     return f"{n}{'th' if 10 <= n % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"
 
 
+def _group_rows(pattern: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(first, inverse)`` of the distinct rows of a bool matrix, in lexicographic row order: the first
+    row of each group and the group of every row. Rows are packed to bytes first (8 sites a byte), which
+    is much faster than ``np.unique(axis=0)`` on the bools and gives the same groups in the same order."""
+    packed = np.ascontiguousarray(np.packbits(pattern, axis=1))
+    keys = packed.view(np.dtype((np.void, max(packed.shape[1], 1)))).reshape(-1) if packed.shape[1] else \
+        np.zeros(len(pattern), dtype="V1")
+    _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+    return first, inverse.reshape(-1)
+
+
 def _merge_patterns(pattern: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Unique rows of a bool matrix: ``(unique, first_index, merged_weights)``."""
     if len(pattern) == 0:
         return pattern, np.zeros(0, dtype=int), np.zeros(0)
-    unique, first, inverse = np.unique(pattern, axis=0, return_index=True, return_inverse=True)
-    merged = np.bincount(inverse.reshape(-1), weights=weights, minlength=len(unique))
-    return unique, first, merged
+    first, inverse = _group_rows(pattern)
+    merged = np.bincount(inverse, weights=weights, minlength=len(first))
+    return pattern[first], first, merged
 
 
 class HubModel:
@@ -86,6 +103,10 @@ class HubModel:
 
     kind = "model"
     uses_k = True
+    #: statements list the chosen sites in greedy order of coverage gains (and nearest-hub loads over capacity)
+    greedy_sentence = True
+    #: extra CBC settings for this model (:data:`layers.hubs.cbc.COVER_OPTIONS` for the covering models)
+    cbc_options: tuple[str, ...] = ()
 
     def __init__(self, minutes, weights, threshold_min, k, *, priority, fixed, existing, demand, sites,
                  time_limit_s, mode, area_name, label, verb):
@@ -115,6 +136,8 @@ class HubModel:
         self.before: HubCoverage | None = None
         self.after: HubCoverage | None = None
         self.marginal: pd.DataFrame | None = None
+        self.capacity: np.ndarray | None = None  # people per site, NaN = no limit (capacitated MCLP)
+        self.idle: list[str] = []  # chosen new sites closed after solving because they add nothing (names)
         self._start: np.ndarray | None = None  # greedy plan (MIP start, or the answer when nothing is left to solve)
 
     # -- derived arrays -------------------------------------------------------------------------------
@@ -136,7 +159,7 @@ class HubModel:
     def from_matrix(cls, minutes, weights, threshold_min: float, k: int | None = None, *, priority=None, fixed=None,
                     existing=None, demand: pd.DataFrame | None = None, sites: pd.DataFrame | None = None,
                     time_limit_s: float | None = None, mode: str | None = None, area_name: str | None = None,
-                    label: str = WEIGHT_LABEL, verb: str = WEIGHT_VERB):
+                    label: str = WEIGHT_LABEL, verb: str = WEIGHT_VERB, capacity=None):
         """Build the model from plain arrays.
 
         Parameters
@@ -152,6 +175,7 @@ class HubModel:
             and the sites (``site_id``, ``name``, ``type``, ``capacity``...); default numbered.
         time_limit_s : solver time limit, seconds (default :data:`layers.hubs.cbc.DEFAULT_TIME_LIMIT_S`).
         mode, area_name, label, verb : for sentences.
+        capacity : (n_sites,) people each site can serve, NaN = no limit (used by :class:`HubCapacityMCLP`).
         """
         minutes, weights, priority = check_inputs(minutes, weights, threshold_min, priority)
         n, m = minutes.shape
@@ -176,6 +200,12 @@ class HubModel:
         obj = cls(minutes, weights, threshold_min, k, priority=priority, fixed=fixed, existing=existing, demand=demand,
                   sites=sites, time_limit_s=check_time_limit(time_limit_s), mode=mode, area_name=area_name, label=label,
                   verb=verb)
+        if capacity is not None:
+            capacity = pd.to_numeric(pd.Series(np.asarray(capacity).reshape(-1)), errors="coerce")
+            capacity = np.asarray(capacity, dtype=float)
+            if len(capacity) != m or (capacity[~np.isnan(capacity)] < 0).any() or np.isinf(capacity).any():
+                raise HubError("capacities must be one number of people (0 or more, blank = no limit) per site")
+        obj.capacity = capacity
         if not obj.rows.any():
             raise DemandError("there is no priority demand to plan for: no area with a weight above 0 is flagged "
                               "priority (check the priority band or the demand table)")
@@ -240,11 +270,45 @@ class HubModel:
             self.solver = SolveInfo("optimal", "not needed", "not needed", "no solve needed", 0.0, 0.0, 0.0,
                                     "no solve needed", 0.0, limit)
         else:
-            self.solver = solve_cbc(self.problem, time_limit_s=limit, warm_start=True, what=self.title())
+            self.solver = solve_cbc(self.problem, time_limit_s=limit, warm_start=True, what=self.title(),
+                                    options=self.cbc_options)
             self.open = self._read_open()
         self._check_open()
+        self._drop_idle()
         self._results()
         return self
+
+    def _value(self, state: np.ndarray) -> float:
+        """What the model maximises for an open set ``state``: priority demand within reach (p-median
+        overrides it with minus the demand-weighted minutes)."""
+        return self._coverage_figures(state)[0]
+
+    def _drop_idle(self) -> None:
+        """Close chosen *new* sites that add nothing (no coverage for MCLP, no shorter journey for p-median).
+
+        The chosen sites are put in greedy order from the fixed hubs; a site's gain there can only shrink
+        as more sites open, so once one adds nothing none after it does, and closing those leaves the
+        plan's value unchanged. Their names go to ``self.idle`` and a sentence says why they are not listed.
+        """
+        self.idle = []
+        state = self.fixed.copy()
+        remaining = [int(j) for j in np.flatnonzero(self.open & ~self.fixed)]
+        value = self._value(state) if state.any() else -np.inf
+        while remaining:
+            values = []
+            for j in remaining:
+                state[j] = True
+                values.append(self._value(state))
+                state[j] = False
+            i = int(np.argmax(values))
+            if values[i] - value <= 1e-9 * max(1.0, abs(value)) and np.isfinite(value):
+                break
+            j = remaining.pop(i)
+            state[j], value = True, values[i]
+        idle = [j for j in remaining if not self.existing[j]]
+        if idle:
+            self.open[idle] = False
+            self.idle = [str(self.sites["name"].iloc[j]) for j in idle]
 
     def _read_open(self) -> np.ndarray:
         return np.array([(v.value() or 0.0) > 0.5 for v in self.lp.fac_vars], dtype=bool)
@@ -364,14 +428,19 @@ class HubModel:
         return "; ".join(parts) or "none"
 
     def _sites_phrase(self, n: int) -> str:
+        n = n if not self.idle else int((self.open & ~self.fixed).sum())
         besides = " besides the fixed hubs" if self.fixed.any() else ""
         return f"the best {n} site(s){besides} ({self.chosen_names()})"
 
     def statements(self) -> list[str]:
         """Sentences ready to quote: what the plan does, the solver status, closures, capacity."""
         out = self._headline()
+        if self.idle:
+            n = int((self.open & ~self.fixed).sum())
+            out.append(f"only {n} of the {self.k} site(s) asked for add anything: any further new site would add "
+                       f"{self._nothing()}, so none is listed (a lower --k gives the same plan)")
         table = self.marginal.iloc[1:]
-        if len(table):
+        if len(table) and self.greedy_sentence:
             steps = "; ".join(self._step(r) for r in table.iloc[:STEPS_SHOWN].itertuples(index=False))
             more = f"; and {len(table) - STEPS_SHOWN} more (see the marginal table)" if len(table) > STEPS_SHOWN else ""
             out.append(f"in greedy order of the chosen set: {steps}{more}")
@@ -379,7 +448,7 @@ class HubModel:
         if closed:
             out.append(f"closes {len(closed)} removable hub(s): {', '.join(map(str, closed))}")
         sites = self.site_table()
-        if "over_capacity" in sites and sites["over_capacity"].any():
+        if self.greedy_sentence and "over_capacity" in sites and sites["over_capacity"].any():
             over = sites[sites["over_capacity"]]
             shown = ", ".join(f"{r.name} ({r.assigned_weight:,.0f} for a capacity of {r.capacity:,.0f})"
                               for r in over.itertuples(index=False))
@@ -389,6 +458,9 @@ class HubModel:
 
     def _step(self, r) -> str:
         return f"{_ordinal(int(r.order))} {r.name} +{r.added_pct_points:.1f} points ({r.added_weight:,.0f})"
+
+    def _nothing(self) -> str:
+        return f"no {self.label} within reach"
 
     def _headline(self) -> list[str]:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -405,6 +477,7 @@ class HubMCLP(HubModel):
     """Maximal covering: the ``k`` sites, besides the fixed hubs, covering the most priority demand."""
 
     kind = "mclp"
+    cbc_options = COVER_OPTIONS
 
     def title(self) -> str:
         return f"MCLP (best {self.k} site(s) for coverage)"
@@ -436,10 +509,15 @@ class HubMCLP(HubModel):
                                      f"use fewer candidates or a shorter threshold")
         if len(pattern) == 0:
             how = f" {mode_phrase(self.mode)}" if self.mode else ""
-            raise NothingToAddError(f"the existing hubs already put every priority area that any site can reach within "
-                                    f"{self.threshold_min:g} minutes{how} of a hub, so no new site would add coverage; "
-                                    f"nothing to plan (for the areas still out of reach add candidates nearer them "
-                                    f"or raise --minutes)")
+            out_of_reach = int((rows & ~fixed_cov).sum())
+            if not out_of_reach:
+                raise NothingToAddError(f"the existing hubs already put every priority area within "
+                                        f"{self.threshold_min:g} minutes{how} of a hub, so no new site would add "
+                                        f"coverage; nothing to plan")
+            raise NothingToAddError(f"the existing hubs already reach every priority area that any site can reach "
+                                    f"within {self.threshold_min:g} minutes{how}, so no new site would add coverage; "
+                                    f"nothing to plan ({out_of_reach} priority area(s) are out of reach of every "
+                                    f"site: add candidates nearer them or raise --minutes)")
         start = self.fixed.copy()
         for _ in range(self.k):
             uncovered = ~pattern[:, start].any(axis=1) if len(pattern) else np.zeros(0, dtype=bool)
@@ -492,6 +570,140 @@ class HubMCLP(HubModel):
                          "gain_pct_points": cov[1] - rows[-1]["covered_pct"], "status": model.solver.status,
                          "gap": model.solver.gap, "sites": ";".join(model.sites["site_id"][model.open & ~model.fixed])})
         return pd.DataFrame(rows)
+
+
+class HubCapacityMCLP(HubMCLP):
+    """Maximal covering where each hub serves at most its capacity (people; NaN = no limit): the ``k``
+    sites, besides the fixed hubs, that let the most priority demand be *served* by a hub within reach.
+
+    Demand can be split between hubs (a continuous share per area and hub in reach), so the answer is
+    also how to share the areas out. Built by :func:`layers.hubs.sparse.capacitated_mclp` on groups of
+    priority areas reached by the same sites (areas reached by a fixed hub stay in: its capacity may be
+    used up). After solving, ``served`` (people per site), ``served_area`` (people per demand point) and
+    :meth:`capacity_figures` report demand against capacity.
+    """
+
+    kind = "mclp"
+    greedy_sentence = False  # coverage gains say little when capacity binds; the headline lists what each hub serves
+    cbc_options = ()
+    #: ties between hubs are broken towards the nearer one: a pair's value is w (1 - TIE_BREAK x minutes / threshold)
+    TIE_BREAK = 1e-7
+
+    def title(self) -> str:
+        return f"capacitated MCLP (best {self.k} site(s) for demand served within capacity)"
+
+    def _check(self) -> None:
+        super()._check()
+        if self.capacity is None or np.isnan(self.capacity).all():
+            raise HubError("planning with capacities needs a capacity (people a hub can serve) for at least one site; "
+                           f"none of the {len(self.sites)} sites has one (add a capacity column to the sites file)")
+
+    def _build(self) -> None:
+        reach, rows = self.reach, self.rows
+        free = rows & reach.any(axis=1)
+        self._free = free
+        pattern, first, merged = _merge_patterns(reach[free], self.priority_weight[free])
+        self._group_of = _group_rows(reach[free])[1]  # group of each free demand point
+        self._pattern, self._merged = pattern, merged
+        self.offset_weight = 0.0
+        pairs = int(pattern.sum())
+        self.notes.append(f"capacitated MCLP model: {len(pattern):,} demand group(s) from {int(rows.sum()):,} "
+                          f"priority areas x {reach.shape[1]:,} sites, {pairs:,} area-hub pairs within reach")
+        if pairs + len(pattern) * reach.shape[1] // 10 > MAX_COVER_PAIRS // 10:
+            raise ModelTooLargeError(f"the capacitated MCLP would need {pairs:,} area-hub pairs; use fewer candidates "
+                                     f"or a shorter threshold")
+        if len(pattern) == 0:
+            raise InfeasibleCoverageError("no priority area is within reach of any site")  # pragma: no cover - _check
+        cap = self.capacity
+        start = self.fixed.copy()
+        for _ in range(self.k):  # greedy on coverage still uncovered (capacity ignored): a feasible start
+            uncovered = ~pattern[:, start].any(axis=1)
+            gains = np.where(start, -1.0, (merged * uncovered) @ pattern)
+            start[int(np.argmax(gains))] = True
+        self._start = start
+        near = self.minutes[free][first] / self.threshold_min
+        self.lp = sparse.capacitated_mclp(pattern, merged, cap, self.fixed, int(self.fixed.sum()) + self.k,
+                                          tie_break=self.TIE_BREAK * near)
+        self.problem = self.lp.problem
+        for j, var in enumerate(self.lp.fac_vars):
+            var.setInitialValue(int(start[j]))
+        left = np.where(np.isnan(cap), np.inf, cap).copy()
+        share = np.zeros(len(self.lp.pair_vars))
+        taken = np.zeros(len(pattern))
+        for t, (i, j) in enumerate(zip(self.lp.pair_rows, self.lp.pair_cols)):  # fill open hubs in pair order
+            if not start[j] or taken[i] >= 1 or merged[i] <= 0:
+                continue
+            part = min(1.0 - taken[i], left[j] / merged[i])
+            share[t], taken[i], left[j] = part, taken[i] + part, left[j] - part * merged[i]
+        for var, value in zip(self.lp.pair_vars, share):
+            var.setInitialValue(float(value))
+
+    def _read_open(self) -> np.ndarray:
+        opened = super()._read_open()
+        share = np.array([v.value() or 0.0 for v in self.lp.pair_vars])
+        share = np.clip(share, 0.0, 1.0)
+        weights = self._merged[self.lp.pair_rows] * share
+        self.served = np.bincount(self.lp.pair_cols, weights=weights, minlength=len(opened))
+        group_share = np.bincount(self.lp.pair_rows, weights=share, minlength=len(self._pattern))
+        self.served_area = np.zeros(len(self.weights))
+        self.served_area[self._free] = self.priority_weight[self._free] * np.minimum(group_share, 1.0)[self._group_of]
+        return opened
+
+    def _drop_idle(self) -> None:
+        """Close chosen new sites that serve nobody (their shares are all 0, so the plan's value is unchanged)."""
+        idle = [int(j) for j in np.flatnonzero(self.open & ~self.fixed & ~self.existing) if self.served[j] <= 1e-6]
+        self.open[idle] = False
+        self.idle = [str(self.sites["name"].iloc[j]) for j in idle]
+
+    def _nothing(self) -> str:
+        return f"no {self.label} served"
+
+    def capacity_figures(self) -> dict:
+        """Priority demand (people) in all, served, unmet; unmet split into out of reach of every open hub and
+        within reach but beyond the hubs' capacity."""
+        total = float(self.priority_weight[self.rows].sum())
+        reached = self._coverage_figures(self.open)[0]
+        served = float(self.served_area.sum())
+        return {"priority_weight": total, "served_weight": served,
+                "served_pct": 100 * served / total if total > 0 else float("nan"),
+                "unmet_weight": total - served, "out_of_reach_weight": total - reached,
+                "over_capacity_weight": max(reached - served, 0.0)}
+
+    def site_table(self) -> pd.DataFrame:
+        out = super().site_table()
+        served = pd.Series(self.served, index=self.sites["site_id"].to_numpy())
+        out["served_weight"] = np.where(out["decision"].isin(("fixed", "kept", "new")),
+                                        out["site_id"].map(served).to_numpy(dtype=float), np.nan)
+        cap = pd.to_numeric(out["capacity"], errors="coerce") if "capacity" in out else np.nan
+        out["spare_capacity"] = cap - out["served_weight"]
+        return out
+
+    def _headline(self) -> list[str]:
+        b, a, f = self.before.summary, self.after.summary, self.capacity_figures()
+        out = [f"{self._sites_phrase(self.k)}, with each hub serving at most its capacity, serve "
+               f"{f['served_weight']:,.0f} of {f['priority_weight']:,.0f} {self.label}{self._where()} "
+               f"({f['served_pct']:.1f}%) from a hub {self._phrase()}",
+               f"unmet demand: {f['unmet_weight']:,.0f} {self.label} ({f['over_capacity_weight']:,.0f} within reach "
+               f"but beyond the hubs' capacity, {f['out_of_reach_weight']:,.0f} out of reach of every open hub); "
+               f"coverage within reach {b['covered_pct']:.1f}% before, {a['covered_pct']:.1f}% after"]
+        sites = self.site_table()
+        full = sites[(sites["spare_capacity"] <= 0.5) & sites["served_weight"].notna()]
+        if len(full):
+            shown = ", ".join(f"{r.name} ({r.served_weight:,.0f} of {r.capacity:,.0f})"
+                              for r in full.head(STEPS_SHOWN).itertuples(index=False))
+            more = f" and {len(full) - STEPS_SHOWN} more" if len(full) > STEPS_SHOWN else ""
+            out.append(f"{len(full)} hub(s) are full: {shown}{more}")
+        open_sites = sites[sites["served_weight"].notna()].sort_values("served_weight", ascending=False)
+        shown = ", ".join(f"{r.name} {r.served_weight:,.0f}" + (f" of {r.capacity:,.0f}" if r.capacity == r.capacity
+                                                                 else "")
+                          for r in open_sites.head(STEPS_SHOWN).itertuples(index=False))
+        extra = len(open_sites) - STEPS_SHOWN
+        more = f"; and {extra} more (see the sites table)" if extra > 0 else ""
+        out.append(f"{self.label} served by each open hub (of its capacity): {shown}{more}")
+        return out
+
+    def curve(self, k_max: int | None = None) -> pd.DataFrame:  # pragma: no cover - refused in plan_hubs
+        raise HubError("--curve re-solves the uncapacitated MCLP; leave out --capacity to use it")
 
 
 class HubPMedian(HubModel):
@@ -548,6 +760,14 @@ class HubPMedian(HubModel):
         best = cost[:, state].min(axis=1) if state.any() else np.full(len(cost), np.inf)
         return -(self.priority_weight[:, None] * np.minimum(best[:, None], cost[:, candidates])).sum(axis=0)
 
+    def _value(self, state: np.ndarray) -> float:
+        if not state.any():
+            return -np.inf
+        return -float((self.priority_weight * self._penalised[:, state].min(axis=1)).sum())
+
+    def _nothing(self) -> str:
+        return "no shorter journey for anyone"
+
     def _step(self, r) -> str:
         saved = f"-{r.minutes_saved:.1f} min" if np.isfinite(r.minutes_saved) else f"average {r.mean_min:.1f} min"
         return f"{_ordinal(int(r.order))} {r.name} {saved}, +{r.added_pct_points:.1f} points covered"
@@ -567,6 +787,7 @@ class HubLSCP(HubModel):
 
     kind = "lscp"
     uses_k = False
+    cbc_options = COVER_OPTIONS
 
     def title(self) -> str:
         return "LSCP (fewest sites to reach every priority area)"

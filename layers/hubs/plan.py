@@ -113,12 +113,15 @@ class HubPlan:
                        "order": "Order chosen", "added_weight": f"{who.capitalize()} it adds within reach",
                        "assigned_weight": f"{who.capitalize()} for whom it is the nearest hub",
                        "over_capacity": "Over capacity",
-                       "priority_weight_within": f"{who.capitalize()} within reach of it"})
+                       "priority_weight_within": f"{who.capitalize()} within reach of it",
+                       "served_weight": f"{who.capitalize()} it serves (within its capacity)",
+                       "spare_capacity": "Spare capacity (people)"})
         return labels
 
     #: What a missing value means in the tables' columns (else "–").
     TABLE_MISSING = {"lad_code": "all districts", "capacity": "not given", "order": "not chosen",
-                     "added_weight": "not chosen", "assigned_weight": "not open"}
+                     "added_weight": "not chosen", "assigned_weight": "not open", "served_weight": "not open",
+                     "spare_capacity": "no limit, or not open"}
 
     def to_dict(self) -> dict:
         """Everything as plain JSON-ready data (NaN -> null)."""
@@ -134,6 +137,8 @@ class HubPlan:
             data["solver"] = _clean(self.result.solver.as_dict())
             data["coverage_after"] = _clean(self.result.after.summary)
             data["marginal"] = records(self.table("marginal"))
+            if hasattr(self.result, "capacity_figures"):
+                data["capacity"] = _clean(self.result.capacity_figures())
         if self.curve is not None:
             data["curve"] = records(self.table("curve"))
         return data
@@ -160,7 +165,7 @@ def _clean(value):
 def plan_hubs(demand: gpd.GeoDataFrame, existing: gpd.GeoDataFrame | None, candidates: gpd.GeoDataFrame | None, *,
               mode: str, threshold_min: float, model: str = "coverage", k: int | None = None,
               engine: str | None = None, time_limit_s: float | None = None, area_name: str | None = None,
-              curve: bool = False, **params) -> HubPlan:
+              curve: bool = False, capacity: bool = False, **params) -> HubPlan:
     """Coverage and, for an optimisation model, the best plan.
 
     Parameters
@@ -172,11 +177,17 @@ def plan_hubs(demand: gpd.GeoDataFrame, existing: gpd.GeoDataFrame | None, candi
     model : ``coverage`` (existing hubs only), ``mclp``, ``pmedian`` or ``lscp``.
     k : sites to choose besides the fixed hubs (mclp, pmedian).
     curve : with mclp, also re-solve for k = 1..k (:meth:`HubMCLP.curve`).
+    capacity : with mclp, each hub serves at most its ``capacity`` (people; blank = no limit):
+        :class:`~layers.hubs.models.HubCapacityMCLP`, reported as demand served against capacity.
     """
     if model not in PLAN_MODELS:
         raise HubError(f"unknown model {model!r}; choose one of {', '.join(PLAN_MODELS)}")
     if curve and model != "mclp":
         raise HubError("--curve re-solves MCLP for k = 1..K; use it with --model mclp")
+    if capacity and model != "mclp":
+        raise HubError("--capacity plans with each hub's capacity as a capacitated MCLP; use it with --model mclp")
+    if capacity and curve:
+        raise HubError("--curve re-solves the MCLP without capacities; use --capacity or --curve, not both")
     check_demand_layer(demand)
     notes = list(demand.attrs.get("notes", []))
     if model == "coverage":
@@ -204,12 +215,14 @@ def plan_hubs(demand: gpd.GeoDataFrame, existing: gpd.GeoDataFrame | None, candi
                      f"{unreachable[0]['id']}: {unreachable[0]['reason']}")
     result = table = None
     if model != "coverage":
-        from layers.hubs.models import MODELS
+        from layers.hubs.models import MODELS, HubCapacityMCLP
 
-        result = MODELS[model].from_matrix(minutes, weights, threshold_min, k, priority=priority,
-                                           fixed=pool["fixed"].to_numpy(dtype=bool), existing=existing_mask,
-                                           demand=plain_demand, sites=plain_sites, time_limit_s=time_limit_s,
-                                           mode=mode, area_name=area_name, **text)
+        cls = HubCapacityMCLP if capacity else MODELS[model]
+        result = cls.from_matrix(minutes, weights, threshold_min, k, priority=priority,
+                                 fixed=pool["fixed"].to_numpy(dtype=bool), existing=existing_mask,
+                                 demand=plain_demand, sites=plain_sites, time_limit_s=time_limit_s,
+                                 mode=mode, area_name=area_name,
+                                 capacity=pool["capacity"].to_numpy(dtype=float) if capacity else None, **text)
         result.site_layer = pool
         result.solve()
         notes += result.notes

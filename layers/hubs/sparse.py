@@ -78,3 +78,60 @@ def lscp(pattern: np.ndarray, fixed: np.ndarray, name: str = "wardscope_lscp") -
     for i, terms in enumerate(_reach_terms(pattern, y)):
         prob.addConstraint(pulp.LpConstraint(pulp.LpAffineExpression(terms), pulp.LpConstraintGE, rhs=1), f"cover_{i}")
     return CoverLP(prob, y, [], int(pattern.sum()))
+
+
+@dataclass
+class CapacityLP(CoverLP):
+    """A built capacitated covering model: besides the site binaries, one continuous share ``x`` per
+    within-reach (group, site) pair (``pair_rows``, ``pair_cols`` give the pair of each, in order)."""
+
+    pair_vars: list = None
+    pair_rows: np.ndarray = None
+    pair_cols: np.ndarray = None
+
+
+def capacitated_mclp(pattern: np.ndarray, weights: np.ndarray, capacity: np.ndarray, fixed: np.ndarray, p: int,
+                     tie_break: np.ndarray | None = None, name: str = "wardscope_capacitated_mclp") -> CapacityLP:
+    """Maximal covering where each site serves at most its capacity.
+
+    ``pattern`` (g x m bool) says which sites reach each demand group, ``weights`` (g,) the group's demand
+    (people), ``capacity`` (m,) the people a site can serve (NaN = no limit). ``x_gj`` in [0, 1] is the
+    share of group g served by site j (groups can be split between hubs)::
+
+        maximise   sum_gj w_g x_gj
+        subject to sum_j x_gj <= 1                      (a group is served at most once)
+                   x_gj <= y_j                          (only by an open site)
+                   sum_g w_g x_gj <= c_j y_j            (sites with a capacity)
+                   sum_j y_j = p, y_j = 1 for fixed sites; y binary.
+
+    ``tie_break`` (g x m, optional) lowers each pair's value to ``w_g (1 - tie_break_gj)``: tiny numbers
+    (e.g. 1e-7 x minutes / threshold) make the solver serve an area from the nearer of two hubs with room.
+    """
+    pattern = np.asarray(pattern, dtype=bool)
+    g, m = pattern.shape
+    weights = np.asarray(weights, dtype=float)
+    capacity = np.asarray(capacity, dtype=float)
+    prob = pulp.LpProblem(name, pulp.LpMaximize)
+    y = _site_vars(m, np.asarray(fixed, dtype=bool))
+    rows, cols = np.nonzero(pattern)
+    x = [pulp.LpVariable(f"x_{i}_{j}", lowBound=0, upBound=1) for i, j in zip(rows, cols)]
+    value = weights[rows] * (1.0 - (np.nan_to_num(tie_break[rows, cols]) if tie_break is not None else 0.0))
+    prob.setObjective(pulp.LpAffineExpression([(x[t], float(v)) for t, v in enumerate(value)]))
+    bounds = np.searchsorted(rows, np.arange(g + 1))
+    for i in range(g):
+        terms = [(x[t], 1.0) for t in range(bounds[i], bounds[i + 1])]
+        prob.addConstraint(pulp.LpConstraint(pulp.LpAffineExpression(terms), pulp.LpConstraintLE, rhs=1), f"once_{i}")
+    for t, j in enumerate(cols):
+        prob.addConstraint(pulp.LpConstraint(pulp.LpAffineExpression([(x[t], 1.0), (y[j], -1.0)]),
+                                             pulp.LpConstraintLE, rhs=0), f"open_{t}")
+    order = np.argsort(cols, kind="stable")
+    col_bounds = np.searchsorted(cols[order], np.arange(m + 1))
+    for j in range(m):
+        if np.isnan(capacity[j]):
+            continue
+        terms = [(x[t], float(weights[rows[t]])) for t in order[col_bounds[j]:col_bounds[j + 1]]]
+        terms.append((y[j], -float(capacity[j])))
+        prob.addConstraint(pulp.LpConstraint(pulp.LpAffineExpression(terms), pulp.LpConstraintLE, rhs=0), f"cap_{j}")
+    prob.addConstraint(pulp.LpConstraint(pulp.LpAffineExpression([(v, 1.0) for v in y]), pulp.LpConstraintEQ,
+                                         rhs=int(p)), "open_p")
+    return CapacityLP(prob, y, [], int(len(rows)), x, rows, cols)
