@@ -44,14 +44,25 @@ GAP_MODES = ("bus", "walk")
 GAP_PRIORITY_BANDS = ("top 10%", "top 20%", "priority")
 #: LSOA columns carried into the layer (besides the access columns).
 LSOA_KEYS = ["code", "name", "lad_code", "lad_name", "ward_code", "ward_name"]
+#: Also kept in the LSOA layer when the origins carry it: ONS rural-urban classification 2021 ("Urban"/"Rural").
+URBAN_RURAL = "urban_rural"
 
 
-def lsoa_centroids(store, lad_codes: Iterable[str] | None = None) -> gpd.GeoDataFrame:
-    """LSOA 2021 population-weighted centroids as points (EPSG:27700) with LSOA_KEYS columns."""
+def lsoa_centroids(store, lad_codes: Iterable[str] | None = None, *, urban_rural: bool = False) -> gpd.GeoDataFrame:
+    """LSOA 2021 population-weighted centroids as points (EPSG:27700) with LSOA_KEYS columns.
+
+    ``urban_rural``: add the LSOA's ONS rural-urban classification 2021 (``urban_rural``: "Urban" or
+    "Rural"), which the estimate engine reads to choose its urban or rural speeds and circuity.
+    """
+    import pyarrow.parquet as pq
+
+    path = store.checked_path("boundaries", "lsoa")
+    extra = ["urban_rural"] if urban_rural and "urban_rural" in pq.read_schema(path).names else []
     filters = [("lad_code", "in", sorted(set(lad_codes)))] if lad_codes is not None else None
-    frame = pd.read_parquet(store.checked_path("boundaries", "lsoa"), columns=LSOA_KEYS + ["pwc_x", "pwc_y"], filters=filters)
+    frame = pd.read_parquet(path, columns=LSOA_KEYS + extra + ["pwc_x", "pwc_y"], filters=filters)
     frame = frame.sort_values(["lad_code", "code"]).reset_index(drop=True)
-    return gpd.GeoDataFrame(frame[LSOA_KEYS], geometry=gpd.points_from_xy(frame["pwc_x"], frame["pwc_y"]), crs=27700)
+    return gpd.GeoDataFrame(frame[LSOA_KEYS + extra], geometry=gpd.points_from_xy(frame["pwc_x"], frame["pwc_y"]),
+                            crs=27700)
 
 
 def census_population(lad_codes: Iterable[str] | None = None) -> pd.Series | None:
@@ -111,7 +122,7 @@ def access_lsoa(origins: gpd.GeoDataFrame, sites: gpd.GeoDataFrame, modes: Seque
     thresholds = tuple(float(t) for t in thresholds_min)
     jobs = "jobs" in sites.columns and pd.to_numeric(sites["jobs"], errors="coerce").notna().any()
     per_site = len(sites) <= PER_SITE_MAX if per_site is None else per_site
-    keys = [c for c in LSOA_KEYS if c in origins.columns]
+    keys = [c for c in LSOA_KEYS + [URBAN_RURAL] if c in origins.columns]
     out = pd.DataFrame(origins[keys]).reset_index(drop=True)
     docs: dict[str, str] = {}
     notes: list[str] = []
@@ -304,7 +315,7 @@ def access_layer(area, sites: gpd.GeoDataFrame, modes: Sequence[str] = ("bus",),
     store = store or open_store()
     if not isinstance(area, Area):
         area = resolve_area(area, store.districts())
-    origins = lsoa_centroids(store, area.lad_codes)
+    origins = lsoa_centroids(store, area.lad_codes, urban_rural=True)
     lsoa = access_lsoa(origins, sites, modes, engine=engine, **params)
     lsoa.attrs["notes"] = [f"area: {area.name}"] + lsoa.attrs["notes"]
     if level == "lsoa":
