@@ -128,7 +128,7 @@ except WardscopeError as exc:
     st.error(str(exc))
     st.stop()
 frame = result.data
-st.caption(" · ".join(md_text(n) for n in result.notes))
+st.caption("\n".join(f"- {md_text(n)}" for n in result.notes))
 
 scored = scores.score_or_stop(scores.current_request(store, area, level)).data
 table = cache.table_for(store, level)
@@ -185,7 +185,7 @@ inside, people = catchment(frame, table, mode, chosen, threshold)
 if inside is None:
     st.info("Per-site times are shown for up to 50 sites; choose fewer sites to see a catchment.")
 else:
-    st.markdown(f"**{len(inside)} {state.LEVELS[level].split(' ')[0].lower()}** within {threshold} minutes of "
+    st.markdown(f"**{len(inside)} {'LSOAs' if level == 'lsoa' else 'wards'}** within {threshold} minutes of "
                 f"**{md_text(site_names[chosen])}** by {MODES[mode].lower()}, home to about **{people:,.0f} people** "
                 "(Census 2021).")
     st.dataframe(inside, hide_index=True, width="stretch", height=240)

@@ -24,7 +24,9 @@ REACH_MIN = 45
 DFT_COLUMNS = {"bus": "travel_time_pt_walk_min", "cycle": "travel_time_cycle_min", "car": "travel_time_car_min"}
 DFT_CAVEAT = ("DfT measured the average time to the nearest of its own employment centres (places with 500 or more "
               "jobs), in 2014-2019, by its own routing; Wardscope measures to the sites in this session now. The two "
-              "figures do not answer the same question: put them side by side, not one against the other.")
+              "figures do not answer the same question: put them side by side, not one against the other. Both are "
+              "averages over residents (Census 2021 weights for Wardscope's, which leaves out areas that reach no "
+              "site: the last column counts them).")
 
 
 def whole_minutes(value) -> str:
@@ -92,13 +94,18 @@ def access_map(store, area, level: str, frame: pd.DataFrame, mode: str, *, schem
     rows = indexed.reindex(areas["code"])
     gdf["reach"] = [reach_text(r, mode) for _, r in rows.iterrows()]
     gdf["rank_text"], n_ranked = rank_texts(gdf["value"], 1)
-    legend = [(c, t.replace("%", "") + " min" if t != "no data" else "no site reachable") for c, t in classes.legend]
+    import re
+
+    def whole(text: str) -> str:  # class limits in whole minutes, as the tooltips
+        return re.sub(r"\d[\d,]*\.\d+", lambda m: f"{float(m.group().replace(',', '')):.0f}", text.replace("%", ""))
+
+    legend = [(c, whole(t) + " min" if t != "no data" else "no site reachable") for c, t in classes.legend]
     classes.legend = legend
     md = MapData(gdf, level, classes, f"Minutes to the nearest site by {mode}", "minutes",
                  "Estimated door-to-door times (straight-line distance x circuity at mode speeds, plus walking, "
                  "waiting and parking allowances); not a timetable. LSOA times are from population-weighted centroids; "
                  "ward times are population-weighted averages of their LSOAs." if "estimate" in
-                 " ".join(frame.attrs.get("notes", [])) else "", list(frame.attrs.get("notes", [])),
+                 " ".join(frame.attrs.get("notes", [])) else "", [],  # the page lists the run's notes once
                  rank_label=f"Rank of {n_ranked:,} in {area.name} (1 = furthest)")
     if f"access_{mode}_sites_{REACH_MIN}min" in frame.columns:
         md.extra_tooltip = [(f"Within {REACH_MIN} min", "reach")]
@@ -189,15 +196,15 @@ def dft_comparison(store, area, frame: pd.DataFrame, table: pd.DataFrame, mode: 
     for code in area.lad_codes:
         year = dft[f"{col}__period"].get(code) if f"{col}__period" in dft else None
         theirs = dft[col].get(code)
+        reach_none = int(unreachable.get(code, 0))
         rows.append({"District": names.get(code, code),
-                     "Wardscope: minutes to the nearest site in this session": whole_minutes(ours.get(code)).replace(
-                         " min", "") + (f" ({int(unreachable.get(code, 0))} areas reach none)"
-                                        if unreachable.get(code, 0) else ""),
-                     "DfT: minutes to the nearest employment centre (500+ jobs)":
-                         "no figure (none published for districts formed since 2019)"
+                     "Wardscope (minutes, your sites)": whole_minutes(ours.get(code)).replace(" min", ""),
+                     "DfT (minutes, its employment centres)":
+                         "no figure (none for districts formed since 2019)"
                          if theirs is None or pd.isna(theirs) else f"{theirs:.0f}",
                      "DfT year": "" if year is None or pd.isna(year) or theirs is None or pd.isna(theirs)
-                     else f"{year:.0f}"})
+                     else f"{year:.0f}",
+                     "Areas reaching no site": reach_none})
     return pd.DataFrame(rows)
 
 

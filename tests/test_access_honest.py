@@ -132,7 +132,11 @@ def test_dft_district_average_beside_ours(store, area, result, table):
     dft = dft_comparison(store, area, result.data, table, "bus")
     luton = dft.set_index("District").loc["Luton"]
     published = store.table("indicators", "labour_market_lad", [LUTON]).set_index("code")[DFT_COLUMNS["bus"]][LUTON]
-    assert luton["DfT: minutes to the nearest employment centre (500+ jobs)"] == f"{published:.0f}"
+    assert luton["DfT (minutes, its employment centres)"] == f"{published:.0f}"
+    ours = result.data[result.data["lad_code"] == LUTON]
+    assert luton["Areas reaching no site"] == 0
+    assert ours["access_bus_nearest_min"].min() <= float(luton["Wardscope (minutes, your sites)"]) \
+        <= ours["access_bus_nearest_min"].max()
     assert luton["DfT year"] == "2019"
     assert dft.set_index("District").loc["North Northamptonshire", "DfT year"] == ""  # formed 2021: no figure
     assert dft_comparison(store, area, result.data, table, "walk") is None
