@@ -72,7 +72,7 @@ engine = st.sidebar.radio("Engine", engines, key="access_engine", horizontal=Tru
 if not network_file and mode != "bus":
     st.sidebar.caption("The road network engine needs an OpenStreetMap extract on the server (WARDSCOPE_NETWORK_PBF); "
                        "or use `python cli.py access --engine network --network FILE.osm.pbf`.")
-gtfs_file = gtfs_date = gtfs_depart = None
+gtfs_file = gtfs_date = gtfs_depart = gtfs_refused = None
 if engine == "gtfs":
     server_feed = os.environ.get("WARDSCOPE_GTFS")
     feed_upload = st.sidebar.file_uploader("Timetable (GTFS zip)", key="gtfs_upload",
@@ -87,7 +87,7 @@ if engine == "gtfs":
             gtfs_file = str(accepted.path)
             st.sidebar.caption(f"{md_text(accepted.name)}: accepted")
         except WardscopeError as exc:
-            st.sidebar.error(str(exc))
+            gtfs_refused = str(exc)  # said on the page, where the minutes would be
     elif server_feed:
         gtfs_file = server_feed
         st.sidebar.caption(f"Timetable: the server's feed ({md_text(os.path.basename(server_feed))})")
@@ -115,6 +115,9 @@ if engine == "estimate":
 st.title(f"Transport access: {md_text(area.name)}")
 if sites is None or len(sites) == 0:
     st.info("No sites yet: upload a file, use the sample, or click the map and add one below.")
+    st.stop()
+if gtfs_refused:
+    st.error(f"The timetable was refused, so nothing is measured: {md_text(gtfs_refused)}")
     st.stop()
 if engine == "gtfs" and not gtfs_file:
     st.info("The timetable engine needs a GTFS feed: upload one in the sidebar (a zip), or ask for the server to set "

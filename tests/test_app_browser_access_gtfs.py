@@ -53,8 +53,9 @@ def catchment_rows(page, timeout_s: float = 60) -> list[list[str]]:
     return []
 
 
-def test_timetable_minutes_on_the_page_match_the_cli(gtfs_app, page, store, sites_file, cli_minutes):
-    page.goto(gtfs_app.url + "/access")
+def open_with_sites(page, app, sites_file) -> None:
+    """The access page for Cheshire West and Chester's LSOAs with the Chester sites uploaded, engine timetable."""
+    page.goto(app.url + "/access")
     page.get_by_text("Transport access: South Midlands").first.wait_for(timeout=180000)
     wait_ready(page)
     choose(page, "Area of interest", "Cheshire West and Chester (district)")
@@ -68,6 +69,10 @@ def test_timetable_minutes_on_the_page_match_the_cli(gtfs_app, page, store, site
     page.get_by_text(f"{sites_file.name}: {len(SITES)} site(s) read").first.wait_for(timeout=60000)
     page.locator("[data-testid='stSidebar']").get_by_text("timetable (GTFS)", exact=True).first.click()
     wait_ready(page, 180)
+
+
+def test_timetable_minutes_on_the_page_match_the_cli(gtfs_app, page, store, sites_file, cli_minutes):
+    open_with_sites(page, gtfs_app, sites_file)
     page.get_by_text("Timetable: the server's feed").first.wait_for(timeout=60000)
     page.get_by_text("the median, minutes_p25/minutes_p75 the quartiles", exact=False).first.wait_for(timeout=180000)
     wait_ready(page)
@@ -110,3 +115,31 @@ def test_timetable_minutes_on_the_page_match_the_cli(gtfs_app, page, store, site
         page.get_by_text(heading).first.scroll_into_view_if_needed()
         time.sleep(0.5)
         page.screenshot(path=str(ARTIFACTS / f"access_gtfs_chester_{name}.png"))
+
+
+def test_an_uploaded_feed_goes_through_the_gate_and_gives_the_same_minutes(private_app, page, store, sites_file,
+                                                                           cli_minutes, mirror, tmp_path):
+    open_with_sites(page, private_app, sites_file)
+    page.get_by_text("The timetable engine needs a GTFS feed", exact=False).first.wait_for(timeout=60000)
+    page.locator(SIDEBAR_UPLOAD).nth(1).set_input_files(str(mirror / "transport" / GTFS_CHESTER.name))
+    wait_ready(page, 180)
+    page.get_by_text(f"{GTFS_CHESTER.name}: accepted").first.wait_for(timeout=120000)
+    page.get_by_text("the median, minutes_p25/minutes_p75 the quartiles", exact=False).first.wait_for(timeout=180000)
+    wait_ready(page)
+    props = feature_props(page)
+    reached = cli_minutes["access_bus_nearest_min"].dropna()
+    for code in reached.index[:40]:
+        assert props[code]["shown"].startswith(f"{np.round(reached[code]):.0f} min"), (code, props[code]["shown"])
+    # a file that is not a timetable is refused with one line, and nothing is measured
+    bad = tmp_path / "not_a_feed.zip"
+    import zipfile
+
+    with zipfile.ZipFile(bad, "w") as z:
+        z.writestr("readme.txt", "hello")
+    page.locator(SIDEBAR_UPLOAD).nth(1).set_input_files(str(bad))
+    wait_ready(page, 60)
+    page.get_by_text("The timetable was refused", exact=False).first.wait_for(timeout=30000)
+    page.screenshot(path=str(ARTIFACTS / "access_gtfs_refused.png"))
+    errors = error_texts(page)
+    assert len(errors) == 1 and "The timetable was refused, so nothing is measured: not_a_feed.zip" in errors[0], errors
+    assert page.locator("[data-testid='stMain'] iframe").count() == 0
