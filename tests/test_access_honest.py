@@ -140,3 +140,17 @@ def test_dft_district_average_beside_ours(store, area, result, table):
     assert luton["DfT year"] == "2019"
     assert dft.set_index("District").loc["North Northamptonshire", "DfT year"] == ""  # formed 2021: no figure
     assert dft_comparison(store, area, result.data, table, "walk") is None
+
+
+def test_gravity_is_the_same_without_per_site_columns(store):
+    """Over 50 sites the layer has no per-site columns; gravity still comes from every journey."""
+    from layers.access import access_lsoa, lsoa_centroids
+
+    sites = sample_sites(store)
+    sites["jobs"] = 500.0
+    origins = lsoa_centroids(store, [LUTON], urban_rural=True)
+    with_columns = access_lsoa(origins, sites, ("car",), engine="estimate", per_site=True)
+    without = access_lsoa(origins, sites, ("car",), engine="estimate", per_site=False)
+    assert not any("__" in c for c in without.columns)
+    assert np.allclose(with_columns["access_car_gravity"], without["access_car_gravity"])
+    assert (without["access_car_nearest_site_name"] == with_columns["access_car_nearest_site_name"]).all()
