@@ -103,7 +103,8 @@ def access_map(store, area, level: str, frame: pd.DataFrame, mode: str, *, schem
     classes.legend = legend
     md = MapData(gdf, level, classes, f"Minutes to the nearest site by {mode}", "minutes",
                  "Estimated door-to-door times (straight-line distance x circuity at mode speeds, plus walking, "
-                 "waiting and parking allowances); not a timetable. LSOA times are from population-weighted centroids; "
+                 "waiting and parking allowances; rural LSOAs at rural speeds, headway and circuity); not a "
+                 "timetable. LSOA times are from population-weighted centroids; "
                  "ward times are population-weighted averages of their LSOAs." if "estimate" in
                  " ".join(frame.attrs.get("notes", [])) else "", [],  # the page lists the run's notes once
                  rank_label=f"Rank of {n_ranked:,} in {area.name} (1 = furthest)")
