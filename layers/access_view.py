@@ -46,14 +46,14 @@ def reach_text(row: pd.Series, mode: str, t: int = REACH_MIN) -> str:
     n = row.get(f"access_{mode}_sites_{t}min")
     if n is None or pd.isna(n):
         return ""
+    if n == 0:
+        return "no site"
     whole = float(n).is_integer()
     text = f"{n:.0f} site{'s' if n != 1 else ''}" if whole else f"{n:.1f} sites (ward average)"
     jobs_col = f"access_jobs_{t}min_{mode}"
     if jobs_col not in row.index:
         return text + "; jobs unknown (no site has a job count)"
     jobs, unknown = row[jobs_col], row.get(f"access_{mode}_sites_nojobs_{t}min", 0)
-    if n == 0:
-        return text
     if pd.isna(jobs):
         return text + "; jobs unknown (no site within reach has a job count)"
     text += f"; known jobs {jobs:,.0f}"
@@ -86,7 +86,10 @@ def access_map(store, area, level: str, frame: pd.DataFrame, mode: str, *, schem
             return "no figure: no LSOA's population-weighted centre lies in this ward"
         if np.isnan(minutes):
             return "no site reachable"
-        spread = f" ({low:.0f}-{high:.0f} over the departures)" if not (np.isnan(low) or np.isnan(high)) else ""
+        spread = ""
+        if not (np.isnan(low) or np.isnan(high)) and f"{low:.0f}" != f"{high:.0f}":
+            spread = (f" ({low:.0f}-{high:.0f} over the departures)" if level == "lsoa" else
+                      f" (quartiles over the departures {low:.0f}-{high:.0f}, averaged over its LSOAs)")
         # ward figures are averages over LSOAs that may have different nearest sites
         return f"{minutes:.0f} min{spread}" + (f" to {names.get(site, site)}" if isinstance(site, str) else "")
 

@@ -154,3 +154,18 @@ def test_gravity_is_the_same_without_per_site_columns(store):
     assert not any("__" in c for c in without.columns)
     assert np.allclose(with_columns["access_car_gravity"], without["access_car_gravity"])
     assert (without["access_car_nearest_site_name"] == with_columns["access_car_nearest_site_name"]).all()
+
+
+def test_the_tooltip_says_sites_and_known_jobs_within_reach_never_0_for_unknown(store, area, result):
+    sites = sample_sites(store)
+    md, _ = access_map(store, area, "lsoa", result.data, "bus", sites=sites)
+    reach = md.gdf.set_index("code")["reach"]
+    frame = result.data.set_index("code")
+    near_universal = frame.index[frame["access_bus_min__universal_bedford"] <= 45]
+    assert reach[near_universal].str.contains(r"; known jobs 8,000").all()
+    in_reach_unknown = frame.index[(frame["access_bus_sites_45min"] > 0) & frame["access_jobs_45min_bus"].isna()]
+    assert len(in_reach_unknown) and \
+        reach[in_reach_unknown].str.endswith("jobs unknown (no site within reach has a job count)").all()
+    assert (reach[frame.index[frame["access_bus_sites_45min"] == 0]] == "no site").all()
+    assert not reach.str.contains("known jobs 0").any()
+    assert ("Within 45 min", "reach") in md.extra_tooltip
