@@ -47,10 +47,20 @@ def export_request(score: ScoreRequest, selection: str) -> ExportRequest:
 
 
 def access_request(area, level: str, sites, mode: str, engine: str, network: str | None,
-                   params: dict | None = None) -> AccessRequest:
-    """Minutes by ``mode`` and by the access gap's modes (bus, walk), for the map, the gaps and the catchment."""
-    return AccessRequest(area, SitesInput.from_layer(sites), with_gap_modes(mode), level, engine,
-                         network if engine == "network" else None, tuple(sorted((params or {}).items())))
+                   params: dict | None = None, *, gtfs: str | None = None, date: str | None = None,
+                   depart: str | None = None) -> AccessRequest:
+    """Minutes by ``mode`` and by the access gap's modes (bus, walk), for the map, the gaps and the catchment.
+
+    The gtfs engine (``gtfs``: a feed's path, an accepted upload's or the server's ``WARDSCOPE_GTFS``; ``date``
+    YYYY-MM-DD and ``depart`` 07:00-09:00, blank = the engine's default) does bus only: its bus times already
+    allow walking all the way, so the gap uses them alone.
+    """
+    timetable = engine == "gtfs"
+    modes = (mode,) if timetable else with_gap_modes(mode)
+    return AccessRequest(area, SitesInput.from_layer(sites), modes, level, engine,
+                         network if engine == "network" else None, tuple(sorted((params or {}).items())),
+                         gtfs=gtfs if timetable else None, date=(date or None) if timetable else None,
+                         depart=(depart or None) if timetable else None)
 
 
 def hubs_request(area, profile, *, bands, weight: str, existing, generated, own, mode: str, minutes: float,

@@ -1,7 +1,8 @@
 """Transport access figures.
 
 * Estimate engine: every English LSOA 2021 population-weighted centroid x 1,000 sites: nearest site and
-  counts within 30/45/60 minutes by bus (target <= 2 s); the same with job sums.
+  counts within 30/45/60 minutes by bus (target <= 2 s); the same with job sums; the same with each
+  LSOA's urban/rural classification (rural origins answered with the rural parameters).
 * Network engine: 1,500 origins x 50 sites on a synthetic ~200,000-node drive network written as an
   .osm.pbf with pyosmium (perturbed grid, mixed highway types and limits, one-way streets, missing
   links), including reading the file and building the graph (target <= 60 s); side by side, plain
@@ -39,6 +40,12 @@ def _estimate_inputs():
                                                          lsoa["pwc_y"].to_numpy()[pick] + rng.normal(0, 500, 1000)),
                              crs=27700)
     return origins, sites
+
+
+def _lsoa_path():
+    from geo.store import Store
+
+    return Store().path("boundaries", "lsoa")
 
 
 def write_synthetic_network(path: Path, seed: int = 6) -> dict:
@@ -99,6 +106,9 @@ def run():
         lambda: access_summary(origins, sites, "bus", engine="estimate"), 3), "s"
     yield "access_estimate_lsoa_england_x_1000_sites_with_jobs", best_of(
         lambda: access_summary(origins, sites, "bus", engine="estimate", weight="jobs"), 3), "s"
+    classed = origins.assign(urban_rural=pd.read_parquet(_lsoa_path(), columns=["urban_rural"])["urban_rural"].to_numpy())
+    yield "access_estimate_lsoa_england_x_1000_sites_with_jobs_urban_rural", best_of(
+        lambda: access_summary(classed, sites, "bus", engine="estimate", weight="jobs"), 3), "s"
 
     with tempfile.TemporaryDirectory() as tmp:
         pbf = Path(tmp) / "synthetic_drive.osm.pbf"

@@ -4,10 +4,15 @@ Origins are LSOA 2021 population-weighted centroids (EPSG:27700). For each
 mode the layer gives, keyed by ``code`` like any indicator:
 
 * ``access_<mode>_nearest_min``: minutes to the nearest site (NaN: no site reachable);
-* ``access_<mode>_nearest_site``: its ``site_id`` (LSOA level only);
+* ``access_<mode>_nearest_site``: its ``site_id``, and ``access_<mode>_nearest_site_name`` its name
+  (LSOA level only);
 * ``access_<mode>_sites_<t>min``: number of sites within t minutes (t = 30, 45, 60);
-* ``access_jobs_<t>min_<mode>``: jobs at sites within t minutes (cumulative
-  opportunities), when any site carries a job count (sites without one count 0);
+* ``access_jobs_<t>min_<mode>``: known jobs at sites within t minutes (cumulative
+  opportunities), when any site carries a job count: a site without one is unknown, not
+  zero, so this is NaN where every site within reach lacks a count, and
+  ``access_<mode>_sites_nojobs_<t>min`` says how many sites within reach lack one;
+* ``access_<mode>_gravity``: sum over sites of jobs x exp(-minutes / :data:`GRAVITY_DECAY_MIN`),
+  only when every site has a job count (else absent, and the notes say why);
 * ``access_<mode>_min__<site_id>``: minutes to each named site (when there are
   at most :data:`PER_SITE_MAX` sites);
 * ``access_<mode>_note``: why an LSOA has no time (network engine: not snapped).
@@ -42,16 +47,33 @@ GAP_FAR_MIN = 45.0
 GAP_MODES = ("bus", "walk")
 #: Access gap: priority bands that count as "high priority" (layers.scoring bands).
 GAP_PRIORITY_BANDS = ("top 10%", "top 20%", "priority")
+#: Quartiles the gtfs engine gives beside the median (matrix column minutes_<q>) -> words.
+QUARTILES = {"p25": "lower quartile (25th percentile)", "p75": "upper quartile (75th percentile)"}
+#: Gravity accessibility: the e-folding time of the decay exp(-minutes / this), minutes.
+GRAVITY_DECAY_MIN = 30.0
+#: Gravity needs every origin-site time; above this many pairs it is left out (and the notes say so).
+GRAVITY_MAX_PAIRS = 20_000_000
 #: LSOA columns carried into the layer (besides the access columns).
 LSOA_KEYS = ["code", "name", "lad_code", "lad_name", "ward_code", "ward_name"]
+#: Also kept in the LSOA layer when the origins carry it: ONS rural-urban classification 2021 ("Urban"/"Rural").
+URBAN_RURAL = "urban_rural"
 
 
-def lsoa_centroids(store, lad_codes: Iterable[str] | None = None) -> gpd.GeoDataFrame:
-    """LSOA 2021 population-weighted centroids as points (EPSG:27700) with LSOA_KEYS columns."""
+def lsoa_centroids(store, lad_codes: Iterable[str] | None = None, *, urban_rural: bool = False) -> gpd.GeoDataFrame:
+    """LSOA 2021 population-weighted centroids as points (EPSG:27700) with LSOA_KEYS columns.
+
+    ``urban_rural``: add the LSOA's ONS rural-urban classification 2021 (``urban_rural``: "Urban" or
+    "Rural"), which the estimate engine reads to choose its urban or rural speeds and circuity.
+    """
+    import pyarrow.parquet as pq
+
+    path = store.checked_path("boundaries", "lsoa")
+    extra = ["urban_rural"] if urban_rural and "urban_rural" in pq.read_schema(path).names else []
     filters = [("lad_code", "in", sorted(set(lad_codes)))] if lad_codes is not None else None
-    frame = pd.read_parquet(store.checked_path("boundaries", "lsoa"), columns=LSOA_KEYS + ["pwc_x", "pwc_y"], filters=filters)
+    frame = pd.read_parquet(path, columns=LSOA_KEYS + extra + ["pwc_x", "pwc_y"], filters=filters)
     frame = frame.sort_values(["lad_code", "code"]).reset_index(drop=True)
-    return gpd.GeoDataFrame(frame[LSOA_KEYS], geometry=gpd.points_from_xy(frame["pwc_x"], frame["pwc_y"]), crs=27700)
+    return gpd.GeoDataFrame(frame[LSOA_KEYS + extra], geometry=gpd.points_from_xy(frame["pwc_x"], frame["pwc_y"]),
+                            crs=27700)
 
 
 def census_population(lad_codes: Iterable[str] | None = None) -> pd.Series | None:
@@ -77,6 +99,7 @@ def _mode_columns(mode: str, thresholds: Sequence[float], jobs: bool) -> dict[st
     docs = {
         f"access_{mode}_nearest_min": f"minutes to the nearest site by {mode} (NaN: no site reachable)",
         f"access_{mode}_nearest_site": f"site_id of the nearest site by {mode}",
+        f"access_{mode}_nearest_site_name": f"name of the nearest site by {mode}",
     }
     for t in thresholds:
         docs[f"access_{mode}_sites_{t:g}min"] = f"number of sites within {t:g} minutes by {mode}"
@@ -89,6 +112,29 @@ def _mode_columns(mode: str, thresholds: Sequence[float], jobs: bool) -> dict[st
                                                             f"without a job count")
     docs[f"access_{mode}_note"] = "why no time could be given (e.g. the centroid is not near the road network)"
     return docs
+
+
+def job_count_note(sites: pd.DataFrame) -> str:
+    """How many sites have no job count, in words: "10 of 11 sites have no job count ..."."""
+    jobs = pd.to_numeric(sites["jobs"], errors="coerce") if "jobs" in sites.columns else pd.Series(np.nan, sites.index)
+    missing, n = int(jobs.isna().sum()), len(sites)
+    if missing == 0:
+        return f"every site has a job count ({n} of {n})"
+    if missing == n:
+        return (f"{missing} of {n} sites have no job count: jobs within reach are unknown, so they are not given "
+                f"(never shown as 0)")
+    return (f"{missing} of {n} sites have no job count: jobs within reach add up the known counts only, and are "
+            f"blank where every site within reach lacks one")
+
+
+def gravity(minutes: np.ndarray, jobs: np.ndarray, decay_min: float = GRAVITY_DECAY_MIN) -> np.ndarray:
+    """Gravity accessibility per origin: sum over sites of jobs x exp(-minutes / decay_min).
+
+    ``minutes``: (origins x sites), NaN = unreachable (contributes nothing); ``jobs``: one count per site,
+    all known (a missing count would make the sum unknown: the caller leaves gravity out then).
+    """
+    weights = np.exp(-np.where(np.isnan(minutes), np.inf, minutes) / decay_min)
+    return weights @ np.asarray(jobs, dtype=float)
 
 
 def access_lsoa(origins: gpd.GeoDataFrame, sites: gpd.GeoDataFrame, modes: Sequence[str] = ("bus",), *,
@@ -111,12 +157,21 @@ def access_lsoa(origins: gpd.GeoDataFrame, sites: gpd.GeoDataFrame, modes: Seque
     thresholds = tuple(float(t) for t in thresholds_min)
     jobs = "jobs" in sites.columns and pd.to_numeric(sites["jobs"], errors="coerce").notna().any()
     per_site = len(sites) <= PER_SITE_MAX if per_site is None else per_site
-    keys = [c for c in LSOA_KEYS if c in origins.columns]
+    keys = [c for c in LSOA_KEYS + [URBAN_RURAL] if c in origins.columns]
     out = pd.DataFrame(origins[keys]).reset_index(drop=True)
     docs: dict[str, str] = {}
     notes: list[str] = []
     site_ids = sites["site_id"].to_numpy()
+    site_names = dict(zip(sites["site_id"], sites["name"]))
     weights = pd.to_numeric(sites["jobs"], errors="coerce").to_numpy(dtype=float) if jobs else None
+    all_jobs = weights is not None and bool(np.isfinite(weights).all())
+    notes.append(job_count_note(sites))
+    too_many = len(origins) * len(sites) > GRAVITY_MAX_PAIRS
+    if not all_jobs:
+        notes.append("no gravity accessibility score: it needs a job count for every site")
+    elif too_many:
+        notes.append(f"no gravity accessibility score: {len(origins):,} areas x {len(sites):,} sites is more than "
+                     f"{GRAVITY_MAX_PAIRS:,} journeys")
     for mode in modes:
         if per_site:
             matrix = travel_time_matrix(origins, sites, mode, engine=engine, **params)
@@ -139,6 +194,18 @@ def access_lsoa(origins: gpd.GeoDataFrame, sites: gpd.GeoDataFrame, modes: Seque
             out[f"access_{mode}_nearest_site"] = np.where(idx >= 0, site_ids[np.clip(idx, 0, None)], None)
         else:
             out[f"access_{mode}_nearest_site"] = frame["nearest_id"].to_numpy()
+        out[f"access_{mode}_nearest_site_name"] = out[f"access_{mode}_nearest_site"].map(site_names)
+        quartiles = {}
+        if per_site:  # the gtfs engine's quartiles over the departures, to the nearest site and to each
+            quartiles = {q: matrix[f"minutes_{q}"].to_numpy().reshape(len(origins), len(sites))
+                         for q in QUARTILES if f"minutes_{q}" in matrix.columns}
+            rows = np.arange(len(origins))
+            for q, values in quartiles.items():
+                out[f"access_{mode}_nearest_{q}"] = np.where(idx >= 0, values[rows, np.clip(idx, 0, None)], np.nan)
+                docs[f"access_{mode}_nearest_{q}"] = (f"minutes to the nearest site by {mode}: {QUARTILES[q]} over "
+                                                      f"the departures (the median is the nearest_min)")
+        elif "timetable" in str(attrs.get("label", "")):
+            notes.append(f"{mode}: quartiles over the departures are given for up to {PER_SITE_MAX} sites")
         for t in thresholds:
             out[f"access_{mode}_sites_{t:g}min"] = summary[f"n_within_{t:g}"].astype(int)
         if jobs:
@@ -146,6 +213,13 @@ def access_lsoa(origins: gpd.GeoDataFrame, sites: gpd.GeoDataFrame, modes: Seque
                 out[f"access_jobs_{t:g}min_{mode}"] = summary[f"w_within_{t:g}"]
                 if f"u_within_{t:g}" in summary:
                     out[f"access_{mode}_sites_nojobs_{t:g}min"] = summary[f"u_within_{t:g}"].astype(int)
+        if all_jobs and not too_many:
+            if not per_site:
+                matrix = travel_time_matrix(origins, sites, mode, engine=engine, **params)
+                minutes = matrix["minutes"].to_numpy().reshape(len(origins), len(sites))
+            out[f"access_{mode}_gravity"] = gravity(minutes, weights)
+            docs[f"access_{mode}_gravity"] = (f"gravity accessibility by {mode}: sum over sites of jobs x "
+                                              f"exp(-minutes / {GRAVITY_DECAY_MIN:g})")
         reasons = {u["id"]: u["reason"] for u in attrs.get("unreachable", []) if u["role"] == "origin"}
         out[f"access_{mode}_note"] = out["code"].map(reasons)
         docs.update(_mode_columns(mode, thresholds, bool(jobs)))
@@ -153,8 +227,13 @@ def access_lsoa(origins: gpd.GeoDataFrame, sites: gpd.GeoDataFrame, modes: Seque
             for j, sid in enumerate(site_ids):
                 col = f"access_{mode}_min__{sid}"
                 out[col] = minutes[:, j]
+                for q, values in quartiles.items():
+                    out[f"access_{mode}_min_{q}__{sid}"] = values[:, j]
+                    docs[f"access_{mode}_min_{q}__{sid}"] = (f"minutes to {sites['name'].iloc[j]} by {mode}: "
+                                                             f"{QUARTILES[q]} over the departures")
                 docs[col] = f"minutes to {sites['name'].iloc[j]} by {mode} (NaN: unreachable)"
-        site_notes = [f"site {u['id']}: {u['reason']}" for u in attrs.get("unreachable", []) if u["role"] == "destination"]
+        site_notes = [f"site {site_names.get(u['id'], u['id'])}: {u['reason']}"  # named, as people know it
+                      for u in attrs.get("unreachable", []) if u["role"] == "destination"]
         notes.append(f"{mode}: {attrs['label']}" + (f"; {'; '.join(site_notes)}" if site_notes else ""))
         notes.extend(f"{mode}: {note}" for note in attrs.get("notes", []))
     out.attrs.update(columns=docs, notes=notes, level="lsoa", engine=engine, thresholds_min=thresholds)
@@ -304,7 +383,7 @@ def access_layer(area, sites: gpd.GeoDataFrame, modes: Sequence[str] = ("bus",),
     store = store or open_store()
     if not isinstance(area, Area):
         area = resolve_area(area, store.districts())
-    origins = lsoa_centroids(store, area.lad_codes)
+    origins = lsoa_centroids(store, area.lad_codes, urban_rural=True)
     lsoa = access_lsoa(origins, sites, modes, engine=engine, **params)
     lsoa.attrs["notes"] = [f"area: {area.name}"] + lsoa.attrs["notes"]
     if level == "lsoa":

@@ -1,6 +1,7 @@
 """Minutes from every LSOA or ward to employment sites (``cli.py access``; the Transport access page).
 
-Geometry EPSG:27700; minutes rounded to 0.01 (the engines are nowhere near that precise).
+Geometry EPSG:27700; minutes at full precision (exports keep it); the pages round to whole minutes when they
+show them (:mod:`layers.access_view`).
 """
 
 from __future__ import annotations
@@ -69,9 +70,6 @@ def run(request: AccessRequest, store) -> Result:
     params.update(dict(request.params))
     frame = access_layer(request.area, layer_sites, request.modes, level=request.level, engine=engine, store=store,
                          **params)
-    notes = list(frame.attrs.get("notes", []))
-    frame = frame.round(2)  # minutes to 0.01; the engines are nowhere near that precise
-    frame.attrs["notes"] = notes
     if engine == "estimate":
         frame.attrs["notes"] = list(frame.attrs.get("notes", [])) + [ESTIMATE_NOTE]
     provenance = Provenance(

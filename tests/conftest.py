@@ -167,3 +167,22 @@ def private_app(store, tmp_path_factory):
     server = AppServer(env={"WARDSCOPE_USER": str(tmp_path_factory.mktemp("user"))})
     yield server
     server.stop()
+
+
+#: The mirror's Bus Open Data Service subset around Chester (the timetable engine's real feed).
+GTFS_CHESTER = Path("/work/shared/data/transport/gtfs_chester_wrexham_bods_2023_subset.zip")
+
+
+@pytest.fixture(scope="module")
+def gtfs_app(store, tmp_path_factory, mirror):
+    """The app with the server's timetable set (WARDSCOPE_GTFS: the mirror's Chester subset) and its own
+    saved-work folder."""
+    from tests.apprunner import AppServer
+
+    feed = mirror / "transport" / GTFS_CHESTER.name
+    if not feed.is_file():
+        pytest.fail(f"the mirror has no {GTFS_CHESTER.name} (transport/)")
+    ARTIFACTS.mkdir(exist_ok=True)
+    server = AppServer(env={"WARDSCOPE_USER": str(tmp_path_factory.mktemp("user")), "WARDSCOPE_GTFS": str(feed)})
+    yield server
+    server.stop()

@@ -45,9 +45,13 @@ def test_bus_minutes_match_an_independent_calculation(store, south_midlands_bus)
     frame = south_midlands_bus.set_index("code").loc[lsoa.index]
     d = np.hypot(lsoa["pwc_x"].to_numpy()[:, None] - sites.geometry.x.to_numpy()[None, :],
                  lsoa["pwc_y"].to_numpy()[:, None] - sites.geometry.y.to_numpy()[None, :]).min(axis=1)
-    walk = d * 1.2 / 80
-    bus = 10 + 10 + d * 1.2 / (20000 / 60)
+    rural = (lsoa["urban_rural"] == "Rural").to_numpy()
+    assert 20 < rural.sum() < len(rural)  # rural Central Bedfordshire, urban Luton
+    # urban: circuity 1.2, 20-minute headway, 20 km/h; rural: walk circuity 1.3, hourly, bus 1.4 at 28 km/h
+    walk = d * np.where(rural, 1.3, 1.2) / 80
+    bus = 10 + np.where(rural, 30, 10) + d * np.where(rural, 1.4 / (28000 / 60), 1.2 / (20000 / 60))
     assert np.allclose(frame["access_bus_nearest_min"], np.minimum(walk, bus))
+    assert (frame["urban_rural"] == lsoa["urban_rural"]).all()  # the output says which figures it used
 
 
 def test_luton_near_the_airport_is_quicker_than_rural_central_bedfordshire(store, south_midlands_bus):

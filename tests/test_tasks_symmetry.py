@@ -194,3 +194,20 @@ def test_equal_inputs_make_equal_requests(store):
                                           "--engine", "estimate"])
     assert cli.access_request(args, store) == page.access_request(area_of("Luton", store), "lsoa", sample_sites(store),
                                                                   "cycle", "estimate", None)
+
+
+def test_the_timetable_engine_makes_equal_requests_from_both_doors(store, mirror):
+    """The page's timetable choice (feed, day, window) is the CLI's --engine gtfs question; bus only."""
+    feed = str(mirror / "transport" / "gtfs_chester_wrexham_bods_2023_subset.zip")
+    args = cli.build_parser().parse_args(["access", "--sites", "sample", "--mode", "bus", "--area",
+                                          "Cheshire West and Chester", "--engine", "gtfs", "--gtfs", feed,
+                                          "--date", "2023-08-01", "--depart", "07:30-08:30"])
+    from_app = page.access_request(area_of("Cheshire West and Chester", store), "lsoa", sample_sites(store), "bus",
+                                   "gtfs", None, {}, gtfs=feed, date="2023-08-01", depart="07:30-08:30")
+    assert cli.access_request(args, store) == from_app and from_app.modes == ("bus",)
+    # blank day and window on the page mean the engine's defaults, as leaving the options out does
+    args = cli.build_parser().parse_args(["access", "--sites", "sample", "--mode", "bus", "--area",
+                                          "Cheshire West and Chester", "--engine", "gtfs", "--gtfs", feed])
+    assert cli.access_request(args, store) == page.access_request(
+        area_of("Cheshire West and Chester", store), "lsoa", sample_sites(store), "bus", "gtfs", None, gtfs=feed,
+        date="", depart="")

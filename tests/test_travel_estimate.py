@@ -125,3 +125,30 @@ def test_every_parameter_has_a_unit_and_a_source():
     for engine in ("estimate", "network"):
         table = parameter_table(engine)
         assert table["unit"].str.len().gt(0).all() and table["source"].str.len().gt(10).all()
+
+
+def test_a_rural_origin_at_the_same_distance_gets_the_rural_figures():
+    # two origins 8 km from their site, one flagged rural (as the LSOA layer's urban_rural says)
+    o = pts([(0, 0), (0, 50_000)], urban_rural=["Urban", "Rural"])
+    s = pts([(8000, 0), (8000, 50_000)], "s")
+    car, frame = matrix(o, s, "car")
+    assert car[0, 0] == pytest.approx(8000 * 1.2 / (40900 / 60) + 5)          # urban: 1.2 at 40.9 km/h
+    assert car[1, 1] == pytest.approx(8000 * 1.3 / (56300 / 60) + 5)          # rural: 1.3 at 56.3 km/h
+    bus, _ = matrix(o, s, "bus")
+    assert bus[0, 0] == pytest.approx(10 + 10 + 8000 * 1.2 / (20000 / 60))    # 20-minute headway
+    assert bus[1, 1] == pytest.approx(10 + 30 + 8000 * 1.4 / (28000 / 60))    # hourly: 64 min
+    assert "1 of 2 origins are rural" in frame.attrs["notes"][0]
+    # the fast summary answers rural origins with the rural radius too
+    summary = access_summary(o, s, "bus", engine="estimate", origin_id="id", destination_id="id")
+    assert summary["nearest_minutes"].tolist() == pytest.approx([bus[0, 0], bus[1, 1]])
+    assert summary["n_within_60"].tolist() == [1, 0]
+    # rural values are parameters like any other, and checked the same way
+    m, _ = matrix(o, s, "bus", bus_headway_min_rural=20, bus_speed_kmh_rural=20, bus_circuity_rural=1.2)
+    assert m[1, 1] == pytest.approx(bus[0, 0])
+    with pytest.raises(TravelError, match="must be positive"):
+        matrix(o, s, "car", car_speed_kmh_rural=0)
+    # without the classification every origin is urban
+    plain = pts([(0, 0), (0, 50_000)])
+    assert matrix(plain, s, "car")[0][1, 1] == pytest.approx(car[0, 0])
+    assert set(parameter_table("estimate")["name"]) >= {f"{n}_rural" for n in
+                                                        ("car_speed_kmh", "bus_headway_min", "circuity")}

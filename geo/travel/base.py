@@ -122,6 +122,14 @@ def _describe_unreachable(info: dict, from_ids, to_ids) -> list[dict]:
     return out
 
 
+def _with_rural(module, origins: gpd.GeoDataFrame, params: dict) -> dict:
+    """``params`` plus ``rural`` (one flag per origin) for an engine that uses it, when the origins carry
+    ``urban_rural`` (ONS rural-urban classification 2021: "Urban"/"Rural") and no ``rural`` is given."""
+    if getattr(module, "USES_RURAL", False) and "urban_rural" in origins.columns and "rural" not in params:
+        return {**params, "rural": (origins["urban_rural"] == "Rural").to_numpy()}
+    return params
+
+
 def travel_time_matrix(origins: gpd.GeoDataFrame, destinations: gpd.GeoDataFrame, mode: str, *,
                        engine: str | None = None, origin_id: str = "code", destination_id: str = "site_id",
                        **params) -> pd.DataFrame:
@@ -134,7 +142,8 @@ def travel_time_matrix(origins: gpd.GeoDataFrame, destinations: gpd.GeoDataFrame
     mode : ``walk``, ``cycle``, ``car`` or ``bus`` (the network engine: walk, cycle, car; gtfs: bus).
     engine : ``estimate``, ``network`` or ``gtfs``; default from ``$WARDSCOPE_TRAVEL_ENGINE``, else ``estimate``.
     **params : engine parameters (see each engine's ``PARAMETERS``), e.g. ``network="area.osm.pbf"``,
-        ``max_minutes=120``, ``walk_speed_kmh=4.8``.
+        ``max_minutes=120``, ``walk_speed_kmh=4.8``. The estimate engine uses its rural values for
+        origins whose ``urban_rural`` column says "Rural".
 
     Returns
     -------
@@ -148,7 +157,7 @@ def travel_time_matrix(origins: gpd.GeoDataFrame, destinations: gpd.GeoDataFrame
     _check_mode(module, mode)
     from_ids, o_xy = check_points(origins, origin_id, what="origins")
     to_ids, d_xy = check_points(destinations, destination_id, what="destinations")
-    minutes, info = module.matrix(o_xy, d_xy, mode, **params)
+    minutes, info = module.matrix(o_xy, d_xy, mode, **_with_rural(module, origins, params))
     minutes = np.asarray(minutes, dtype=float)
     if minutes.shape != (len(from_ids), len(to_ids)):  # pragma: no cover - engine contract
         raise TravelError(f"{module.NAME} engine returned a {minutes.shape} matrix for {len(from_ids)} x {len(to_ids)}")
@@ -222,6 +231,7 @@ def access_summary(origins: gpd.GeoDataFrame, destinations: gpd.GeoDataFrame, mo
         if weight not in destinations.columns:
             raise TravelError(f"destinations have no {weight!r} column")
         weights = pd.to_numeric(destinations[weight], errors="coerce").to_numpy(dtype=float)
+    params = _with_rural(module, origins, params)
     if hasattr(module, "summary"):
         result, info = module.summary(o_xy, d_xy, mode, thresholds, weights, **params)
     else:

@@ -10,6 +10,13 @@ For a straight-line distance ``d`` (metres)::
     car   = d * circuity / car speed + car parking
     bus   = min(walk, 2 * stop walk / walk speed + headway / 2 + d * bus circuity / bus speed)
 
+Speeds and circuity differ for urban and rural origins: the parameters
+named above are the urban values, and ``<name>_rural`` (car and bus speed,
+bus headway, circuity, bus circuity) apply to origins flagged rural
+(``rural=`` a boolean per origin; :mod:`layers.access` passes the ONS
+rural-urban classification 2021 of each LSOA). Without ``rural`` every origin
+is urban.
+
 Bus is "public transport or walking" as in the DfT journey time statistics:
 where walking is quicker than waiting for a bus, the walk is taken. Every
 time is increasing in ``d``, so the nearest site by distance is the nearest
@@ -62,6 +69,22 @@ CIRCUITY = 1.2
 #: Circuity of bus routes. Wardscope assumption: 1.2 like other modes (buses also detour; raise it for
 #: looping rural services).
 BUS_CIRCUITY = 1.2
+#: Rural car speed, km/h (35 mph). Wardscope assumption: above the urban local 'A' road peak speed
+#: (25.4 mph, DfT 2019) and below the free-flow speeds DfT's vehicle speed compliance statistics record on
+#: national speed limit single carriageways (near the 60 mph limit; free flow, not average speed).
+CAR_SPEED_KMH_RURAL = 56.3
+#: Rural bus in-vehicle speed, km/h. Wardscope assumption: half the rural car speed, as in towns.
+BUS_SPEED_KMH_RURAL = 28.0
+#: Rural bus headway, minutes. Wardscope assumption: an hourly service, common on rural routes.
+BUS_HEADWAY_MIN_RURAL = 60.0
+#: Rural circuity. Wardscope assumption: sparser rural road networks detour more than Newell's urban 1.2.
+CIRCUITY_RURAL = 1.3
+#: Rural bus circuity. Wardscope assumption: rural buses loop through villages on the way.
+BUS_CIRCUITY_RURAL = 1.4
+#: The engine takes ``rural=`` (one flag per origin): geo.travel.base passes the origins' ``urban_rural``.
+USES_RURAL = True
+#: Parameters with a rural value (``<name>_rural``).
+RURAL = ("car_speed_kmh", "bus_speed_kmh", "bus_headway_min", "circuity", "bus_circuity")
 
 
 class Parameter(NamedTuple):
@@ -89,6 +112,17 @@ PARAMETERS = [
     Parameter("circuity", CIRCUITY, "ratio", "walk, cycle, car",
               "Newell (1980) about 1.2 in urban networks; O'Sullivan (1996) 1.21-1.23"),
     Parameter("bus_circuity", BUS_CIRCUITY, "ratio", "bus", "Wardscope assumption (as other modes)"),
+    Parameter("car_speed_kmh_rural", CAR_SPEED_KMH_RURAL, "km/h", "car (rural origins)",
+              "Wardscope assumption (35 mph): above the urban local 'A' road peak speed, below DfT's free-flow "
+              "speeds on national speed limit single carriageways"),
+    Parameter("bus_speed_kmh_rural", BUS_SPEED_KMH_RURAL, "km/h", "bus (rural origins)",
+              "Wardscope assumption: half the rural car speed"),
+    Parameter("bus_headway_min_rural", BUS_HEADWAY_MIN_RURAL, "minutes", "bus (rural origins; wait = half)",
+              "Wardscope assumption (an hourly service)"),
+    Parameter("circuity_rural", CIRCUITY_RURAL, "ratio", "walk, cycle, car (rural origins)",
+              "Wardscope assumption (sparser rural networks detour more)"),
+    Parameter("bus_circuity_rural", BUS_CIRCUITY_RURAL, "ratio", "bus (rural origins)",
+              "Wardscope assumption (rural buses loop through villages)"),
     Parameter("max_minutes", float("inf"), "minutes", "all",
               "optional cap: pairs above it are reported as unreachable (NaN)"),
 ]
@@ -101,9 +135,25 @@ def _params(overrides: dict) -> dict:
         raise TravelError(f"unknown estimate parameter(s) {', '.join(unknown)}; known: {', '.join(DEFAULTS)}")
     values = {**DEFAULTS, **{k: float(v) for k, v in overrides.items() if v is not None}}
     for key, value in values.items():
-        if np.isnan(value) or value < 0 or (key.endswith(("speed_kmh", "circuity", "max_minutes")) and value <= 0):
+        base = key.removesuffix("_rural")
+        if np.isnan(value) or value < 0 or (base.endswith(("speed_kmh", "circuity", "max_minutes")) and value <= 0):
             raise TravelError(f"estimate parameter {key} must be positive, got {value:g}")
     return values
+
+
+def _rural_values(p: dict) -> dict:
+    """The parameters for a rural origin: each ``<name>`` takes its ``<name>_rural`` value."""
+    return {**p, **{name: p[f"{name}_rural"] for name in RURAL}}
+
+
+def _rural_mask(rural, n: int) -> np.ndarray | None:
+    """``rural`` as a boolean array of length ``n`` (None when no origin is rural)."""
+    if rural is None:
+        return None
+    mask = np.asarray(rural, dtype=bool).reshape(-1)
+    if mask.shape != (n,):
+        raise TravelError(f"rural must give one flag per origin ({n}), got {mask.size}")
+    return mask if mask.any() else None
 
 
 def _m_per_min(kmh: float) -> float:
@@ -114,10 +164,15 @@ def _bus_fixed_min(p: dict) -> float:
     return 2 * p["bus_stop_walk_m"] / _m_per_min(p["walk_speed_kmh"]) + p["bus_headway_min"] / 2.0
 
 
-def minutes_for_distance(distance_m: np.ndarray, mode: str, **params) -> np.ndarray:
-    """Estimated door-to-door minutes for straight-line distances (metres); increasing in distance."""
+def minutes_for_distance(distance_m: np.ndarray, mode: str, *, rural: bool = False, **params) -> np.ndarray:
+    """Estimated door-to-door minutes for straight-line distances (metres); increasing in distance.
+
+    ``rural``: use the ``<name>_rural`` values (the origin is rural)."""
     p = _params(params)
-    d = np.asarray(distance_m, dtype=float)
+    return _minutes(np.asarray(distance_m, dtype=float), mode, _rural_values(p) if rural else p)
+
+
+def _minutes(d: np.ndarray, mode: str, p: dict) -> np.ndarray:
     walk = d * p["circuity"] / _m_per_min(p["walk_speed_kmh"])
     if mode == "walk":
         return walk
@@ -131,10 +186,15 @@ def minutes_for_distance(distance_m: np.ndarray, mode: str, **params) -> np.ndar
     raise TravelError(f"the estimate engine has no mode {mode!r}")
 
 
-def distance_for_minutes(minutes: float, mode: str, **params) -> float:
-    """The largest straight-line distance (metres) reachable within ``minutes``; -1 when none is."""
-    p = _params(params)
+def distance_for_minutes(minutes: float, mode: str, *, rural: bool = False, **params) -> float:
+    """The largest straight-line distance (metres) reachable within ``minutes``; -1 when none is.
 
+    ``rural``: use the ``<name>_rural`` values (the origin is rural)."""
+    p = _params(params)
+    return _distance(minutes, mode, _rural_values(p) if rural else p)
+
+
+def _distance(minutes: float, mode: str, p: dict) -> float:
     def reach(fixed: float, speed_kmh: float, circuity: float) -> float:
         return (minutes - fixed) * _m_per_min(speed_kmh) / circuity if minutes >= fixed else -1.0
 
@@ -150,30 +210,63 @@ def distance_for_minutes(minutes: float, mode: str, **params) -> float:
     raise TravelError(f"the estimate engine has no mode {mode!r}")
 
 
-def matrix(origin_xy: np.ndarray, destination_xy: np.ndarray, mode: str, **params) -> tuple[np.ndarray, dict]:
-    """Dense (origins x destinations) minutes; NaN only above ``max_minutes`` (when given)."""
+def _info(p: dict, mask: np.ndarray | None, n: int) -> dict:
+    info = {"params": p}
+    if mask is not None:
+        info["notes"] = [f"{int(mask.sum()):,} of {n:,} origins are rural (ONS rural-urban classification 2021): "
+                         f"rural speeds, headway and circuity used for them"]
+    return info
+
+
+def matrix(origin_xy: np.ndarray, destination_xy: np.ndarray, mode: str, *, rural=None,
+           **params) -> tuple[np.ndarray, dict]:
+    """Dense (origins x destinations) minutes; NaN only above ``max_minutes`` (when given).
+
+    ``rural``: one boolean per origin; rural origins use the ``<name>_rural`` parameters."""
     p = _params(params)
-    minutes = minutes_for_distance(cdist(origin_xy, destination_xy), mode, **params)
+    mask = _rural_mask(rural, len(origin_xy))
+    d = cdist(origin_xy, destination_xy)
+    minutes = _minutes(d, mode, p)
+    if mask is not None:
+        minutes[mask] = _minutes(d[mask], mode, _rural_values(p))
     if np.isfinite(p["max_minutes"]):
         minutes = np.where(minutes > p["max_minutes"], np.nan, minutes)
-    return minutes, {"params": p}
+    return minutes, _info(p, mask, len(origin_xy))
 
 
 def summary(origin_xy: np.ndarray, destination_xy: np.ndarray, mode: str, thresholds_min: Sequence[float],
-            weights: np.ndarray | None = None, **params) -> tuple[dict, dict]:
+            weights: np.ndarray | None = None, *, rural=None, **params) -> tuple[dict, dict]:
     """Nearest destination, counts and weight sums within thresholds, without a dense matrix.
 
     Same result as :func:`geo.travel.base.summarise_minutes` on :func:`matrix` (time is increasing in
-    straight-line distance), in O((o + d) log d) for the nearest and counts.
+    straight-line distance), in O((o + d) log d) for the nearest and counts. Urban and rural origins
+    (``rural``) are answered separately, each with its own parameters.
     """
     p = _params(params)
+    origin_xy = np.asarray(origin_xy, dtype=float)
+    mask = _rural_mask(rural, len(origin_xy))
+    if mask is None:
+        return _summary(origin_xy, destination_xy, mode, thresholds_min, weights, p), _info(p, None, len(origin_xy))
+    parts = {False: _summary(origin_xy[~mask], destination_xy, mode, thresholds_min, weights, p) if (~mask).any() else None,
+             True: _summary(origin_xy[mask], destination_xy, mode, thresholds_min, weights, _rural_values(p))}
+    out = {}
+    for key, values in parts[True].items():
+        urban = parts[False][key] if parts[False] is not None else values[:0]
+        merged = np.empty(len(origin_xy), dtype=np.result_type(values, urban))
+        merged[mask], merged[~mask] = values, urban
+        out[key] = merged
+    return out, _info(p, mask, len(origin_xy))
+
+
+def _summary(origin_xy: np.ndarray, destination_xy: np.ndarray, mode: str, thresholds_min: Sequence[float],
+             weights: np.ndarray | None, p: dict) -> dict:
     cap = p["max_minutes"]
     tree = cKDTree(destination_xy)
     dist, idx = tree.query(origin_xy, k=1)
-    nearest_min = minutes_for_distance(dist, mode, **params)
+    nearest_min = _minutes(dist, mode, p)
     unreachable = nearest_min > cap
     out = {"nearest_index": np.where(unreachable, -1, idx), "nearest_minutes": np.where(unreachable, np.nan, nearest_min)}
-    radii = {t: distance_for_minutes(min(t, cap), mode, **params) for t in thresholds_min}
+    radii = {t: _distance(min(t, cap), mode, p) for t in thresholds_min}
     for t, r in radii.items():
         out[f"n_within_{t:g}"] = (tree.query_ball_point(origin_xy, r, return_length=True) if r >= 0
                                   else np.zeros(len(origin_xy), dtype=int))
@@ -195,4 +288,4 @@ def summary(origin_xy: np.ndarray, destination_xy: np.ndarray, mode: str, thresh
             out[f"u_within_{t:g}"] = n_unknown
             all_unknown = (out[f"n_within_{t:g}"] > 0) & (n_unknown == out[f"n_within_{t:g}"])
             out[f"w_within_{t:g}"] = np.where(all_unknown, np.nan, out[f"w_within_{t:g}"])
-    return out, {"params": p}
+    return out
