@@ -222,6 +222,10 @@ def access_request(args, store):
     from tasks.access import AccessRequest
     from tasks.inputs import SitesInput
 
+    if args.mode is None:  # a timetable is for buses; every other engine needs to be told
+        if args.engine != "gtfs":
+            raise WardscopeError("--mode is needed: walk, cycle, car or bus (or several, e.g. bus,walk)")
+        args.mode = ("bus",)
     return AccessRequest(_area(args, store), SitesInput.from_file(args.sites, store), args.mode, args.level,
                          args.engine, args.network, gtfs=args.gtfs, date=args.date, depart=args.depart)
 
@@ -560,8 +564,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("access", help="minutes from every LSOA or ward to employment sites, jobs within reach")
     p.add_argument("--sites", required=True, metavar="FILE",
                    help="sites .csv or .geojson (name + longitude/latitude, easting/northing or postcode), or 'sample'")
-    p.add_argument("--mode", type=modes, required=True, metavar="{walk,cycle,car,bus}",
-                   help="travel mode, or several separated by commas (e.g. bus,walk)")
+    p.add_argument("--mode", type=modes, metavar="{walk,cycle,car,bus}",
+                   help="travel mode, or several separated by commas (e.g. bus,walk); with --engine gtfs, bus")
     p.add_argument("--engine", choices=list(ENGINES), default=None,
                    help="default: $WARDSCOPE_TRAVEL_ENGINE, else estimate")
     p.add_argument("--network", metavar="FILE.osm.pbf",

@@ -225,7 +225,7 @@ def test_cli_prints_believable_minutes(tmp_path, feed_path, places):
     sites.write_text("name,longitude,latitude\n" + "".join(f"{n},{x},{y}\n" for n, (x, y) in SITES.items()))
     out = subprocess.run([sys.executable, str(ROOT / "cli.py"), "access", "--engine", "gtfs", "--gtfs", str(feed_path),
                           "--sites", str(sites), "--area", "Cheshire West and Chester", "--level", "lsoa",
-                          "--format", "csv", "--mode", "bus"], capture_output=True, text=True, cwd=ROOT)
+                          "--format", "csv"], capture_output=True, text=True, cwd=ROOT)  # the timetable means bus
     assert out.returncode == 0, out.stderr
     frame = pd.read_csv(io.StringIO(out.stdout))
     assert sorted(frame["code"]) == sorted(lsoa["code"])
@@ -238,6 +238,13 @@ def test_cli_prints_believable_minutes(tmp_path, feed_path, places):
     city = nearest[np.hypot(*(o_xy - s_xy[0]).T) < 4000]
     assert len(city) > 40 and (city < 60).all() and 10 < city.median() < 25
     assert "2023-08-01 (Tuesday, the first Tuesday" in out.stderr and "Sealand School" in out.stderr
+
+
+def test_cli_access_without_a_mode_needs_one_unless_the_engine_is_a_timetable():
+    out = subprocess.run([sys.executable, str(ROOT / "cli.py"), "access", "--sites", "sample", "--area", "Luton"],
+                         capture_output=True, text=True, cwd=ROOT)
+    assert out.returncode == 2 and out.stderr.strip().splitlines()[-1].endswith(
+        "--mode is needed: walk, cycle, car or bus (or several, e.g. bus,walk)"), out.stderr
 
 
 def test_cli_gtfs_errors_are_one_line(tmp_path):
