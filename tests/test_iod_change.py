@@ -176,3 +176,24 @@ def test_the_change_maps_like_any_registry_indicator(installed):
     assert md.n_with_data == int(have.sum()) == int(values["imd_decile_change"].notna().sum()) > 10
     assert md.caveat == ind.caveat and md.title.startswith(ind.label) and "(deciles)" in md.title
     assert all(text.endswith(" deciles") for text in md.gdf.loc[have, "shown"])
+
+
+def test_the_explorer_page_lists_and_maps_the_change(installed, monkeypatch, tmp_path):
+    from streamlit.testing.v1 import AppTest
+
+    from tests.conftest import ROOT
+
+    store, _ = installed
+    monkeypatch.setenv("WARDSCOPE_DATA", str(store.root))
+    monkeypatch.setenv("WARDSCOPE_USER", str(tmp_path / "user"))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180).run()
+    at.switch_page("app_pages/explorer.py").run()
+    at.sidebar.radio(key="explorer_show").set_value("Indicator").run()
+    choice = at.sidebar.selectbox(key="explorer_indicator")
+    reg = builtin_registry()
+    wanted = ["imd_decile_change", "imd_moved_more_deprived_pct", "imd_health_decile_change"]
+    assert {f"{reg[i].topic} · {reg[i].label}" for i in wanted} <= set(choice.options)  # shown by label
+    choice.set_value("imd_decile_change").run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert not at.error and not at.info, ([e.value for e in at.error], [i.value for i in at.info])
+    assert "2019 to 2025" in at.caption[0].value
