@@ -153,7 +153,7 @@ def to_lsoa21(counts11: pd.DataFrame, change: pd.DataFrame, pop_16_64: pd.Series
 
 
 def build(counts: pd.DataFrame, pop_16_64: pd.Series, lsoa: pd.DataFrame) -> pd.DataFrame:
-    """The ``claimant_lsoa`` table: counts, the rate of residents 16-64 and its 12-month change."""
+    """The ``claimant_lsoa`` table: counts, the rate of residents 16-64, and the 12-month change of both."""
     codes = counts.index
     den = pop_16_64.reindex(codes).where(lambda s: s > 0)
     table = counts.copy()
@@ -161,7 +161,8 @@ def build(counts: pd.DataFrame, pop_16_64: pd.Series, lsoa: pd.DataFrame) -> pd.
     table["claimant_rate__num"] = now
     table["claimant_rate__den"] = den.where(now.notna())
     table["claimant_rate"] = 100.0 * now / den
-    change = now - prev
+    change = now - prev  # NaN where either month is missing or suppressed
+    table["claimant_count_change_12m"] = change
     table["claimant_rate_change_12m__num"] = change
     table["claimant_rate_change_12m__den"] = den.where(change.notna())
     table["claimant_rate_change_12m"] = 100.0 * change / den

@@ -4,7 +4,7 @@ Indicator steps run after the geographic ones and write Parquet tables of
 kind ``indicators`` (see :mod:`layers.indicators` for how they are read):
 
 * ``index_<level>``: code, name, lad_code, lad_name of every area (no geometry);
-* ``census_lsoa``, ``iod2025_lsoa``, ``iod2019_lsoa11``, ``iod2019_lsoa``,
+* ``census_lsoa``, ``iod2025_lsoa``, ``iod2019_lsoa11``, ``iod2019_lsoa``, ``iod_change_lsoa``,
   ``claimant_lsoa``, ``aps_lad``, ``aps_england``: values, and the
   numerators/denominators that make aggregation a sum;
 * ``installed``: one row per installed indicator with its method, period and datasets;
@@ -40,7 +40,7 @@ from geo.progress import InstallReport, Progress, as_report, silent
 from geo.sources import MirrorSource, Source
 from geo.store import KINDS, Store, StoreWriter
 from geo.storelock import DEFAULT_WAIT_S, install_lock
-from layers import aps, census, claimant, iod
+from layers import aps, census, claimant, iod, iod_change
 from layers import labour_market
 from layers.labour_market import step_labour_market
 from layers.registry import builtin_registry
@@ -63,6 +63,7 @@ class IndicatorContext(InstallContext):
     census_weights: pd.DataFrame | None = None  # Census 2021 denominators per LSOA (people), for later rates
     installed: list[dict] = field(default_factory=list)  # one row per installed indicator (the catalogue)
     not_installed: list[dict] = field(default_factory=list)  # one row per optional part missing (layers.install.PARTS)
+    iod2025: pd.DataFrame | None = None  # the iod2025_lsoa table (deciles, score weights), for the change layer
 
 
 def _frame(gdf) -> pd.DataFrame:
@@ -137,6 +138,7 @@ def step_iod2025(source: Source, writer: StoreWriter, ctx: IndicatorContext) -> 
             raise
         raise SourceFileError(f"{exc}: Census 2021 is not installed ({census_failed[0]})") from None
     writer.write("indicators", "iod2025_lsoa", table)
+    ctx.iod2025 = table
     for ds in used:
         _record(writer, source, ds, len(main))
     ids = [i for i, m in builtin_registry().items() if m.table == "iod2025" and (i in table.columns or f"{i}__num" in table.columns)]
@@ -165,6 +167,24 @@ def step_iod2019(source: Source, writer: StoreWriter, ctx: IndicatorContext) -> 
                datasets=used)
     counts = converted["imd2019__change"].value_counts().to_dict()
     writer.notes.append("IoD 2019 on LSOA 2021: " + ", ".join(f"{k} {v:,}" for k, v in sorted(counts.items())))
+
+
+def step_iod_change(source: Source, writer: StoreWriter, ctx: IndicatorContext) -> None:
+    """The IoD 2019 to 2025 decile change on 2021 LSOAs (:mod:`layers.iod_change`), from the files just read."""
+    codes11 = _codes(_frame(ctx.lsoa11))
+    ranks = iod.read_iod2019_ranks(source.path("imd2019_domains"), codes11, source=source.origin("imd2019_domains"))
+    pop = iod.read_iod2019_population(source.path("imd2019_population"), codes11, source=source.origin("imd2019_population"))
+    weight = ctx.iod2025.set_index("code")["imd2025_score__den"]
+    table = iod_change.build(ranks, pop, ctx.lsoa11_lsoa21, ctx.iod2025, ctx.lsoa_table, weight)
+    writer.write("indicators", "iod_change_lsoa", table)
+    ids = [i for i, m in builtin_registry().items() if m.table == iod_change.TABLE]
+    used = ["imd2019_domains", "imd2019_population", "imd2025_lsoa21", "lsoa11_lsoa21_lad22"]
+    _installed(ctx, iod_change.TABLE, ids, datasets=used,
+               method="IoD 2025 decile minus IoD 2019 decile (MHCLG published ranks and deciles; IoD 2019 mapped to "
+                      "2021 LSOAs by the ONS change lookup; merged LSOAs: decile of the mid-2015 population-weighted "
+                      "mean rank; irregular changes left unknown)",
+               note="ward and district change: a mean weighted by residents, the same weights as the IMD 2025 score")
+    writer.notes.append(iod_change.counts_note(table))
 
 
 def _not_in_source(writer: StoreWriter, ctx: IndicatorContext, part: str, dataset_id: str) -> None:
@@ -324,6 +344,7 @@ INDICATOR_STEPS = [
     optional_step(PARTS["census"]),
     Step("Indices of Deprivation 2025", step_iod2025),
     Step("Indices of Deprivation 2019", step_iod2019),
+    Step("Indices of Deprivation change 2019 to 2025", step_iod_change),
     optional_step(PARTS["claimant"]),
     optional_step(PARTS["aps"]),
     optional_step(PARTS["labour"]),

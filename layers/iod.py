@@ -208,6 +208,22 @@ def read_iod2019(path: Path, lsoa11_codes: pd.Index, *, source: str) -> pd.DataF
     return frame
 
 
+def read_iod2019_ranks(path: Path, lsoa11_codes: pd.Index, *, source: str) -> pd.DataFrame:
+    """IoD 2019 ranks of the IMD and every domain by LSOA 2011 (File 2), each checked against its decile.
+
+    Returns ``code`` and ``<stem>_rank`` for every stem of :data:`DOMAINS19`.
+    """
+    mapping = {"code": "LSOA code (2011)"}
+    for stem, name in DOMAINS19:
+        mapping[f"{stem}_rank"] = rank_header(name)
+        mapping[f"{stem}_decile"] = decile_header(name)
+    frame = _read_mapped(path, mapping, source=source, numeric=[c for c in mapping if c != "code"])
+    frame = restrict_codes(frame, "code", lsoa11_codes, source=source, what="LSOA 2011")
+    for stem, _ in DOMAINS19:
+        _check_rank_decile(frame, f"{stem}_rank", f"{stem}_decile", LSOA11_ENGLAND, source=source)
+    return frame[["code"] + [f"{stem}_rank" for stem, _ in DOMAINS19]]
+
+
 def read_iod2019_population(path: Path, lsoa11_codes: pd.Index, *, source: str) -> pd.Series:
     """Mid-2015 population (excluding prisoners) by LSOA 2011 (File 6 or File 7)."""
     frame = _read_mapped(path, {"code": "LSOA code (2011)", "pop": POP19}, source=source, numeric=["pop"])

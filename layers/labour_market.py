@@ -363,6 +363,26 @@ def _periods(series: pd.DataFrame, ind_id: str) -> str:
     return f"{first} to {last} (latest {last}; every year kept)"
 
 
+APS_TITLE = "Annual Population Survey"
+
+
+def aps_partly_note(notes: list[str], rates: list[str]) -> None:
+    """Replace the APS "not installed" note (Nomis APS missing) in ``notes`` with one "partly installed" note.
+
+    ``rates``: the APS indicator ids installed from Explore Local Statistics.
+    """
+    from layers.install import retry_command
+
+    words = {"aps_employment_rate": "employment", "aps_inactivity_rate": "inactivity"}
+    named = [words.get(i, i) for i in rates]
+    what = f"{' and '.join(named)} rate{'s' if len(named) > 1 else ''} (aged 16-64)"
+    notes[:] = [n for n in notes if not n.startswith((f"{APS_TITLE} not installed:", f"{APS_TITLE} partly installed:"))]
+    notes.append(f"{APS_TITLE} partly installed: {what} for districts, calendar years to 2023, from ONS "
+                 "Explore Local Statistics. Not installed: Nomis's latest 12 months and inactivity because of long-term "
+                 f"sickness, which need the Nomis API: python cli.py install --nomis (or just this part: "
+                 f"{retry_command('aps')})")
+
+
 def step_labour_market(source, writer, ctx) -> None:
     """Install step: every Explore Local Statistics file the source has (after the Nomis steps).
 
@@ -426,9 +446,7 @@ def step_labour_market(source, writer, ctx) -> None:
                      "(store tables aps_nomis_lad, aps_nomis_england)")
             ctx.installed = [r for r in ctx.installed if r["id"] not in rates]
         else:
-            writer.notes.append("Annual Population Survey employment and inactivity rates installed from Explore Local "
-                                "Statistics (calendar years to 2023); Nomis's latest 12 months and inactivity because of "
-                                "long-term sickness need: python cli.py install --nomis")
+            aps_partly_note(writer.notes, rates)
         writer.write("indicators", "aps_lad", aps_lad)
         writer.write("indicators", "aps_england", aps_england)
         for ind_id in rates:

@@ -43,7 +43,12 @@ def test_monthly_claimant_and_nomis_aps_show_as_not_installed_offline(installed)
     notes = " ".join(manifest["notes"])
     assert "claimant count not installed" in notes and "python cli.py install --nomis" in notes
     assert "To install just it: python cli.py install --only claimant" in notes
-    assert "Annual Population Survey not installed" in notes
+    # one note for the APS: what the Explore Local Statistics files gave, and what needs the Nomis API
+    aps_notes = [n for n in manifest["notes"] if "Annual Population Survey" in n]
+    assert len(aps_notes) == 1 and aps_notes[0].startswith("Annual Population Survey partly installed: employment and "
+                                                           "inactivity rates (aged 16-64) for districts")
+    assert "long-term sickness" in aps_notes[0] and "python cli.py install --nomis" in aps_notes[0]
+    assert "python cli.py install --only aps" in aps_notes[0]
     rows = status(store).set_index("id")
     assert rows.at["claimant_rate", "installed"].startswith("not installed") and "--nomis" in rows.at["claimant_rate", "installed"]
     assert rows.at["claimant_rate", "installed"].endswith("to install just it: python cli.py install --only claimant")

@@ -65,6 +65,8 @@ def recorded(mini_mirror):
                     counts[(date, code, gender, age)] = value
     missing = codes[3]
     counts[(LATEST, missing, 0, 0)] = None  # a suppressed cell (status Q)
+    missing_earlier = codes[4]
+    counts[(EARLIER, missing_earlier, 0, 0)] = None  # suppressed 12 months earlier only
     values = {}
     for code in MINI + ["E92000001"]:
         for var, rate in ((45, 74.0), (111, 21.5), (1496, 27.0)):
@@ -76,7 +78,7 @@ def recorded(mini_mirror):
             values[(code, var, 21003)] = 3.1 if code != "E92000001" else 0.3
     values[("E07000237", 1496, 20599)] = None  # suppressed: sample too small
     values[("E07000237", 1496, 21003)] = None
-    return {"codes": codes, "counts": counts, "missing": missing, "aps": values,
+    return {"codes": codes, "counts": counts, "missing": missing, "missing_earlier": missing_earlier, "aps": values,
             "rows162": pub.claimant_rows(counts), "rows17": pub.aps_rows(values)}
 
 
@@ -97,7 +99,8 @@ def test_claimant_count_is_paged_and_summed_upwards(nomis, recorded, mini_mirror
     assert "uid" not in calls[0]
     counts = recorded["counts"]
     lsoa = indicator_table("lsoa", ids=["claimant_count", "claimant_rate", "claimant_count_18_24", "claimant_count_female",
-                                        "claimant_rate_change_12m", "census21_pop_16_64"], store=store).set_index("code")
+                                        "claimant_rate_change_12m", "claimant_count_change_12m", "census21_pop_16_64"],
+                           store=store).set_index("code")
     code = recorded["codes"][10]
     assert lsoa.at[code, "claimant_count"] == counts[(LATEST, code, 0, 0)]
     assert lsoa.at[code, "claimant_count_18_24"] == counts[(LATEST, code, 0, 11)]
@@ -108,13 +111,26 @@ def test_claimant_count_is_paged_and_summed_upwards(nomis, recorded, mini_mirror
         100 * (counts[(LATEST, code, 0, 0)] - counts[(EARLIER, code, 0, 0)]) / pop)
     missing = recorded["missing"]
     assert np.isnan(lsoa.at[missing, "claimant_count"]) and np.isnan(lsoa.at[missing, "claimant_rate"])
-    ward = indicator_table("ward", ids=["claimant_rate", "claimant_count", "claimant_rate_rose_sharply"], store=store)
+    # the count change over 12 months: NaN where either month is suppressed, never 0 or the other month's count
+    assert lsoa.at[code, "claimant_count_change_12m"] == counts[(LATEST, code, 0, 0)] - counts[(EARLIER, code, 0, 0)]
+    earlier = recorded["missing_earlier"]
+    assert np.isnan(lsoa.at[missing, "claimant_count_change_12m"]) and np.isnan(lsoa.at[earlier, "claimant_count_change_12m"])
+    assert lsoa.at[earlier, "claimant_count"] == counts[(LATEST, earlier, 0, 0)]
+    both = [c for c in recorded["codes"] if c not in (missing, earlier)]
+    assert (lsoa.loc[both, "claimant_count_change_12m"] == [counts[(LATEST, c, 0, 0)] - counts[(EARLIER, c, 0, 0)]
+                                                            for c in both]).all()
+    ward = indicator_table("ward", ids=["claimant_rate", "claimant_count", "claimant_rate_rose_sharply",
+                                        "claimant_count_change_12m"], store=store)
     index = store.table("indicators", "index_lsoa").set_index("code")
     members = index.index[index["ward_code"] == index.at[missing, "ward_code"]].drop(missing)
     row = ward.set_index("code").loc[index.at[missing, "ward_code"]]
     assert row["claimant_rate__num"] == sum(counts[(LATEST, c, 0, 0)] for c in members)
     assert row["claimant_rate__den"] == lsoa.loc[members, "census21_pop_16_64"].sum()  # the suppressed LSOA is left out of both
     assert set(ward["claimant_rate_rose_sharply"].dropna().unique()) <= {0.0, 1.0}
+    ward_of = index.loc[recorded["codes"], "ward_code"]
+    expected = lsoa.loc[both, "claimant_count_change_12m"].groupby(ward_of.loc[both]).sum()
+    assert (ward.set_index("code").loc[expected.index, "claimant_count_change_12m"] == expected).all()
+    assert "claimant_count_change_12m" in available("ward", store)
     catalogue = installed_catalogue(store).set_index("id")
     assert catalogue.at["claimant_rate", "period"] == "June 2025 (change from June 2024)"
     assert "claimant_rate" in available("ward", store)
