@@ -16,12 +16,11 @@ import pytest
 from tests.conftest import ARTIFACTS, GTFS_CHESTER
 from tests.test_app_browser_pages import feature_props
 from tests.test_travel_gtfs_real import SITES
-from tests.ui import choose, error_texts, map_codes, wait_ready
+from tests.ui import SIDEBAR_UPLOAD, choose, error_texts, map_codes, upload_sites, wait_ready
 
 pytestmark = pytest.mark.browser
 ROOT = Path(__file__).resolve().parent.parent
 CHESTER = "E06000050"
-SIDEBAR_UPLOAD = "[data-testid='stSidebar'] [data-testid='stFileUploaderDropzoneInput']"
 
 
 @pytest.fixture(scope="module")
@@ -62,11 +61,7 @@ def open_with_sites(page, app, sites_file) -> None:
     wait_ready(page)
     page.get_by_text("LSOAs (2021)", exact=True).first.click()
     wait_ready(page)
-    choose(page, "Employment sites", "Upload a file")
-    wait_ready(page)
-    page.locator(SIDEBAR_UPLOAD).first.set_input_files(str(sites_file))
-    wait_ready(page)
-    page.get_by_text(f"{sites_file.name}: {len(SITES)} site(s) read").first.wait_for(timeout=60000)
+    upload_sites(page, sites_file, len(SITES))
     page.locator("[data-testid='stSidebar']").get_by_text("timetable (GTFS)", exact=True).first.click()
     wait_ready(page, 180)
 

@@ -16,11 +16,10 @@ import pytest
 
 from tests.conftest import ARTIFACTS
 from tests.hostile_text import HOSTILE
-from tests.ui import MAP_FRAME, choose, error_texts, map_frame, wait_for_codes, wait_ready
+from tests.ui import MAP_FRAME, SIDEBAR_UPLOAD, error_texts, map_frame, upload_sites, wait_for_codes, wait_ready
 
 pytestmark = pytest.mark.browser
 SOUTH_MIDLANDS = ["E06000055", "E06000056", "E06000032", "E06000042", "E06000061", "E06000062"]
-SIDEBAR_UPLOAD = "[data-testid='stSidebar'] [data-testid='stFileUploaderDropzoneInput']"
 # points inside South Midlands (EPSG:27700): Luton, Bedford, Milton Keynes, Northampton town centres
 TOWNS = [(509200, 221300), (504900, 249700), (485300, 238500), (475400, 260600)]
 INJECTED = "img[src='x'], [onerror], a[href^='javascript']"
@@ -137,11 +136,7 @@ def test_access_page_shows_hostile_site_names_as_text_and_a_second_session_opens
     wait_ready(page)
     page.get_by_text("LSOAs (2021)", exact=True).first.click()  # LSOA tooltips name the nearest site
     wait_ready(page)
-    choose(page, "Employment sites", "Upload a file")
-    wait_ready(page)
-    page.locator(SIDEBAR_UPLOAD).first.set_input_files(str(path))
-    wait_ready(page)
-    page.get_by_text(f"{path.name}: {len(names)} site(s) read").first.wait_for(timeout=60000)
+    upload_sites(page, path, len(names))
     expect_sites_on_the_access_map(page, store, names)
     wait_ready(page)
     main = page.locator("[data-testid='stMain']").inner_text()

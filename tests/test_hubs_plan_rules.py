@@ -5,39 +5,26 @@ from __future__ import annotations
 import io
 import itertools
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 from scipy.optimize import linprog
 
-from layers.access import lsoa_centroids
 from layers.hubs.demand import demand_text
 from layers.hubs.errors import HubError, NothingToAddError
 from layers.hubs.models import HubCapacityMCLP, HubMCLP, HubPMedian
 from tasks import hubs
 from tasks.inputs import SitesInput, area_of
 
-ROOT = Path(__file__).resolve().parent.parent
-LUTON = "E06000032"
-
-
-def run(*args):
-    return subprocess.run([sys.executable, str(ROOT / "cli.py"), "hubs", *args], capture_output=True, text=True, cwd=ROOT)
+from tests.hubs_files import ROOT, run, write_luton_demand
 
 
 @pytest.fixture(scope="module")
 def files(store, tmp_path_factory):
     """A Luton demand table (30% priority), two hubs with capacities and a candidates file of libraries."""
     tmp = tmp_path_factory.mktemp("hubs_rules")
-    cent = lsoa_centroids(store, [LUTON])
-    n = len(cent)
-    demand = pd.DataFrame({"code": cent["code"], "weight": 1200 + (np.arange(n) * 53) % 800,
-                           "priority": np.where((np.arange(n) * 7) % 10 < 3, "top 20%", "other")})
-    demand.to_csv(tmp / "demand.csv", index=False)
+    write_luton_demand(store, tmp)
     (tmp / "hubs.csv").write_text("name,easting,northing,type,capacity,fixed\n"
                                   "Luton Jobcentre Plus,509200,221300,Jobcentre Plus,\"8,000\",yes\n"
                                   "Marsh Farm library,506900,225400,library,5000,yes\n", encoding="utf-8")

@@ -144,3 +144,16 @@ def wait_for_table_change(page: Page, before: list[str], timeout_s: float = 20, 
             return now
         time.sleep(0.2)
     return now
+
+
+SIDEBAR_UPLOAD = "[data-testid='stSidebar'] [data-testid='stFileUploaderDropzoneInput']"
+
+
+def upload_sites(page: Page, path, count: int) -> None:
+    """Choose 'Upload a file' for the employment sites and upload ``path``; wait until its ``count`` sites are read."""
+    choose(page, "Employment sites", "Upload a file")
+    wait_ready(page)
+    page.locator(SIDEBAR_UPLOAD).first.set_input_files(str(path))
+    # a slow machine can take minutes to rerun after an upload
+    page.get_by_text(f"{path.name}: {count} site(s) read").first.wait_for(timeout=180000)
+    wait_ready(page, 180)
