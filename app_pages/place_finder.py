@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages import state
 from geo.escape import md_text
 from geo.place_search import CHOICES, FOUND, find_place
 
@@ -20,15 +19,22 @@ PICK_LABEL = {"ward": "Or choose a ward", "lsoa": "Or choose an LSOA"}
 CONTEXT = {"lad": 0.03, "ward": 1.0, "lsoa": 1.5}
 
 
-def _go(place, level: str) -> None:
-    """Select and zoom to ``place`` (a :class:`geo.place_search.Place`)."""
+def _go(place, level: str) -> str:
+    """Select and zoom to ``place`` (a :class:`geo.place_search.Place`); returns a note for the user, if any.
+
+    The map keeps its level: an LSOA found on the ward map selects its ward; a
+    ward found on the LSOA map is zoomed to but not selected.
+    """
     st.session_state[ZOOM] = (place.bounds, CONTEXT[place.kind])
     st.session_state.pop(CHOICES_KEY, None)
-    if place.kind == "lad":
-        return
-    st.session_state[SELECTED] = place.code
-    if place.kind != level:
-        state.set_choice("level", place.kind)
+    if place.kind == level:
+        st.session_state[SELECTED] = place.code
+    elif place.kind == "lsoa" and level == "ward" and place.ward_code:
+        st.session_state[SELECTED] = place.ward_code
+        return f"{place.code} ({place.name}) is an LSOA: its ward is selected (choose Level: LSOAs to see it alone)."
+    elif place.kind == "ward":
+        return f"{place.name} is a ward: the map is zoomed to it (choose Level: Wards to select it)."
+    return ""
 
 
 def _search(store, area, level: str) -> None:
@@ -37,8 +43,7 @@ def _search(store, area, level: str) -> None:
     st.session_state[MESSAGE] = got.message
     st.session_state.pop(CHOICES_KEY, None)
     if got.status == FOUND:
-        _go(got.places[0], level)
-        st.session_state[MESSAGE] = ""
+        st.session_state[MESSAGE] = _go(got.places[0], level)
     elif got.status == CHOICES:
         st.session_state[CHOICES_KEY] = got.places
 
@@ -47,12 +52,12 @@ def _pick_choice(level: str) -> None:
     places = {p.label: p for p in st.session_state.get(CHOICES_KEY, [])}
     place = places.get(st.session_state.get("place_pick"))
     if place is not None:
-        _go(place, level)
-        st.session_state[MESSAGE] = ""
+        st.session_state[MESSAGE] = _go(place, level)
 
 
 def _pick_area(areas) -> None:
     code = st.session_state.get("area_pick")
+    st.session_state.pop(MESSAGE, None)
     st.session_state[SELECTED] = code
     if code:
         row = areas[areas["code"] == code]
@@ -66,6 +71,7 @@ def take_click(clicked: str | None, areas) -> bool:
     """
     if clicked and clicked != st.session_state.get(LAST_CLICK):
         st.session_state[LAST_CLICK] = clicked
+        st.session_state.pop(MESSAGE, None)
         st.session_state[SELECTED] = clicked
         row = areas[areas["code"] == clicked]
         if len(row):
@@ -97,7 +103,7 @@ def search_box(store, area, level: str) -> None:
         right.form_submit_button("Find", on_click=_search, args=(store, area, level))
     message = st.session_state.get(MESSAGE)
     if message:
-        st.info(md_text(message), icon=":material/search_off:" if not st.session_state.get(CHOICES_KEY) else None)
+        st.info(md_text(message), icon=":material/info:")
     choices = st.session_state.get(CHOICES_KEY)
     if choices:
         st.selectbox("Which place?", [p.label for p in choices], index=None, key="place_pick",

@@ -30,6 +30,7 @@ class Place:
     kind: str
     lad_name: str
     bounds: tuple[float, float, float, float]
+    ward_code: str = ""  # for an LSOA: the ward it is assigned to
 
     @property
     def label(self) -> str:
@@ -50,8 +51,9 @@ class PlaceResult:
 
 def _places(gdf: gpd.GeoDataFrame, kind: str) -> list[Place]:
     bounds = shapely.bounds(gdf.geometry.to_numpy())
-    return [Place(str(c), str(n), kind, str(l), tuple(float(x) for x in b))
-            for c, n, l, b in zip(gdf["code"], gdf["name"], gdf["lad_name"], bounds)]
+    wards = gdf["ward_code"] if "ward_code" in gdf else [""] * len(gdf)
+    return [Place(str(c), str(n), kind, str(l), tuple(float(x) for x in b), "" if w is None else str(w))
+            for c, n, l, b, w in zip(gdf["code"], gdf["name"], gdf["lad_name"], bounds, wards)]
 
 
 def _fold(text: str) -> str:

@@ -165,7 +165,7 @@ def test_search_biscot_selects_and_zooms_then_keyboard_and_click_selection(priva
     assert error_texts(page) == []
 
 
-def test_unknown_and_ambiguous_searches(private_app, page):
+def test_unknown_district_and_lsoa_searches(private_app, page, store):
     open_explorer(page, private_app)
     box = page.get_by_role("textbox", name="Find a place")
     box.fill("Atlantis")
@@ -179,4 +179,11 @@ def test_unknown_and_ambiguous_searches(private_app, page):
     wait_ready(page, 60)
     assert wait_for(lambda: zoom(page) > z0)
     assert selected_codes(page) == []
+    lsoa = store.boundaries("lsoa", ["E06000032"]).iloc[0]
+    box.fill(lsoa["code"].lower())  # an LSOA code on the ward map selects its ward and says so
+    box.press("Enter")
+    assert wait_for(lambda: selected_codes(page) == [lsoa["ward_code"]], 60)
+    wait_ready(page, 60)
+    page.get_by_text(f"{lsoa['code']} ({lsoa['name']}) is an LSOA: its ward is selected").first.wait_for(timeout=20000)
+    page.screenshot(path=str(ARTIFACTS / "map_search_lsoa.png"))
     assert error_texts(page) == []

@@ -41,6 +41,7 @@ def test_lsoa_code_and_district(store):
     lsoa = store.boundaries("lsoa", ["E06000032"]).iloc[0]
     got = find_place(lsoa["code"], store, SOUTH_MIDLANDS)
     assert got.status == FOUND and got.places[0].kind == "lsoa" and got.places[0].code == lsoa["code"]
+    assert got.places[0].ward_code == lsoa["ward_code"] and got.places[0].ward_code.startswith("E05")
     lad = find_place("Luton", store, SOUTH_MIDLANDS)
     assert lad.status == FOUND and lad.places[0].kind == "lad" and lad.places[0].code == "E06000032"
 
