@@ -8,18 +8,49 @@ import streamlit as st
 from app_pages import cache, state
 from geo.csvsafe import to_csv_bytes
 from geo.errors import WardscopeError
-from geo.escape import md_text
+from geo.escape import html_text, md_text
 from layers.mapview import format_value
 from layers.scoring import top_reasons
 
 RAG_TEXT = {"red": "worse than England", "amber": "similar to England", "green": "better than England"}
+RAG_WORD = {"red": "Red", "amber": "Amber", "green": "Green"}
+RAG_STYLE = {"red": "background:#fde0dd;color:#99000d", "amber": "background:#fff3cd;color:#7a4f01",
+             "green": "background:#dff3e4;color:#00441b"}
+PANEL_CSS = """<style>
+.ws-sel{max-height:420px;overflow-y:auto;overflow-x:hidden;font-size:0.82rem;line-height:1.3}
+.ws-sel .ind{padding:5px 0;border-bottom:1px solid #e6e6e6}
+.ws-sel .lab{font-weight:600;overflow-wrap:anywhere}
+.ws-sel .rag{display:inline-block;border-radius:3px;padding:0 5px;margin-left:4px;font-weight:600;font-size:0.75rem}
+.ws-sel .figs{display:grid;grid-template-columns:repeat(4,minmax(0,1fr));gap:2px 6px;margin-top:2px}
+.ws-sel .figs span{overflow-wrap:anywhere}
+.ws-sel .figs i{display:block;font-style:normal;color:#666;font-size:0.72rem}
+</style>"""
+
+
+def panel_html(rows: list[dict]) -> str:
+    """Stacked indicator figures for a narrow column: label and RAG word, then value, district, area and England.
+
+    Every text is escaped (indicator labels can come from users' own indicators).
+    """
+    blocks = []
+    for r in rows:
+        rag = r["rag"]
+        word = (f'<span class="rag" style="{RAG_STYLE[rag]}" title="{html_text(RAG_TEXT[rag])}">'
+                f'{RAG_WORD[rag]}: {html_text(RAG_TEXT[rag])}</span>') if rag in RAG_WORD else \
+            '<span class="rag" style="background:#eee;color:#333">not rated</span>'
+        figs = "".join(f"<span><i>{name}</i>{html_text(r[key])}</span>"
+                       for name, key in (("Value", "value"), ("District", "district"), ("Area", "area"),
+                                         ("England", "england")))
+        blocks.append(f'<div class="ind"><div><span class="lab">{html_text(r["label"])}</span>{word}</div>'
+                      f'<div class="figs">{figs}</div></div>')
+    return PANEL_CSS + '<div class="ws-sel">' + "".join(blocks) + "</div>"
 
 
 def selected_area(store, area, level: str, table: pd.DataFrame, code: str | None) -> None:
     """Figures for the clicked area against its district, the area of interest and England."""
     st.markdown("**Selected area**")
     if not code or code not in set(table.loc[table["lad_code"].isin(area.lad_codes), "code"]):
-        st.caption("Click an area on the map to see its figures here.")
+        st.caption("Click an area on the map, search for it or choose it above to see its figures here.")
         return
     row = table.set_index("code").loc[code]
     st.markdown(f"### {md_text(row['name'])}\n`{code}` · {md_text(row['lad_name'])}")
@@ -31,14 +62,12 @@ def selected_area(store, area, level: str, table: pd.DataFrame, code: str | None
         ind = reg.get(r.indicator)
         if ind is None or ind.direction == 0:
             continue
-        rows.append({"Indicator": ind.label,
-                     "Value": format_value(r.value, ind.unit, ind.decimals),
-                     "District": format_value(r.district_value, ind.unit, ind.decimals),
-                     "Area": format_value(r.area_value, ind.unit, ind.decimals),
-                     "England": format_value(r.england_value, ind.unit, ind.decimals),
-                     "vs England": RAG_TEXT.get(r.rag, "not rated")})
+        rows.append({"label": ind.label, "value": format_value(r.value, ind.unit, ind.decimals),
+                     "district": format_value(r.district_value, ind.unit, ind.decimals),
+                     "area": format_value(r.area_value, ind.unit, ind.decimals),
+                     "england": format_value(r.england_value, ind.unit, ind.decimals), "rag": r.rag})
     if rows:
-        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", height=260)
+        st.markdown(panel_html(rows), unsafe_allow_html=True)
     if level == "ward":
         if st.button("Open ward profile", key=f"open-profile-{code}", type="primary"):
             state.set_choice("profile_ward", code)

@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from app_pages import cache, details, maps, requests, saved_panels, scores, sources, state
+from app_pages import cache, details, maps, place_finder, requests, saved_panels, scores, sources, state
 from geo.escape import md_text
 from layers.mapclasses import SCHEMES
 from layers.mapview import SCORE_LAYERS, folium_map, indicator_map, score_map
@@ -56,10 +56,15 @@ col_map, col_side = st.columns([2.3, 1])
 with col_map:
     if md.no_data_reason:
         st.info(f"No data: {md_text(md.no_data_reason)} Areas are shown grey.")
-    clicked = maps.show_map(folium_map(md, outline), key=f"explorer-{area.key}-{level}")
-    if clicked:
-        st.session_state["selected_code"] = clicked
+    place_finder.reset_on_area_change(area, level)
+    place_finder.search_box(store, area, level)
+    zoom = place_finder.zoom_target()
+    fmap = folium_map(md, outline, selected=st.session_state.get("selected_code"),
+                      zoom_to=zoom[0] if zoom else None, zoom_context=zoom[1] if zoom else 1.0)
+    if place_finder.take_click(maps.show_map(fmap, key=f"explorer-{area.key}-{level}"), md.gdf):
+        st.rerun()  # draw the map again with the clicked area outlined
 with col_side:
+    place_finder.area_select(md.gdf, level)
     maps.legend(md)
     details.selected_area(store, area, level, table, st.session_state.get("selected_code"))
 

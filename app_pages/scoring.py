@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from app_pages import cache, details, maps, saved_panels, scores, sources, state
+from app_pages import cache, details, maps, place_finder, saved_panels, scores, sources, state
 from geo.escape import md_text
 from layers.hotspots import CLUSTER_LABELS
 from layers.mapclasses import SCHEMES
@@ -77,10 +77,15 @@ md = score_map(areas, scored, what, scheme=scheme, clusters=hoods.labels if hood
                cluster_names=names)
 col_map, col_side = st.columns([2.3, 1])
 with col_map:
-    clicked = maps.show_map(folium_map(md, outline), key=f"scoring-{area.key}-{level}")
-    if clicked:
-        st.session_state["selected_code"] = clicked
+    place_finder.reset_on_area_change(area, level)
+    place_finder.search_box(store, area, level)
+    zoom = place_finder.zoom_target()
+    fmap = folium_map(md, outline, selected=st.session_state.get("selected_code"),
+                      zoom_to=zoom[0] if zoom else None, zoom_context=zoom[1] if zoom else 1.0)
+    if place_finder.take_click(maps.show_map(fmap, key=f"scoring-{area.key}-{level}"), md.gdf):
+        st.rerun()  # draw the map again with the clicked area outlined
 with col_side:
+    place_finder.area_select(md.gdf, level)
     maps.legend(md)
     details.selected_area(store, area, level, cache.table_for(store, level), st.session_state.get("selected_code"))
 

@@ -141,6 +141,112 @@ var {{ this.get_name() }} = (function(){
 """)
 
 
+_BEHAVIOUR = Template("""
+{% macro header(this, kwargs) %}
+<style>
+.ws-hint{position:absolute;inset:0;z-index:1000;display:flex;align-items:center;justify-content:center;
+  background:rgba(0,0,0,.45);color:#fff;font:600 18px/1.3 sans-serif;pointer-events:none;opacity:0;transition:opacity .2s}
+.ws-hint.on{opacity:1}
+.leaflet-tooltip.ws-label{background:rgba(255,255,255,.8);border:0;box-shadow:none;padding:0 3px;
+  font:600 11px/1.2 sans-serif;color:#222;white-space:nowrap}
+.leaflet-tooltip.ws-label.ws-lad{font-size:13px;background:rgba(255,255,255,.85)}
+.leaflet-tooltip.ws-label.ws-num{background:#111;color:#fff;border-radius:10px;min-width:14px;text-align:center;
+  font-size:12px;padding:1px 5px}
+.leaflet-tooltip.ws-label:before{display:none}
+</style>
+{% endmacro %}
+{% macro script(this, kwargs) %}
+(function(map){
+  // plain wheel scrolls the page; Ctrl/Cmd + wheel zooms (as Google Maps does), with a hint otherwise
+  var box = map.getContainer(), hint = document.createElement("div"), timer = null;
+  hint.className = "ws-hint"; hint.textContent = {{ this.hint }};
+  box.appendChild(hint);
+  box.addEventListener("wheel", function(e){
+    if (e.ctrlKey || e.metaKey) {
+      e.preventDefault();
+      var at = map.mouseEventToLatLng(e), z = map.getZoom() + (e.deltaY < 0 ? 1 : -1) * 0.5;
+      map.setZoomAround(at, Math.max(map.getMinZoom(), Math.min(map.getMaxZoom(), z)));
+      hint.classList.remove("on");
+    } else {
+      hint.classList.add("on"); clearTimeout(timer);
+      timer = setTimeout(function(){ hint.classList.remove("on"); }, 1200);
+    }
+  }, {passive: false});
+  // hover tooltips stay inside the map: shift one back in when it would cross an edge
+  var place = L.Tooltip.prototype._setPosition;
+  L.Tooltip.prototype._setPosition = function(pos){
+    place.call(this, pos);
+    if (this.options.permanent || !this._container || !this._map) return;
+    var el = this._container, t = el.getBoundingClientRect(), m = this._map.getContainer().getBoundingClientRect();
+    var dx = Math.min(0, m.right - 4 - t.right) || Math.max(0, m.left + 4 - t.left);
+    var dy = Math.min(0, m.bottom - 4 - t.bottom) || Math.max(0, m.top + 4 - t.top);
+    if (dx || dy) { var p = L.DomUtil.getPosition(el); L.DomUtil.setPosition(el, L.point(p.x + dx, p.y + dy)); }
+  };
+})({{ this._parent.get_name() }});
+{% endmacro %}
+""")
+
+
+class MapBehaviour(MacroElement):
+    """Ctrl/Cmd + wheel zoom with a hint for a plain wheel, and hover tooltips kept inside the map."""
+
+    _template = _BEHAVIOUR
+
+    def __init__(self, hint: str = "Use Ctrl + scroll to zoom the map"):
+        super().__init__()
+        self._name = "MapBehaviour"
+        self.hint = js_json(hint)
+
+
+_LABELS = Template("""
+{% macro script(this, kwargs) %}
+(function(map){
+  var d = {{ this.payload }}, group = L.layerGroup();
+  d.pts.forEach(function(p, i){
+    // text content, never HTML: names are data
+    var span = document.createElement("span"); span.textContent = d.t[i];
+    group.addLayer(L.tooltip({permanent: true, direction: "center", className: "ws-label " + d.cls,
+                              interactive: false, opacity: 1}).setLatLng(p).setContent(span));
+  });
+  function show(){ var z = map.getZoom(), on = z >= d.z[0] && z <= d.z[1];
+    if (on && !map.hasLayer(group)) group.addTo(map); else if (!on && map.hasLayer(group)) map.removeLayer(group); }
+  map.on("zoomend", show); map.whenReady(show);
+  return group;
+})({{ this._parent.get_name() }});
+{% endmacro %}
+""")
+
+
+class MapLabels(MacroElement):
+    """Text labels centred on points, shown only between two zoom levels (inclusive)."""
+
+    _template = _LABELS
+
+    def __init__(self, payload: dict):
+        super().__init__()
+        self._name = "MapLabels"
+        self.payload = js_json(payload)
+
+
+def label_points(gdf: gpd.GeoDataFrame) -> list[list[float]]:
+    """A point inside each polygon (EPSG:27700 in) as [lat, lon] (EPSG:4326), rounded to 1e-5 degrees."""
+    require_bng(gdf, what="map labels")
+    inside = gpd.GeoSeries(shapely.point_on_surface(gdf.geometry.to_numpy()), crs=27700).to_crs(4326)
+    return [[round(p.y, 5), round(p.x, 5)] for p in inside]
+
+
+def add_labels(fmap: folium.Map, gdf: gpd.GeoDataFrame, texts, *, min_zoom: float = 0, max_zoom: float = 30,
+               kind: str = "") -> MapLabels:
+    """Label each polygon of ``gdf`` (EPSG:27700) with ``texts`` between ``min_zoom`` and ``max_zoom``.
+
+    ``kind`` picks the look: ``""`` (small names), ``"ws-lad"`` (district names) or ``"ws-num"`` (numbers).
+    """
+    element = MapLabels({"pts": label_points(gdf), "t": [str(t) for t in texts], "z": [min_zoom, max_zoom],
+                         "cls": kind})
+    fmap.add_child(element)
+    return element
+
+
 class CompactPolygons(MacroElement):
     """A polygon layer sent in the compact encoding described in the module docstring."""
 
@@ -246,7 +352,8 @@ def base_map(bounds_bng: tuple[float, float, float, float], *, tiles: str | None
     corners = gpd.GeoSeries(gpd.points_from_xy([bounds_bng[0], bounds_bng[2]], [bounds_bng[1], bounds_bng[3]]), crs=27700).to_crs(4326)
     sw, ne = corners.iloc[0], corners.iloc[1]
     fmap = folium.Map(location=[(sw.y + ne.y) / 2, (sw.x + ne.x) / 2], tiles=None, control_scale=True,
-                      prefer_canvas=True, zoom_control=True, zoom_snap=0.25)
+                      prefer_canvas=True, zoom_control=True, zoom_snap=0.25, scroll_wheel_zoom=False)
+    fmap.add_child(MapBehaviour())
     fmap.default_js = [("leaflet", LEAFLET_JS)]
     fmap.default_css = [("leaflet_css", LEAFLET_CSS)]
     if tiles and tiles in TILES:
@@ -254,6 +361,15 @@ def base_map(bounds_bng: tuple[float, float, float, float], *, tiles: str | None
         folium.TileLayer(url, attr=attribution, name=tiles, max_zoom=18).add_to(fmap)
     fmap.fit_bounds([[sw.y, sw.x], [ne.y, ne.x]])
     return fmap
+
+
+def fit_to(fmap: folium.Map, bounds_bng: tuple[float, float, float, float], *, context: float = 1.0) -> None:
+    """Fit ``fmap`` to ``bounds_bng`` (EPSG:27700 metres), widened by ``context`` times its size each side."""
+    minx, miny, maxx, maxy = bounds_bng
+    pad = max(maxx - minx, maxy - miny, 200.0) * context
+    corners = gpd.GeoSeries(gpd.points_from_xy([minx - pad, maxx + pad], [miny - pad, maxy + pad]), crs=27700).to_crs(4326)
+    sw, ne = corners.iloc[0], corners.iloc[1]
+    fmap.fit_bounds([[sw.y, sw.x], [ne.y, ne.x]])
 
 
 def add_polygons(fmap: folium.Map, layer: PolygonLayer) -> CompactPolygons:

@@ -13,10 +13,15 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geo.webmap import PolygonLayer, PolygonStyle, add_points, add_polygons, base_map
+from geo.webmap import PolygonLayer, PolygonStyle, add_labels, add_points, add_polygons, base_map, fit_to
 from layers.mapclasses import BAND_COLOURS, Classes, band_colours, categorical, classify, sequential
 
 LEVEL_LABEL = {"lsoa": "LSOA", "ward": "ward", "lad": "district"}
+#: Zoom levels (Leaflet) at which names become readable labels: areas from these, districts in this range.
+NAME_MIN_ZOOM = {"ward": 13, "lsoa": 14}
+DISTRICT_NAME_ZOOM = (10, 12.75)
+CLUSTER_COLOUR = "#6a3d9a"
+SELECTED_COLOUR = "#00b7ff"
 
 
 @dataclass
@@ -37,6 +42,8 @@ class MapData:
     no_data_reason: str = ""
     rank_label: str = "Rank (1 = most need)"
     extra_tooltip: list = field(default_factory=list)
+    #: Number labels (e.g. priority neighbourhoods): polygons (EPSG:27700) with a ``text`` column.
+    numbers: gpd.GeoDataFrame | None = None
 
     @property
     def n_with_data(self) -> int:
@@ -147,26 +154,34 @@ def score_map(areas: gpd.GeoDataFrame, scored, what: str = "score", *, scheme: s
         ids = [c if isinstance(c, str) and c else None for c in ids]  # missing ids arrive as None or NaN
         gdf["value"] = [c or "not in a cluster" for c in ids]
         names = sorted({c for c in ids if c})
-        # ColorBrewer Paired (12): neighbouring clusters rarely share a colour
-        pal = ["#1f78b4", "#e31a1c", "#33a02c", "#ff7f00", "#6a3d9a", "#b15928", "#a6cee3", "#fb9a99", "#b2df8a",
-               "#fdbf6f", "#cab2d6", "#ffff99"]
-        colours = {n: pal[i % len(pal)] for i, n in enumerate(names)}
-        colours["not in a cluster"] = "#f7f7f7"
-        classes = categorical(gdf["value"], names + ["not in a cluster"], colours)
         named = cluster_names or {}
-        classes.legend = [(c, f"{t}: {named[t]}" if t in named else t) for c, t in classes.legend]
+        # one colour for every neighbourhood, each labelled on the map by its number in the table (N01 -> 1)
+        classes = categorical(gdf["value"], names + ["not in a cluster"],
+                              {**{n: CLUSTER_COLOUR for n in names}, "not in a cluster": "#f7f7f7"})
+        classes.legend = ([(CLUSTER_COLOUR, "Priority neighbourhood (its number on the map, as in the table)")]
+                          if names else []) + [("#f7f7f7", "not in a cluster")]
         gdf["shown"] = [f"{v}: {named[v]}" if v in named else v for v in gdf["value"]]
+        numbered = gdf[gdf["value"].isin(names)].dissolve(by="value").reset_index()
+        numbered["text"] = [cluster_number(v) for v in numbered["value"]]
         title, unit = f"{prof}: priority neighbourhoods", ""
     else:
         raise ValueError(f"unknown score layer {what!r}")
     level = scored.level
     md = MapData(gdf, level, classes, title, unit, "", list(scored.notes),
                  rank_label=f"Rank of {n_ranked:,} in {scored.area.name} (1 = highest priority)")
+    if what == "cluster" and names:
+        md.numbers = numbered[["text", "geometry"]]
     md.gdf["band"] = s["band"].fillna("no data").to_numpy()
     md.extra_tooltip = [("Band", "band")]
     if md.n_with_data == 0:
         md.no_data_reason = "No area in this selection could be scored (too many indicators missing)."
     return md
+
+
+def cluster_number(cluster_id: str) -> str:
+    """The number shown on the map for a neighbourhood id: ``"N03"`` -> ``"3"``."""
+    digits = str(cluster_id).lstrip("N")
+    return str(int(digits)) if digits.isdigit() else str(cluster_id)
 
 
 def _priority(scored) -> list[str]:
@@ -175,8 +190,14 @@ def _priority(scored) -> list[str]:
     return priority_bands(scored.profile)
 
 
-def folium_map(md: MapData, outline: gpd.GeoDataFrame, *, points=None, tiles: str | None = "light"):
+def folium_map(md: MapData, outline: gpd.GeoDataFrame, *, points=None, tiles: str | None = "light",
+               selected: str | None = None, zoom_to: tuple | None = None, zoom_context: float = 1.0):
     """A Leaflet map of ``md`` with district outlines on top.
+
+    Area names are labels from :data:`NAME_MIN_ZOOM`, district names within
+    :data:`DISTRICT_NAME_ZOOM`. ``selected`` (a GSS code in ``md.gdf``) is
+    outlined; ``zoom_to`` (EPSG:27700 bounds, metres) fits the view to them with
+    ``zoom_context`` times their size of surroundings each side.
 
     ``points`` is a point layer (EPSG:27700) or a list of (layer, style) pairs, the style
     being :func:`geo.webmap.add_points` keywords (``color``, ``fill``, ``radius``).
@@ -189,6 +210,16 @@ def folium_map(md: MapData, outline: gpd.GeoDataFrame, *, points=None, tiles: st
                                     style=PolygonStyle(color="#555555", weight=0.5 if md.level == "lsoa" else 0.8,
                                                        fill_opacity=0.78)))
     add_polygons(fmap, PolygonLayer(outline, "lad", properties=[], style=PolygonStyle(color="#111111", weight=2.2, interactive=False)))
+    if selected is not None and (md.gdf["code"] == selected).any():
+        add_polygons(fmap, PolygonLayer(md.gdf[md.gdf["code"] == selected], md.level, properties=["code"], simplify=False,
+                                        style=PolygonStyle(color=SELECTED_COLOUR, weight=4, opacity=1, interactive=False)))
+    if md.level in NAME_MIN_ZOOM:
+        add_labels(fmap, md.gdf, md.gdf["name"], min_zoom=NAME_MIN_ZOOM[md.level])
+    add_labels(fmap, outline, outline["name"], min_zoom=DISTRICT_NAME_ZOOM[0], max_zoom=DISTRICT_NAME_ZOOM[1], kind="ws-lad")
+    if md.numbers is not None and len(md.numbers):
+        add_labels(fmap, md.numbers, md.numbers["text"], kind="ws-num")
+    if zoom_to is not None:
+        fit_to(fmap, zoom_to, context=zoom_context)
     layers = points if isinstance(points, list) else [(points, {})]
     for layer, style in layers:
         if layer is not None and len(layer):

@@ -39,3 +39,41 @@ def test_payload_for_south_midlands_lsoas_is_light(store):
     assert isinstance(payload["p"]["lad_name"], dict) and len(payload["p"]["lad_name"]["k"]) == 6
     naive = gdf.to_crs(4326).to_json()
     assert len(text) * 4 < len(naive)  # geometry and names at a fraction of plain GeoJSON
+
+
+def test_map_wheel_behaviour_and_escaped_labels(store):
+    """Plain wheel does not zoom (the page scrolls; Ctrl + wheel zooms in the browser); names are labels, as data."""
+    from geo.webmap import add_labels, base_map
+
+    gdf = store.boundaries("ward", ["E06000032"]).head(3).copy()
+    gdf["name"] = ["Biscot", "</script><img src=x onerror=alert(1)>", "{{ 7*7 }}"]
+    fmap = base_map(tuple(gdf.total_bounds))
+    add_labels(fmap, gdf, gdf["name"], min_zoom=13)
+    html = fmap.get_root().render()
+    assert '"scrollWheelZoom": false' in html
+    assert "Use Ctrl + scroll to zoom the map" in html and "e.ctrlKey || e.metaKey" in html
+    assert "<img src=x" not in html and "</script><img" not in html  # escaped in the payload, shown as text
+    from geo.escape import js_json
+
+    for name in gdf["name"]:
+        assert js_json(name) in html  # each name arrives intact (not run as a template either)
+    assert "textContent = d.t[i]" in html and '"z":[13,30]' in html
+
+
+def test_neighbourhoods_are_numbered_as_in_the_table(store):
+    import pandas as pd
+
+    from layers.mapview import CLUSTER_COLOUR, folium_map, score_map
+    from layers.profiles import load_profile
+    from layers.scoring import score_area
+
+    scored = score_area(load_profile("neighbourhood"), "Luton", level="ward", store=store)
+    areas = store.boundaries("ward", scored.area.lad_codes)
+    ids = pd.Series(["N01" if i < 3 else "N02" if i < 5 else None for i in range(len(areas))], index=areas["code"])
+    md = score_map(areas, scored, "cluster", clusters=ids, cluster_names={"N01": "North", "N02": "South"})
+    assert sorted(md.numbers["text"]) == ["1", "2"] and len(md.numbers) == 2
+    fills = {md.classes.colours[i] for i, v in zip(md.classes.index, md.gdf["value"]) if v != "not in a cluster"}
+    assert fills == {CLUSTER_COLOUR}  # one colour; the number tells them apart
+    outline = store.table("boundaries", "lad_outline", scored.area.lad_codes)
+    html = folium_map(md, outline, selected=areas["code"].iloc[0]).get_root().render()
+    assert '"cls":"ws-num"' in html and '"t":["1","2"]' in html
