@@ -23,14 +23,14 @@ store = cache.get_store()
 
 def cache_site_districts(points):
     """The district each site lies in, kept in the session by the sites' locations."""
-    digest = hashlib.sha256(points[["site_id"]].assign(x=points.geometry.x, y=points.geometry.y)
-                            .to_csv(index=False).encode("utf-8")).hexdigest()
+    digest = hashlib.sha256("\n".join(points["site_id"].astype(str)).encode("utf-8")
+                            + points.geometry.x.to_numpy(dtype="float64").tobytes()
+                            + points.geometry.y.to_numpy(dtype="float64").tobytes()).hexdigest()
     held = st.session_state.get("site_districts")
     if not held or held[0] != digest:
         held = (digest, site_districts(store, points))
         st.session_state["site_districts"] = held
     return held[1]
-
 
 
 area = state.area_picker(store)

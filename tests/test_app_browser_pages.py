@@ -84,7 +84,7 @@ def test_hub_planner_best_five_sites_with_existing_hubs_and_export(app_server, p
     wait_ready(page)
     page.locator("[data-testid='stSidebar'] [data-testid='stFileUploaderDropzoneInput']").first.set_input_files(str(path))
     wait_ready(page)
-    page.get_by_text("After the plan").first.wait_for(timeout=90000)
+    page.get_by_text("After the plan").first.wait_for(timeout=180000)
     wait_ready(page)
     area = resolve_area("South Midlands", store.districts())
     plan = hub_task.run(hubs_request(area, load_profile("neighbourhood"), bands=("top 10%", "top 20%"), weight="population",
@@ -93,7 +93,7 @@ def test_hub_planner_best_five_sites_with_existing_hubs_and_export(app_server, p
     before, after = plan.coverage.summary["covered_pct"], plan.result.after.summary["covered_pct"]
     assert before > 0 and after > before
     # the page first shows the plan without the uploaded hubs; wait for the one with them
-    page.get_by_text(f"{after:.1f}%").first.wait_for(timeout=90000)
+    page.get_by_text(f"{after:.1f}%").first.wait_for(timeout=180000)
     page.get_by_text(f"{before:.1f}%").first.wait_for(timeout=30000)
     page.get_by_text("What each added site brings").first.wait_for(timeout=30000)  # drawn after the figures
     sentence = next(t for t in plan.statements() if t.startswith("the best 5"))

@@ -45,7 +45,9 @@ CLI_CASES = {
     "hubs-districts": ([*HUBS, "--model", "coverage", "--table", "districts"], ALL),
     "hubs-areas": ([*HUBS, "--model", "coverage", "--table", "areas"], ALL),
     "hubs-sites": ([*HUBS, "--model", "coverage", "--table", "sites"], ALL),
-    "hubs-marginal": ([*HUBS, *MCLP, "--table", "marginal"], READ_SITE_NAMES),
+    # every LSOA a priority and no existing hubs, so each district's candidate adds something (only those are listed)
+    "hubs-marginal": (["hubs", "--area", AREA, "--demand-file", "{demand}", *MCLP, "--table", "marginal"],
+                      READ_SITE_NAMES),
     "hubs-curve": ([*HUBS, *MCLP, "--curve", "--table", "curve"], set()),  # lists site ids (slugs), never names
     "dashboard": (["dashboard", "--area", AREA, "--format", "csv"], ALL),
     "export-csv": (["export", *SCORE, "--select", "all", "--format", "csv", "--out", "{out}/areas.csv"], ALL),
@@ -87,7 +89,10 @@ def hostile_inputs(tmp_path, monkeypatch, store):
     out.mkdir()
     sites = [hostile(p, f"Hub {i}") for i, p in enumerate(PREFIXES)]
     candidates = [hostile(p, f"Candidate {i}") for i, p in enumerate(PREFIXES)]
-    return {"sites": _write_points(tmp_path / "sites.csv", sites, 0.0),
+    lsoas = store.boundaries("lsoa", WORCESTERSHIRE)["code"]
+    demand = tmp_path / "demand.csv"
+    demand.write_text("code,weight,priority\n" + "".join(f"{c},1000,true\n" for c in lsoas), encoding="utf-8")
+    return {"sites": _write_points(tmp_path / "sites.csv", sites, 0.0), "demand": demand,
             "candidates": _write_points(tmp_path / "candidates.csv", candidates, 0.01),
             "out": out, "indicators": indicators}
 
