@@ -114,7 +114,11 @@ def saved_areas_panel(store) -> None:
     from tasks import areas as area_task
 
     flash = st.session_state.pop("area_flash", None)
-    with st.sidebar.expander("Save or delete an area", expanded=bool(flash)):
+    # Streamlit redraws an expander closed when ``expanded`` changes: once the user has saved or deleted,
+    # keep it open for the session, so a refusal on the next click is not hidden in a closed panel
+    if flash or st.session_state.get("area-save") or st.session_state.get("area-delete"):
+        st.session_state["area_panel_open"] = True
+    with st.sidebar.expander("Save or delete an area", expanded=st.session_state.get("area_panel_open", False)):
         if flash:
             st.success(md_text(flash))
         name = st.text_input("Name of the new area", key="area-save-name", max_chars=80)
