@@ -6,7 +6,7 @@ import streamlit as st
 from app_pages import cache, details, maps, place_finder, requests, saved_panels, scores, sources, state
 from geo.escape import md_text
 from layers.mapclasses import SCHEMES
-from layers.mapview import SCORE_LAYERS, folium_map, indicator_map, score_map
+from layers.mapview import SCORE_LAYERS, indicator_map, score_map
 from tasks import boundaries
 
 store = cache.get_store()
@@ -56,13 +56,7 @@ col_map, col_side = st.columns([2.3, 1])
 with col_map:
     if md.no_data_reason:
         st.info(f"No data: {md_text(md.no_data_reason)} Areas are shown grey.")
-    place_finder.reset_on_area_change(area, level)
-    place_finder.search_box(store, area, level)
-    zoom = place_finder.zoom_target()
-    fmap = folium_map(md, outline, selected=st.session_state.get("selected_code"),
-                      zoom_to=zoom[0] if zoom else None, zoom_context=zoom[1] if zoom else 1.0)
-    if place_finder.take_click(maps.show_map(fmap, key=f"explorer-{area.key}-{level}"), md.gdf):
-        st.rerun()  # draw the map again with the clicked area outlined
+    place_finder.searchable_map(store, area, level, md, outline, key=f"explorer-{area.key}-{level}")
 with col_side:
     place_finder.area_select(md.gdf, level)
     maps.legend(md)

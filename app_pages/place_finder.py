@@ -119,3 +119,20 @@ def area_select(areas, level: str) -> None:
     st.selectbox(PICK_LABEL.get(level, "Or choose an area"), list(labels), index=None,
                  key="area_pick", format_func=labels.get, placeholder="Type or choose a name",
                  on_change=_pick_area, args=(areas,))
+
+
+def searchable_map(store, area, level: str, md, outline, key: str) -> None:
+    """The search box above the map, then the map with the selected area outlined (zoomed to a found place).
+
+    A click on the map selects its area and draws the map again with it outlined.
+    """
+    from app_pages import maps
+    from layers.mapview import folium_map
+
+    reset_on_area_change(area, level)
+    search_box(store, area, level)
+    zoom = zoom_target()
+    fmap = folium_map(md, outline, selected=st.session_state.get("selected_code"),
+                      zoom_to=zoom[0] if zoom else None, zoom_context=zoom[1] if zoom else 1.0)
+    if take_click(maps.show_map(fmap, key=key), md.gdf):
+        st.rerun()

@@ -6,7 +6,7 @@ from app_pages import cache, details, maps, place_finder, saved_panels, scores, 
 from geo.escape import md_text
 from layers.hotspots import CLUSTER_LABELS
 from layers.mapclasses import SCHEMES
-from layers.mapview import SCORE_LAYERS, folium_map, score_map
+from layers.mapview import SCORE_LAYERS, score_map
 from layers.normalise import METHODS
 from layers.profiles import profile_yaml
 from layers.readable import readable_table
@@ -77,13 +77,7 @@ md = score_map(areas, scored, what, scheme=scheme, clusters=hoods.labels if hood
                cluster_names=names)
 col_map, col_side = st.columns([2.3, 1])
 with col_map:
-    place_finder.reset_on_area_change(area, level)
-    place_finder.search_box(store, area, level)
-    zoom = place_finder.zoom_target()
-    fmap = folium_map(md, outline, selected=st.session_state.get("selected_code"),
-                      zoom_to=zoom[0] if zoom else None, zoom_context=zoom[1] if zoom else 1.0)
-    if place_finder.take_click(maps.show_map(fmap, key=f"scoring-{area.key}-{level}"), md.gdf):
-        st.rerun()  # draw the map again with the clicked area outlined
+    place_finder.searchable_map(store, area, level, md, outline, key=f"scoring-{area.key}-{level}")
 with col_side:
     place_finder.area_select(md.gdf, level)
     maps.legend(md)
