@@ -223,7 +223,9 @@ def access_request(args, store):
     from tasks.inputs import SitesInput
 
     if args.mode is None:  # a timetable is for buses; every other engine needs to be told
-        if args.engine != "gtfs":
+        from geo.config import travel_engine
+
+        if (args.engine or travel_engine()) != "gtfs":
             raise WardscopeError("--mode is needed: walk, cycle, car or bus (or several, e.g. bus,walk)")
         args.mode = ("bus",)
     return AccessRequest(_area(args, store), SitesInput.from_file(args.sites, store), args.mode, args.level,
