@@ -18,6 +18,7 @@
     python cli.py profile --area Luton --out pack.zip
     python cli.py dashboard --area "South Midlands" [--period 2023] --format xlsx --out dashboard.xlsx
 
+    python cli.py serve [--port 8501]   (the app, with the store loaded at start)
     python cli.py check sites.zip [--assume-crs 27700] [--repair]
     python cli.py bench
 """
@@ -478,6 +479,12 @@ def cmd_dashboard(args) -> int:
     return 0
 
 
+def cmd_serve(args) -> int:
+    from app_pages.server import serve  # the app's own module: Streamlit is imported only for this command
+
+    return serve(port=args.port, address=args.address)
+
+
 def cmd_bench(args) -> int:
     from bench.__main__ import main as bench_main
 
@@ -692,6 +699,12 @@ def build_parser() -> argparse.ArgumentParser:
     add_output(p, ("csv", "xlsx", "html", "png"), help="csv: one row per figure; xlsx: readable table, figures, "
                                                       "distance to 80%%, trends and notes; html: page with charts")
     p.set_defaults(func=cmd_dashboard)
+
+    p = sub.add_parser("serve", help="run the app (as `streamlit run app.py`) with the store and England's tables "
+                                     "loaded in the background at start, so the first visitor does not wait for them")
+    p.add_argument("--port", type=int, help="port to listen on (default Streamlit's, 8501)")
+    p.add_argument("--address", help="address to listen on (default: every interface, as Streamlit)")
+    p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("bench", help="run the benchmarks; prints `name value unit` and writes bench/results.json")
     p.add_argument("only", nargs="*", help="run only benchmarks whose name starts with these")

@@ -1,4 +1,5 @@
-"""Start `streamlit run app.py` on a free port for browser tests."""
+"""Start the app on a free port for browser tests and benchmarks: `python cli.py serve` (as the README says),
+or plain `streamlit run app.py` (``warm=False``: the store loads when the first visitor arrives)."""
 
 from __future__ import annotations
 
@@ -25,27 +26,44 @@ def free_port() -> int:
 class AppServer:
     """A running Streamlit app; ``url`` is its address. Stop with :meth:`stop`."""
 
-    def __init__(self, env: dict | None = None, timeout_s: float = 60):
+    def __init__(self, env: dict | None = None, timeout_s: float = 120, warm: bool = True):
+        """Start the server; return once it answers (and, when ``warm``, once it says the store is loaded).
+
+        ``ready_s``: seconds from the start of the process until then.
+        """
+        from app_pages.server import READY
+
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         full_env = dict(os.environ, **(env or {}))
-        self.log = open(ROOT / "tests" / "artifacts" / f"streamlit-{self.port}.log", "w") if (ROOT / "tests" / "artifacts").is_dir() else subprocess.DEVNULL
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(self.port),
-             "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-            cwd=ROOT, env=full_env, stdout=self.log, stderr=subprocess.STDOUT)
+        artifacts = ROOT / "tests" / "artifacts"
+        artifacts.mkdir(exist_ok=True)
+        self.log_path = artifacts / f"streamlit-{self.port}.log"
+        self.log = open(self.log_path, "w")
+        flags = ["--server.port", str(self.port), "--server.address", "127.0.0.1"]
+        command = ([str(ROOT / "cli.py"), "serve", "--port", str(self.port), "--address", "127.0.0.1"] if warm else
+                   ["-m", "streamlit", "run", str(ROOT / "app.py"), *flags, "--server.headless", "true",
+                    "--browser.gatherUsageStats", "false"])
+        t0 = time.monotonic()
+        self.proc = subprocess.Popen([sys.executable, *command], cwd=ROOT, env=full_env, stdout=self.log,
+                                     stderr=subprocess.STDOUT)
         deadline = time.time() + timeout_s
         while time.time() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"streamlit exited with {self.proc.returncode}")
-            try:
-                with urllib.request.urlopen(self.url + "/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        return
-            except OSError:
-                time.sleep(0.3)
+                raise RuntimeError(f"the app server exited with {self.proc.returncode}: {self.log_path.read_text()[-2000:]}")
+            if self._answers() and (not warm or READY in self.log_path.read_text()):
+                self.ready_s = time.monotonic() - t0
+                return
+            time.sleep(0.1)
         self.stop()
-        raise RuntimeError("streamlit did not start in time")
+        raise RuntimeError("the app server did not start in time")
+
+    def _answers(self) -> bool:
+        try:
+            with urllib.request.urlopen(self.url + "/_stcore/health", timeout=2) as r:
+                return r.status == 200
+        except OSError:
+            return False
 
     def stop(self) -> None:
         self.proc.terminate()
@@ -53,5 +71,4 @@ class AppServer:
             self.proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             self.proc.kill()
-        if hasattr(self.log, "close"):
-            self.log.close()
+        self.log.close()

@@ -57,7 +57,7 @@ CLI_CASES = {
 #: Subcommands that print no CSV (checked against the parser, so a new command must be put in one list).
 NOT_CSV = {"install": "prints a summary", "check": "prints one line per file", "bench": "prints name value unit",
            "verify": "prints one line per damaged file", "ward-profile": "writes PDF, HTML or JSON",
-           "profile": "writes PDF, HTML, JSON or a zip of PDFs"}
+           "profile": "writes PDF, HTML, JSON or a zip of PDFs", "serve": "runs the app"}
 
 
 def _write_points(path, names, shift_deg):

@@ -1,0 +1,44 @@
+"""`python cli.py serve`: the caches are warmed before the first visitor, and nothing warmed breaks a page.
+
+The browser tests all run against `cli.py serve` (tests/apprunner.py), so every page is checked on it;
+these tests pin the two things that are easy to break without noticing.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from tests.conftest import ROOT
+
+
+def test_warming_imports_no_module_that_declares_a_streamlit_component():
+    # A component declared outside a session is never registered: its iframe stays blank for every visitor.
+    code = ("import importlib, sys; from app_pages.server import WARM_MODULES; import app_pages.cache; "
+            "[importlib.import_module(m) for m in WARM_MODULES]; "
+            "bad = [m for m in sys.modules if m.startswith('streamlit_folium') or m in ('app_pages.maps', "
+            "'app_pages.place_finder', 'app_pages.details', 'app_pages.access')]; print(bad)")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]", out.stdout
+
+
+def test_the_server_says_ready_once_the_store_and_englands_tables_are_loaded(store):
+    from tests.apprunner import AppServer
+
+    server = AppServer()
+    try:
+        log = server.log_path.read_text()
+        assert f"Wardscope is ready: store {store.generation} and England's tables loaded in " in log, log
+        assert "Traceback" not in log and "missing ScriptRunContext" not in log and "No runtime found" not in log
+    finally:
+        server.stop()
+
+
+def test_serve_without_a_store_still_says_ready_and_the_app_shows_the_install_page(tmp_path):
+    from tests.apprunner import AppServer
+
+    server = AppServer(env={"WARDSCOPE_DATA": str(tmp_path / "empty")})
+    try:
+        assert "Wardscope is ready (no store installed: the app shows how to install one)" in server.log_path.read_text()
+    finally:
+        server.stop()
