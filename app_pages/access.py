@@ -152,11 +152,12 @@ with col_side:
         st.markdown("**Add a site**" + (f" at {clicked['lat']:.4f}, {clicked['lng']:.4f}" if clicked else
                                         " (click the map first)"))
         name = st.text_input("Name")
-        jobs = st.number_input("Jobs (optional)", min_value=0, value=0, step=50)
+        # empty means unknown (never 0): jobs within reach then leave this site out of the known total
+        jobs = st.number_input("Jobs (optional)", min_value=0, value=None, step=50, placeholder="unknown")
         if st.form_submit_button("Add site", disabled=not clicked):
             try:
                 st.session_state["sites"] = add_site(sites, name, longitude=clicked["lng"], latitude=clicked["lat"],
-                                                     jobs=jobs or None, type="employment site")
+                                                     jobs=None if jobs is None else int(jobs), type="employment site")
                 st.session_state["sites_from"] = "edited"
                 st.rerun()
             except WardscopeError as exc:

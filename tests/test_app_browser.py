@@ -67,6 +67,12 @@ def test_click_a_luton_ward_open_its_profile_and_download_pdf(app_server, page, 
     page.get_by_role("heading", name="Biscot ward profile").wait_for(timeout=30000)
     page.get_by_role("button", name="Download profile (PDF)").wait_for(timeout=30000)
     wait_ready(page)
+    # the ward map, the indicator chart (and the trend when there is one) are images: every one arrives and draws
+    images = page.locator("[data-testid='stImage'] img, [data-testid='stFullScreenFrame'] img")
+    images.first.wait_for(timeout=30000)
+    page.wait_for_function("() => [...document.querySelectorAll('img')].filter(i => i.closest(\"[data-testid='stMain']\"))"
+                           ".every(i => i.complete && i.naturalWidth > 0)", timeout=30000)
+    assert images.count() >= 2
     page.screenshot(path=str(ARTIFACTS / "ward_profile_biscot.png"))
     assert page.get_by_text("Neighbourhood-level priority", exact=False).count() >= 1
     with page.expect_download(timeout=30000) as info:
