@@ -9,7 +9,6 @@ A visitor who arrives before that waits for the same load, never a second one.
 
 from __future__ import annotations
 
-import os
 import sys
 import threading
 import time
@@ -18,8 +17,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 THREAD = "wardscope-warm"
 READY = "Wardscope is ready"
-#: Environment variables that name files: made absolute before the server runs from the project folder.
-PATH_VARIABLES = ("WARDSCOPE_DATA", "WARDSCOPE_USER", "WARDSCOPE_MIRROR", "WARDSCOPE_GTFS", "WARDSCOPE_NETWORK_PBF")
 #: What the first page (Map explorer, priority layer) imports and what those imports cost: loaded up front.
 #: No module that declares a Streamlit component (streamlit_folium, app_pages.maps and what imports it):
 #: a component declared outside a session is never registered, and its iframe would stay blank.
@@ -46,39 +43,45 @@ def warm(levels=("ward", "lsoa"), say=None) -> float | None:
     t0 = time.monotonic()
     try:
         store = cache.get_store()
-    except Exception as exc:  # noqa: BLE001  a damaged store: the app itself shows the one-line message
-        say(f"{READY} (the store could not be loaded: {exc})")
+        if store is None:
+            say(f"{READY} (no store installed: the app shows how to install one)")
+            return None
+        cache.registry()
+        for level in levels:
+            cache.national_table(cache.key(), level)
+        for name in WARM_MODULES:
+            importlib.import_module(name)
+    except Exception as exc:  # noqa: BLE001  the app itself shows a damaged store in one line; never a dead thread
+        import traceback
+
+        traceback.print_exc(file=sys.stderr)
+        say(f"{READY} (nothing was loaded in advance: {type(exc).__name__}: {exc}; the first visitor loads it)")
         return None
-    if store is None:
-        say(f"{READY} (no store installed: the app shows how to install one)")
-        return None
-    cache.registry()
-    for level in levels:
-        cache.national_table(cache.key(), level)
-    for name in WARM_MODULES:
-        importlib.import_module(name)
     seconds = time.monotonic() - t0
     say(f"{READY}: store {store.generation} and England's tables loaded in {seconds:.1f} s")
     return seconds
 
 
-def _warm_when_running() -> None:
-    from streamlit.runtime import Runtime
+def _warm_when_running(wait_s: float = 120) -> None:
+    from streamlit.runtime import Runtime, RuntimeState
 
-    # Page caches are declared on import of app_pages.cache; declared before the runtime exists they would
-    # check themselves against a stand-in storage (and say so in the log).
-    deadline = time.monotonic() + 60
-    while not Runtime.exists() and time.monotonic() < deadline:
+    # Page caches are declared on import of app_pages.cache; declared before the runtime is set up they would
+    # check themselves against a stand-in storage. Runtime.exists() is true from the first line of its
+    # __init__, so wait for it to leave its initial state.
+    deadline = time.monotonic() + wait_s
+    while time.monotonic() < deadline:
+        if Runtime.exists() and Runtime.instance().state != RuntimeState.INITIAL:
+            warm()
+            return
         time.sleep(0.05)
-    warm()
+    print(f"{READY} (the server took over {wait_s:g} s to start, so nothing was loaded in advance; "
+          "the first visitor loads it)", file=sys.stderr, flush=True)
 
 
 def serve(port: int | None = None, address: str | None = None, extra: list[str] = ()) -> int:
     """Run the Streamlit server for app.py in this process, warming the caches in a background thread."""
-    for name in PATH_VARIABLES:
-        if os.environ.get(name):
-            os.environ[name] = str(Path(os.environ[name]).expanduser().resolve())
-    os.chdir(ROOT)  # Streamlit reads .streamlit/config.toml from the working folder
+    # Streamlit reads .streamlit/config.toml beside app.py as well as in the working folder; relative paths
+    # in WARDSCOPE_* variables keep meaning the folder the command was run from.
     sys.path.insert(0, str(ROOT))
     threading.Thread(target=_warm_when_running, name=THREAD, daemon=True).start()
 
@@ -89,8 +92,15 @@ def serve(port: int | None = None, address: str | None = None, extra: list[str] 
         args += ["--server.port", str(port)]
     if address:
         args += ["--server.address", address]
+    import click
+
     try:
         stcli.main(args=[*args, *extra], prog_name="streamlit", standalone_mode=False)
+    except click.ClickException as exc:  # a bad Streamlit option: click's own one-line message
+        exc.show()
+        return exc.exit_code
+    except click.exceptions.Abort:
+        return 130
     except SystemExit as exc:
-        return int(exc.code or 0)
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     return 0

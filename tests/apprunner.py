@@ -33,6 +33,13 @@ class AppServer:
         """
         from app_pages.server import READY
 
+        for attempt in range(3):  # a port found free can be taken by another test process before the server binds it
+            if self._start(env, timeout_s, warm, READY):
+                return
+        raise RuntimeError(f"the app server could not bind a free port: {self.log_path.read_text()[-2000:]}")
+
+    def _start(self, env, timeout_s: float, warm: bool, ready: str) -> bool:
+        """True once the server is ready; False when the port was taken (try another); raises otherwise."""
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         full_env = dict(os.environ, **(env or {}))
@@ -50,13 +57,17 @@ class AppServer:
         deadline = time.time() + timeout_s
         while time.time() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"the app server exited with {self.proc.returncode}: {self.log_path.read_text()[-2000:]}")
-            if self._answers() and (not warm or READY in self.log_path.read_text()):
+                self.log.close()
+                text = self.log_path.read_text()
+                if "already in use" in text or "address in use" in text.lower():
+                    return False
+                raise RuntimeError(f"the app server exited with {self.proc.returncode}: {text[-2000:]}")
+            if self._answers() and (not warm or ready in self.log_path.read_text()):
                 self.ready_s = time.monotonic() - t0
-                return
+                return True
             time.sleep(0.1)
         self.stop()
-        raise RuntimeError("the app server did not start in time")
+        raise RuntimeError(f"the app server was not ready in {timeout_s:g} s: {self.log_path.read_text()[-2000:]}")
 
     def _answers(self) -> bool:
         try:

@@ -42,3 +42,15 @@ def test_serve_without_a_store_still_says_ready_and_the_app_shows_the_install_pa
         assert "Wardscope is ready (no store installed: the app shows how to install one)" in server.log_path.read_text()
     finally:
         server.stop()
+
+
+def test_a_failure_while_warming_is_said_and_never_kills_the_server_silently(monkeypatch):
+    from app_pages import cache, server
+
+    def broken():
+        raise OSError("disk unplugged")
+
+    monkeypatch.setattr(cache, "get_store", broken)
+    said = []
+    assert server.warm(say=said.append) is None
+    assert said == [f"{server.READY} (nothing was loaded in advance: OSError: disk unplugged; the first visitor loads it)"]
