@@ -7,7 +7,7 @@ reach it (a sparse row), with the same variables, objective and constraints as s
 the same optimum):
 
 * MCLP: maximise sum_i w_i z_i subject to sum_{j reaching i} y_j >= z_i, sum_j y_j = p, y_j = 1 for fixed
-  sites; y binary, z in [0, 1] (integral at every optimum; spopt declares it binary, same optimum).
+  sites; y, z binary.
 * LSCP: minimise sum_j y_j subject to sum_{j reaching i} y_j >= 1, y_j = 1 for fixed sites.
 
 Inputs are a boolean ``pattern`` (demand groups x sites: site within the threshold, minutes <= threshold)
@@ -56,9 +56,7 @@ def mclp(pattern: np.ndarray, weights: np.ndarray, fixed: np.ndarray, p: int, na
     g, m = pattern.shape
     prob = pulp.LpProblem(name, pulp.LpMaximize)
     y = _site_vars(m, np.asarray(fixed, dtype=bool))
-    # z continuous: with the y binary, z_i = min(1, sum of open sites reaching i) at any optimum, so z is 0/1
-    # anyway; CBC then branches on the m site variables only, not on every demand group as well.
-    z = [pulp.LpVariable(f"z_{i}", lowBound=0, upBound=1) for i in range(g)]
+    z = [pulp.LpVariable(f"z_{i}", lowBound=0, upBound=1, cat=pulp.LpInteger) for i in range(g)]
     prob.setObjective(pulp.LpAffineExpression([(z[i], float(w)) for i, w in enumerate(weights)]))
     reach = _reach_terms(pattern, y)
     for i, terms in enumerate(reach):
