@@ -26,19 +26,19 @@ DEFAULT_AREA = "South Midlands"
 
 
 async def _visit(browser, url: str, expected: set[str], pid: int) -> tuple[float, float]:
+    """A new browser context opens ``url``: (seconds to the map showing ``expected``, server CPU seconds)."""
     from bench import appdriver as d
+    from bench.bench_app import _timed
 
     page = await d.new_page(browser)
-    try:
-        cpu0 = d.process_tree_cpu_s(pid)
+
+    async def goto():
         start = time.perf_counter()
         await page.goto(url, timeout=TIMEOUT_S * 1000)
-        done = await d.wait_for_map(page, expected, TIMEOUT_S)
-        await d.wait_ready(page, TIMEOUT_S)
-        errors = await d.error_texts(page)
-        if errors:
-            raise RuntimeError(f"the app showed errors: {errors}")
-        return done - start, d.process_tree_cpu_s(pid) - cpu0
+        return start
+
+    try:
+        return await _timed(page, pid, goto, expected)
     finally:
         await page.context.close()
 
