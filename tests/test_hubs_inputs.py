@@ -224,3 +224,22 @@ def test_models_refuse_a_demand_table_that_is_not_a_demand_layer():
     points = gpd.GeoDataFrame({"code": ["a"]}, geometry=gpd.points_from_xy([509000], [221500]), crs=27700)
     with pytest.raises(DemandError, match="demand has no weight column"):
         HubCoverage.from_geodataframe(points, None, "bus", 30)
+
+
+def test_rural_demand_points_travel_at_the_estimate_engines_rural_speeds(store):
+    """Hub plans measure rural LSOAs with the rural bus speed, headway and circuity, as the access page does."""
+    from layers.hubs.matrix import travel_minutes
+    from layers.profiles import load_profile
+
+    area = resolve_area("Cheshire West and Chester", store.districts())
+    demand = priority_demand(area, load_profile("neighbourhood"), store=store)
+    classes = lsoa_centroids(store, area.lad_codes, urban_rural=True).set_index("code")["urban_rural"]
+    assert demand["urban_rural"].tolist() == classes.reindex(demand["code"]).tolist()
+    rural = (demand["urban_rural"] == "Rural").to_numpy()
+    assert 0 < rural.sum() < len(demand)  # both kinds among the priority areas
+    sites = gpd.GeoDataFrame({"site_id": ["chester"], "name": ["Chester"]},
+                             geometry=gpd.points_from_xy([340700], [366300]), crs="EPSG:27700")
+    with_classes, _ = travel_minutes(demand, sites, "bus", engine="estimate")
+    all_urban, _ = travel_minutes(demand.drop(columns="urban_rural"), sites, "bus", engine="estimate")
+    assert (with_classes[rural] > all_urban[rural]).all()  # slower, hourly, more roundabout
+    assert np.array_equal(with_classes[~rural], all_urban[~rural])

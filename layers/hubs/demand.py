@@ -106,7 +106,7 @@ def _parse_priority(values: np.ndarray, bands: set[str], rows: list[str], codes:
 def _all_centroids(store) -> pd.DataFrame:
     from layers.access import lsoa_centroids
 
-    points = lsoa_centroids(store)
+    points = lsoa_centroids(store, urban_rural=True)
     frame = pd.DataFrame(points.drop(columns="geometry"))
     frame["x"], frame["y"] = points.geometry.x.to_numpy(), points.geometry.y.to_numpy()
     return frame.set_index("code")
@@ -219,11 +219,18 @@ def demand_points(table: pd.DataFrame, *, store=None, source: str = "demand", la
             shown = ", ".join(f"{c} ({w})" for c, w in zip(outside[:3], where))
             raise DemandError(f"{source}: {len(outside)} demand code(s) are not in {area_name or 'the area'}: "
                               f"{shown}; remove them or choose the area that contains them")
+    # the estimate engine's rural speeds and circuity for rural LSOAs (ONS rural-urban classification 2021)
+    if "urban_rural" in cols:
+        info["urban_rural"] = table[cols["urban_rural"]].to_numpy(dtype=object)
+    elif lookup is not None and "urban_rural" in lookup.columns:
+        info["urban_rural"] = lookup["urban_rural"].reindex(codes).to_numpy(dtype=object)
     label, verb = (DEMAND_KINDS[kind][2], DEMAND_KINDS[kind][3]) if kind in DEMAND_KINDS else (WEIGHT_LABEL, WEIGHT_VERB)
     out = gpd.GeoDataFrame({
         "code": codes, "name": info["name"].to_numpy(), "lad_code": info["lad_code"].to_numpy(),
         "lad_name": info["lad_name"].to_numpy(), "weight": weights, "priority": priority, "band": band_values,
     }, geometry=gpd.points_from_xy(x, y), crs=BNG)
+    if "urban_rural" in info.columns:
+        out["urban_rural"] = info["urban_rural"].to_numpy()
     out.attrs.update(kind=kind, label=label, verb=verb, source=source)
     return out
 
@@ -288,7 +295,8 @@ def demand_from_scores(scores: pd.DataFrame, weights: pd.Series, centroids: gpd.
         table = table.loc[~missing]
     if table.empty:
         raise DemandError(f"no area has both a priority band and a {kind} figure")
-    out = demand_points(table[["code", "name", "lad_code", "lad_name", "weight", "band", "x", "y"]],
+    keep = ["code", "name", "lad_code", "lad_name", "weight", "band", "x", "y"]
+    out = demand_points(table[keep + (["urban_rural"] if "urban_rural" in table.columns else [])],
                         source=f"{kind} demand", band=band, kind=kind)
     out.attrs["notes"] = notes
     return out
@@ -343,7 +351,8 @@ def priority_demand(area, profile, level: str = "lsoa", demand: str = "populatio
     if column not in table.columns:
         raise DemandError(f"the {indicator} table has no {column} column; cannot weight demand by {demand}")
     weights = pd.to_numeric(table.set_index("code")[column], errors="coerce")
-    out = demand_from_scores(scored.areas, weights, lsoa_centroids(store, area.lad_codes), band=band, kind=demand)
+    out = demand_from_scores(scored.areas, weights, lsoa_centroids(store, area.lad_codes, urban_rural=True), band=band,
+                             kind=demand)
     out.attrs["notes"] = list(scored.notes) + out.attrs.get("notes", []) + [
         f"priority: {profile.name} profile, bands {', '.join(sorted(band_set(band)))}"]
     return out
