@@ -43,7 +43,9 @@ st.markdown(
     "Things only whoever installed Wardscope can change; ward profiles leave them out.\n\n"
     "- Annual Population Survey and claimant-count figures come from the Nomis API: install them with "
     "`python cli.py install --nomis`.\n"
-    "- Reinstall or update the data store with `python cli.py install`; check it with `python cli.py verify`."
+    "- Reinstall or update the data store with `python cli.py install`; check it with `python cli.py verify`.\n"
+    "- Run the app with `python cli.py serve`: it loads the store as the server starts, so the first visitor "
+    "does not wait for it (`streamlit run app.py` loads it on the first visit)."
 )
 st.caption(f"Store generation {store.generation}, installed {store.manifest.get('installed_at')} from "
            f"{store.manifest.get('source')}.")
