@@ -92,7 +92,13 @@ def show_one_tooltip(page, text: str) -> None:
 def grid_text(page, has_text: str) -> str:
     """Every cell of the data grid that shows ``has_text``, scrolling it down and across (it draws only what is in view)."""
     grids = page.locator("[data-testid='stDataFrame']")
-    grid = next(g for g in grids.all() if any(has_text in t for t in g.locator("td").all_text_contents()))
+    deadline = time.monotonic() + 120  # a busy machine draws the grid's cells some time after the page settles
+    while True:
+        grid = next((g for g in grids.all() if any(has_text in t for t in g.locator("td").all_text_contents())), None)
+        if grid is not None:
+            break
+        assert time.monotonic() < deadline, f"no table shows {has_text!r}"
+        time.sleep(0.5)
     scroller = grid.locator(".dvn-scroller").first
     seen: list[str] = []
     for left in (0, 10**6):
