@@ -28,7 +28,8 @@ WARM_MODULES = ("geopandas", "folium", "branca", "mapclassify", "geo.webmap", "g
 def warm(levels=("ward", "lsoa"), say=None) -> float | None:
     """Load the store, the registry and England's indicator table at each of ``levels`` into the shared caches.
 
-    Returns the seconds it took, or None when no store is installed (the app then shows its install page).
+    Returns the seconds it took, or None when nothing was loaded: no store is installed (the app then shows its
+    install page) or loading failed (said on stderr; the first visitor loads it, as with `streamlit run`).
     """
     import importlib
     import logging
@@ -78,13 +79,14 @@ def _warm_when_running(wait_s: float = 120) -> None:
           "the first visitor loads it)", file=sys.stderr, flush=True)
 
 
-def serve(port: int | None = None, address: str | None = None, extra: list[str] = ()) -> int:
+def serve(port: int | None = None, address: str | None = None) -> int:
     """Run the Streamlit server for app.py in this process, warming the caches in a background thread."""
     # Streamlit reads .streamlit/config.toml beside app.py as well as in the working folder; relative paths
     # in WARDSCOPE_* variables keep meaning the folder the command was run from.
     sys.path.insert(0, str(ROOT))
     threading.Thread(target=_warm_when_running, name=THREAD, daemon=True).start()
 
+    import click
     from streamlit.web import cli as stcli
 
     args = ["run", str(ROOT / "app.py")]
@@ -92,10 +94,8 @@ def serve(port: int | None = None, address: str | None = None, extra: list[str] 
         args += ["--server.port", str(port)]
     if address:
         args += ["--server.address", address]
-    import click
-
     try:
-        stcli.main(args=[*args, *extra], prog_name="streamlit", standalone_mode=False)
+        stcli.main(args=args, prog_name="streamlit", standalone_mode=False)
     except click.ClickException as exc:  # a bad Streamlit option: click's own one-line message
         exc.show()
         return exc.exit_code
