@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -44,6 +45,24 @@ def test_the_documented_hash_is_streamlits_inline_script():
     assert f"'{wanted}'" in documented_policies()["page"], f"update SECURITY.md's policy to '{wanted}'"
 
 
+def fetch_retrying(route, attempts: int = 3):
+    """route.fetch(), tried again when the connection is reset.
+
+    Playwright's own HTTP client reuses kept-alive connections, and Tornado may close an idle
+    one just as it is reused (ECONNRESET, seen once on a busy CI run); a browser retries
+    such a request itself, so the test does too.
+    """
+    from playwright.sync_api import Error as PlaywrightError
+
+    for attempt in range(attempts):
+        try:
+            return route.fetch()
+        except PlaywrightError as error:
+            if "ECONNRESET" not in str(error) or attempt == attempts - 1:
+                raise
+            time.sleep(0.5)
+
+
 @pytest.fixture(scope="module")
 def csp_page(browser):
     """A page whose documents all carry the documented policy; yields (page, violations)."""
@@ -62,7 +81,7 @@ def csp_page(browser):
     def add_policy(route, request):
         if request.resource_type != "document":
             return route.continue_()
-        response = route.fetch()
+        response = fetch_retrying(route)
         headers = dict(response.headers)
         headers["content-security-policy"] = policies["component" if "/component/" in request.url else "page"]
         route.fulfill(response=response, headers=headers)
