@@ -10,7 +10,7 @@ from geo.csvsafe import to_csv_bytes
 from geo.errors import WardscopeError
 from geo.escape import html_text, md_text
 from layers.mapview import format_value
-from layers.scoring import top_reasons
+from layers.scoring import top_reasons_table
 
 RAG_TEXT = {"red": "worse than England", "amber": "similar to England", "green": "better than England"}
 RAG_WORD = {"red": "Red", "amber": "Amber", "green": "Green"}
@@ -92,10 +92,10 @@ def ranking_table(request, result, area, level: str, *, key: str, top_n: int = 2
         show["In band (share of draws)"] = (frame["band_share"] * 100).round(0).astype("Int64").astype(str) + "%"
         show["Rank range (90%)"] = frame["rank_p05"].astype("Int64").astype(str) + "–" + frame["rank_p95"].astype("Int64").astype(str)
     show["Overlapping needs"] = frame["overlap_count"]
-    show["Main reasons"] = [", ".join(top_reasons(r, scored.indicators, labels)) for _, r in frame.iterrows()]
+    show["Main reasons"] = [", ".join(r) for r in top_reasons_table(frame, scored.indicators, labels)]
     st.subheader(f"Top {min(top_n, len(show))} of {len(show)} {state.LEVELS[level].split(' ')[0].lower()} in {md_text(area.name)}")
     st.dataframe(show.head(top_n), hide_index=True, width="stretch")
-    st.download_button("Download the ranking (CSV)", to_csv_bytes(show),
+    st.download_button("Download the ranking (CSV)", lambda: to_csv_bytes(show),  # made when clicked
                        file_name=f"wardscope-{scored.profile.id}-{level}-{area.key}.csv",
                        mime="text/csv", key=f"{key}-csv", on_click="ignore")
     if 0 < scored.areas["rank"].notna().sum() < 10:

@@ -304,9 +304,23 @@ def add_robustness(scored: Scored, values: np.ndarray, weights: np.ndarray, dire
 
 def top_reasons(row: pd.Series, ids: list[str], labels: dict[str, str], n: int = 3) -> list[str]:
     """The ``n`` indicators contributing most to an area's score, as labels."""
-    contrib = {i: row.get(f"contrib__{i}") for i in ids}
-    ranked = sorted((v, i) for i, v in contrib.items() if v is not None and not pd.isna(v))
-    return [labels.get(i, i) for v, i in reversed(ranked[-n:])]
+    return top_reasons_table(pd.DataFrame([row]), ids, labels, n)[0]
+
+
+def top_reasons_table(frame: pd.DataFrame, ids: list[str], labels: dict[str, str], n: int = 3) -> list[list[str]]:
+    """:func:`top_reasons` for every row of ``frame`` at once (all of England's wards in well under a second).
+
+    Largest contribution first; equal ones in reverse id order; unknown contributions are never a reason.
+    """
+    cols = sorted((i for i in ids if f"contrib__{i}" in frame), reverse=True)
+    if not cols:
+        return [[] for _ in range(len(frame))]
+    values = frame[[f"contrib__{i}" for i in cols]].to_numpy(dtype=float, na_value=np.nan)
+    known = ~np.isnan(values)
+    # a stable sort keeps equal contributions in column order, which is reverse id order
+    order = np.argsort(-np.where(known, values, -np.inf), axis=1, kind="stable")[:, :n]
+    names = [labels.get(i, i) for i in cols]
+    return [[names[j] for j in row if ok[j]] for row, ok in zip(order, known)]
 
 
 def score_area(profile: Profile, area: str | Area, *, level: str | None = None, store=None,
