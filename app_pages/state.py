@@ -12,6 +12,8 @@ from tasks.areas import choices
 
 LEVELS = {"ward": "Wards (2024)", "lsoa": "LSOAs (2021)"}
 PROFILE_NAMES = {"neighbourhood": "Neighbourhood-level priority", "multi-agency": "Multi-agency priority"}
+#: The area every page opens on until the user (or a link) chooses another.
+DEFAULT_AREA = "South Midlands"
 
 
 def sticky_choice(where, label: str, options: list, state_key: str, default, *, radio: bool = False, **kwargs):
@@ -40,7 +42,7 @@ def area_picker(store: Store) -> Area:
     """Sidebar choice of an area of interest (presets first, then every district); shared by all pages."""
     areas = choices(store)
     labels = [a.name if a.kind != "district" else f"{a.name} (district)" for a in areas]
-    choice = sticky_choice(st.sidebar, "Area of interest", labels, "area", "South Midlands",
+    choice = sticky_choice(st.sidebar, "Area of interest", labels, "area", DEFAULT_AREA,
                            help="Presets group several districts; every district is also listed by itself.")
     return areas[labels.index(choice)]
 
@@ -130,7 +132,7 @@ def apply_link(store: Store) -> None:
 
     districts = store.districts()
     wards = store.boundaries("ward")[["code", "lad_code"]]
-    default = next((a for a in choices(store) if a.name == "South Midlands"), None)
+    default = next((a for a in choices(store) if a.name == DEFAULT_AREA), None)
     got = links.parse_link(params, resolve_area=lambda text: resolve_area(text, districts), levels=tuple(LEVELS),
                            profiles=_profile_weights(), layers=tuple(SCORE_LAYERS), indicators=tuple(cache.registry()),
                            wards_of=lambda a: set(wards.loc[wards["lad_code"].isin(a.lad_codes), "code"]),
@@ -171,7 +173,7 @@ def write_link(page_path: str) -> str:
     shipped = _profile_weights()
     profile = name if name in shipped else "neighbourhood"
     params = links.link_params(
-        area=str(st.session_state.get("area", "South Midlands")).removesuffix(" (district)"),
+        area=str(st.session_state.get("area", DEFAULT_AREA)).removesuffix(" (district)"),
         level=st.session_state.get("level", "ward"), profile=profile,
         weights=st.session_state.get(f"weights::{profile}", {}) if name in shipped else {},
         default_weights=shipped[profile],

@@ -22,13 +22,14 @@ def test_warming_imports_no_module_that_declares_a_streamlit_component():
     assert out.stdout.strip() == "[]", out.stdout
 
 
-def test_the_server_says_ready_once_the_store_and_englands_tables_are_loaded(store):
+def test_the_server_says_ready_once_the_store_englands_tables_and_the_opening_maps_are_loaded(store):
     from tests.apprunner import AppServer
 
     server = AppServer()
     try:
         log = server.log_path.read_text()
-        assert f"Wardscope is ready: store {store.generation} and England's tables loaded in " in log, log
+        assert (f"Wardscope is ready: store {store.generation}, England's tables and the opening maps loaded in "
+                in log), log
         assert "Traceback" not in log and "missing ScriptRunContext" not in log and "No runtime found" not in log
     finally:
         server.stop()
@@ -54,3 +55,24 @@ def test_a_failure_while_warming_is_said_and_never_kills_the_server_silently(mon
     said = []
     assert server.warm(say=said.append) is None
     assert said == [f"{server.READY} (nothing was loaded in advance: OSError: disk unplugged; the first visitor loads it)"]
+
+
+def test_warming_draws_the_opening_maps_so_the_first_visitor_reuses_their_scores_and_geometry(store):
+    from app_pages import cache, requests, server
+    from app_pages.state import DEFAULT_AREA
+    from geo import webmap
+    from geo.areas import resolve_area
+    from layers.mapview import folium_map, score_map
+    from layers.profiles import load_profile
+    from tasks import boundaries
+
+    assert server.warm(levels=("ward",), say=lambda text: None) is not None
+    geometry = dict(webmap._GEOMETRY_CACHE)
+    for name in (DEFAULT_AREA, "England"):  # as the Map explorer draws them, with the default choices
+        area = resolve_area(name, store.districts())
+        request = requests.score_request(area, "ward", load_profile("neighbourhood"))
+        areas = boundaries.run(requests.boundaries_request(area, "ward"), store).data
+        folium_map(score_map(areas, cache.scored(request).data, "score"),
+                   store.table("boundaries", "lad_outline", area.lad_codes))
+        assert len(areas) > (6000 if name == "England" else 50)
+    assert webmap._GEOMETRY_CACHE.keys() == geometry.keys()  # nothing was encoded again
