@@ -59,8 +59,15 @@ class WardReport:
 
     @property
     def area_is_district(self) -> bool:
-        """True when the area of interest is exactly the ward's district (then it is shown once)."""
+        """True when the area of interest is exactly the ward's district."""
         return tuple(self.area_codes) == (self.lad_code,)
+
+    @property
+    def shows_area(self) -> bool:
+        """True when the area of interest is shown beside the district and England: not when it is one of them."""
+        from geo.areas import ENGLAND  # a preset name no saved area can take
+
+        return not self.area_is_district and self.area_name != ENGLAND
 
     @property
     def gaps(self) -> list[str]:
@@ -310,7 +317,7 @@ def chart_png(report: WardReport, width_in: float = 7.0) -> bytes:
         return _png(fig)
     y = np.arange(len(fig_rows))[::-1]
     series = [("england", "#444444", "|", "England")]
-    if not report.area_is_district:
+    if report.shows_area:
         series.append(("area", "#7b6fa8", "s", report.area_name))
     series.append(("district", "#4c8fc0", "D", report.lad_name))
     for key, colour, marker, label in series:
@@ -373,7 +380,7 @@ def new_pdf():
 
 def subtitle(report: WardReport) -> str:
     """The line under the title: code, district, the area (when it is not just the district) and when made."""
-    area = "" if report.area_is_district else f" · compared also with {report.area_name}"
+    area = f" · compared also with {report.area_name}" if report.shows_area else ""
     return (f"Ward {report.code} in {report.lad_name}{area} · produced {report.generated} "
             f"with Wardscope {__version__}")
 
@@ -420,7 +427,7 @@ def report_pdf(report: WardReport) -> bytes:
     _label_lines(pdf, "How to read this profile", scale_notes(report))
     chart = chart_png(report)
     pdf.set_font("dejavu", "B", 11)
-    heading = ("Indicators against the district and England" if report.area_is_district
+    heading = ("Indicators against the district and England" if not report.shows_area
                else "Indicators against the district, the area and England")
     _keep_with_image(pdf, chart, 185)
     pdf.cell(0, 7, heading, new_x="LMARGIN", new_y="NEXT")
@@ -485,9 +492,9 @@ def _label_lines(pdf, heading: str, rows: list[tuple[str, str]]) -> None:
 
 
 def table_columns(report: WardReport) -> list[tuple[str, str]]:
-    """(figure column, heading) of the figures table; the area's column only when it is not just the district."""
+    """(figure column, heading) of the figures table; the area's column only when it is neither the district nor England."""
     cols = [("label", "Indicator"), ("shown", "Ward"), ("district_shown", report.lad_name)]
-    if not report.area_is_district:
+    if report.shows_area:
         cols.append(("area_shown", report.area_name))
     cols += [("england_shown", "England"), ("rank_in_district", f"Rank in {report.lad_name}"),
              ("rank_in_england", "Rank in England"), ("rag", "vs England")]
@@ -565,7 +572,7 @@ def report_html(report: WardReport) -> str:
     context = "".join(f"<li>{e(line)}</li>" for line in context_lines(report))
     context = (f"<h2>{e(report.lad_name)}: district figures (not split into wards)</h2><ul>{context}</ul>"
                if context else "")
-    heading = ("Indicators against the district and England" if report.area_is_district
+    heading = ("Indicators against the district and England" if not report.shows_area
                else "Indicators against the district, the area and England")
     return f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
 <title>{e(report.name)} ward profile</title>

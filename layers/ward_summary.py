@@ -118,6 +118,6 @@ def rank_lines(report, s: dict) -> list[str]:
         return [f"Not ranked: {s['why']}."]
     lines = [f"Rank within {report.lad_name}: {s['rank_district']} of {s['n_district']} wards (1 = most need)",
              f"Rank within England: {s['rank_national']:,} of {s['n_national']:,} wards"]
-    if not report.area_is_district:
+    if report.shows_area:
         lines.append(f"Also, within the chosen area {report.area_name}: {s['rank']} of {s['n']} wards")
     return lines

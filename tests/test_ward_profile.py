@@ -151,6 +151,21 @@ def test_a_district_that_is_also_the_area_appears_once(biscot, store):
     assert "Indicators against the district, the area and England" in biscot["South Midlands"][0][1]
 
 
+def test_england_as_the_area_appears_once_and_adds_no_rank_line(store):
+    from layers.ward_report import report_html, score_lines, table_columns
+    from layers.ward_summary import summary_sentences
+    from tasks import profile
+
+    report = profile.run(profile.WardProfileRequest(_area("England", store), BISCOT, _profiles(), draws=0), store).data
+    heads = [h for _, h in table_columns(report)]
+    assert heads.count("England") == 1 and len(heads) == len(set(heads)), heads
+    lines = [line for s in report.scores for line in score_lines(report, s)]
+    assert not [line for line in lines if "chosen area" in line], lines
+    assert sum("within England" in line for line in lines) == len(report.scores)
+    assert "chosen area" not in " ".join(summary_sentences(report))
+    assert "Indicators against the district and England" in report_html(report)
+
+
 def test_chart_labels_are_wrapped_not_cut(store):
     from layers.ward_report import _wrap
 
