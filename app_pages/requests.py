@@ -85,6 +85,15 @@ def ward_profile_request(area, ward: str, profile, draws: int = DEFAULT_DRAWS):
     return WardProfileRequest(area, ward, texts, draws), note
 
 
+def pack_request(area, profile, out: str, draws: int = DEFAULT_DRAWS):
+    """Every ward's profile of ``area`` in one zip at ``out`` (:class:`tasks.profile.PackRequest`), with the same
+    profiles as :func:`ward_profile_request` (the session's first, its weights applied)."""
+    from tasks.profile import PackRequest, profiles_for
+
+    texts, _ = profiles_for(profile)
+    return PackRequest(area, out, texts, draws)
+
+
 def dashboard_request(area, period: int | None = None, indicators=None):
     """The district dashboard (:class:`tasks.dashboard.DashboardRequest`): ``period`` is the picker's year
     (None = each indicator's latest), ``indicators`` the chosen ids (None = all installed)."""

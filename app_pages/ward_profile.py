@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from app_pages import cache, requests, sources, state
+from app_pages import cache, pack, requests, sources, state
 from geo.escape import md_text
 from layers.ward_report import (RAG_SHORT, chart_png, lay_notes, map_png, report_html, report_pdf, scale_notes,
                                  score_lines, subtitle, table_columns, trend_png)
@@ -47,7 +47,8 @@ with c2:
     st.download_button("Download profile (HTML)", lambda: report_html(report).encode("utf-8"),
                        file_name=f"ward-profile-{report.code}.html", mime="text/html", key="html", on_click="ignore")
 
-st.subheader("Indicators against the district, the area and England")
+st.subheader("Indicators against the district, the area and England" if report.shows_area else
+             "Indicators against the district and England")
 st.image(chart_image, width="stretch")
 cols = table_columns(report)
 table = report.figures[[k for k, _ in cols]].assign(rag=report.figures["rag"].map(RAG_SHORT).fillna("not rated"))
@@ -78,4 +79,5 @@ with st.expander("Technical notes"):
     for r in report.figures.drop_duplicates("caveat").itertuples():
         if r.caveat:
             st.markdown(f"- **{md_text(r.label)}**: {md_text(r.caveat)}")
+pack.councillor_pack(store, area, state.current_profile())
 sources.credits()

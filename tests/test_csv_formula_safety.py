@@ -230,6 +230,7 @@ DOWNLOADS = {
     ("app_pages/details.py", "ranking_table"): "CSV ranking: to_csv_bytes, driven on the scoring page above",
     ("app_pages/details.py", "export_buttons"): "geo.export.export_bytes (CSV zip, shapefile zip): scoring and hubs pages",
     ("app_pages/ward_profile.py", "<module>"): "PDF and HTML ward profile (2 buttons): no CSV",
+    ("app_pages/pack.py", "councillor_pack"): "councillor pack: a zip of PDF ward profiles and a PDF contents page, no CSV",
     ("app_pages/scoring.py", "<module>"): "YAML profile: no CSV",
     ("app_pages/dashboard.py", "<module>"): "CSV dashboard figures: to_csv_bytes, driven on the dashboard page above",
     ("app_pages/dashboard.py", "file_button"): "Excel workbook (csvsafe.to_xlsx_bytes) and PNG trend chart: no CSV",

@@ -1,0 +1,54 @@
+"""The councillor pack on the Ward profile page: every ward of the area as a PDF profile, in one zip.
+
+The same pack as `python cli.py profile --area NAME` (:func:`tasks.profile.run_pack`), made when asked,
+with a progress bar, and kept for the session so the download survives the page being redrawn.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import streamlit as st
+
+from app_pages import cache, requests
+from geo.escape import md_text
+
+#: More wards than this take too long for one page visit (about 3 s a ward): choose a smaller area.
+MAX_PACK_WARDS = 150
+SECONDS_PER_WARD = 3
+HELD = "councillor_pack"
+
+
+def councillor_pack(store, area, profile) -> None:
+    """The section: how many wards, a button that makes the pack, then its download button."""
+    from tasks.profile import run_pack
+
+    n = len(store.boundaries("ward", area.lad_codes))
+    st.subheader("Councillor pack")
+    if n > MAX_PACK_WARDS:
+        st.caption(f"{md_text(area.name)} has {n:,} wards; a pack holds at most {MAX_PACK_WARDS}. "
+                   "Choose a smaller area of interest, such as one district, for its pack.")
+        return
+    request = requests.pack_request(area, profile, out="")
+    held = st.session_state.get(HELD)
+    if held is None or held["request"] != request:
+        minutes = max(1, round(n * SECONDS_PER_WARD / 60))
+        st.caption(f"One PDF profile for each of the {n} wards in {md_text(area.name)}, ranked on a contents page, "
+                   f"in one zip file (about {minutes} minute{'s' if minutes > 1 else ''} to make).")
+        if not st.button(f"Make the pack ({n} wards)", key="make-pack"):
+            return
+        bar = st.progress(0.0, text="Starting…")
+
+        def progress(done: int, total: int, message: str) -> None:
+            bar.progress(min(done / max(total, 1), 1.0), text=f"{done} of {total}: {md_text(message)}")
+
+        with tempfile.TemporaryDirectory() as folder:
+            out = Path(folder) / "pack.zip"
+            run_pack(requests.pack_request(area, profile, out=str(out)), cache.get_store(), progress=progress)
+            held = {"request": request, "zip": out.read_bytes(), "wards": n}
+        st.session_state[HELD] = held
+        bar.empty()
+    st.download_button(f"Download the councillor pack ({held['wards']} wards, zip)", held["zip"],
+                       file_name=f"ward-profiles-{area.key}.zip", mime="application/zip", key="pack-zip",
+                       on_click="ignore")
