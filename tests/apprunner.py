@@ -26,11 +26,13 @@ def free_port() -> int:
 class AppServer:
     """A running Streamlit app; ``url`` is its address. Stop with :meth:`stop`."""
 
-    def __init__(self, env: dict | None = None, timeout_s: float = 120, warm: bool = True):
+    def __init__(self, env: dict | None = None, timeout_s: float = 120, warm: bool = True, script: Path | None = None):
         """Start the server; return once it answers (and, when ``warm``, once it says the store is loaded).
 
+        ``script``: another Streamlit script to run instead of app.py (with ``warm=False``).
         ``ready_s``: seconds from the start of the process until then.
         """
+        self.script = script or ROOT / "app.py"
         from app_pages.server import READY
 
         for attempt in range(3):  # a port found free can be taken by another test process before the server binds it
@@ -49,7 +51,7 @@ class AppServer:
         self.log = open(self.log_path, "w")
         flags = ["--server.port", str(self.port), "--server.address", "127.0.0.1"]
         command = ([str(ROOT / "cli.py"), "serve", "--port", str(self.port), "--address", "127.0.0.1"] if warm else
-                   ["-m", "streamlit", "run", str(ROOT / "app.py"), *flags, "--server.headless", "true",
+                   ["-m", "streamlit", "run", str(self.script), *flags, "--server.headless", "true",
                     "--browser.gatherUsageStats", "false"])
         t0 = time.monotonic()
         self.proc = subprocess.Popen([sys.executable, *command], cwd=ROOT, env=full_env, stdout=self.log,
