@@ -25,13 +25,15 @@ def legend(md) -> None:
         st.caption(md_text(note))
 
 
-def show_map(fmap, *, key: str) -> str | None:
+def show_map(fmap, *, key: str, overlay=None) -> str | None:
     """Draw a Leaflet map; returns the GSS code of the area the user clicked, if any.
 
     Only clicks come back to Python (not pans or zooms), so moving the map
-    does not rerun the page.
+    does not rerun the page. ``overlay`` (a folium FeatureGroup, such as the selected area's outline) is
+    sent on its own: when only it changes, the map is not drawn again and keeps the user's view.
     """
-    out = st_folium(fmap, height=MAP_HEIGHT, use_container_width=True, returned_objects=["last_active_drawing"], key=key)
+    out = st_folium(fmap, height=MAP_HEIGHT, use_container_width=True, returned_objects=["last_active_drawing"],
+                    feature_group_to_add=overlay, key=key)
     drawing = (out or {}).get("last_active_drawing") or {}
     code = (drawing.get("properties") or {}).get("code")
     return code

@@ -67,15 +67,12 @@ def _pick_area(areas) -> None:
 def take_click(clicked: str | None, areas) -> bool:
     """Select the area the user clicked on the map (a new click only: the map repeats its last one).
 
-    Returns True when the selection changed.
+    The view is left where the user put it. Returns True when the selection changed.
     """
-    if clicked and clicked != st.session_state.get(LAST_CLICK):
+    if clicked and clicked != st.session_state.get(LAST_CLICK) and (areas["code"] == clicked).any():
         st.session_state[LAST_CLICK] = clicked
         st.session_state.pop(MESSAGE, None)
         st.session_state[SELECTED] = clicked
-        row = areas[areas["code"] == clicked]
-        if len(row):
-            st.session_state[ZOOM] = (tuple(float(x) for x in row.total_bounds), 2.0)
         return True
     return False
 
@@ -124,15 +121,16 @@ def area_select(areas, level: str) -> None:
 def searchable_map(store, area, level: str, md, outline, key: str) -> None:
     """The search box above the map, then the map with the selected area outlined (zoomed to a found place).
 
-    A click on the map selects its area and draws the map again with it outlined.
+    A click on the map selects its area and outlines it where the user is looking: only the outline is sent
+    again, so the map is not redrawn and keeps its view. A search or a choice in the select box zooms to it.
     """
     from app_pages import maps
-    from layers.mapview import folium_map
+    from layers.mapview import folium_map, selection_layer
 
     reset_on_area_change(area, level)
     search_box(store, area, level)
     zoom = zoom_target()
-    fmap = folium_map(md, outline, selected=st.session_state.get("selected_code"),
-                      zoom_to=zoom[0] if zoom else None, zoom_context=zoom[1] if zoom else 1.0)
-    if take_click(maps.show_map(fmap, key=key), md.gdf):
+    fmap = folium_map(md, outline, zoom_to=zoom[0] if zoom else None, zoom_context=zoom[1] if zoom else 1.0)
+    overlay = selection_layer(md, st.session_state.get(SELECTED))
+    if take_click(maps.show_map(fmap, key=key, overlay=overlay), md.gdf):
         st.rerun()

@@ -190,6 +190,25 @@ def _priority(scored) -> list[str]:
     return priority_bands(scored.profile)
 
 
+def selection_layer(md: MapData, selected: str | None):
+    """The outline of the area ``selected`` (a GSS code in ``md.gdf``) as a layer of its own, or None.
+
+    Kept apart from the map so a page can send it alone (``streamlit_folium``'s ``feature_group_to_add``):
+    a click then outlines the area without drawing the whole map again.
+    """
+    import folium
+
+    from geo.crs import to_web
+
+    row = md.gdf.loc[md.gdf["code"] == selected, ["code", "geometry"]] if selected is not None else md.gdf.iloc[:0]
+    if row.empty:
+        return None
+    group = folium.FeatureGroup(name="Selected area", control=False)
+    folium.GeoJson(to_web(row).__geo_interface__, interactive=False, style_function=lambda feature: {
+        "color": SELECTED_COLOUR, "weight": 4, "opacity": 1, "fill": False}).add_to(group)
+    return group
+
+
 def folium_map(md: MapData, outline: gpd.GeoDataFrame, *, points=None, tiles: str | None = "light",
                selected: str | None = None, zoom_to: tuple | None = None, zoom_context: float = 1.0):
     """A Leaflet map of ``md`` with district outlines on top.
@@ -211,8 +230,7 @@ def folium_map(md: MapData, outline: gpd.GeoDataFrame, *, points=None, tiles: st
                                                        fill_opacity=0.78)))
     add_polygons(fmap, PolygonLayer(outline, "lad", properties=[], style=PolygonStyle(color="#111111", weight=2.2, interactive=False)))
     if selected is not None and (md.gdf["code"] == selected).any():
-        add_polygons(fmap, PolygonLayer(md.gdf[md.gdf["code"] == selected], md.level, properties=["code"], simplify=False,
-                                        style=PolygonStyle(color=SELECTED_COLOUR, weight=4, opacity=1, interactive=False)))
+        selection_layer(md, selected).add_to(fmap)
     if md.level in NAME_MIN_ZOOM:
         add_labels(fmap, md.gdf, md.gdf["name"], min_zoom=NAME_MIN_ZOOM[md.level])
     add_labels(fmap, outline, outline["name"], min_zoom=DISTRICT_NAME_ZOOM[0], max_zoom=DISTRICT_NAME_ZOOM[1], kind="ws-lad")

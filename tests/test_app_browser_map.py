@@ -187,3 +187,23 @@ def test_unknown_district_and_lsoa_searches(private_app, page, store):
     page.get_by_text(f"{lsoa['code']} ({lsoa['name']}) is an LSOA: its ward is selected").first.wait_for(timeout=20000)
     page.screenshot(path=str(ARTIFACTS / "map_search_lsoa.png"))
     assert error_texts(page) == []
+
+
+def test_a_click_outlines_the_area_where_the_user_is_looking_without_redrawing_the_map(private_app, page, store):
+    open_explorer(page, private_app)
+    frame = map_frame(page)
+    dallow = store.boundaries("ward", ["E06000032"]).set_index("name").loc["Dallow", "code"]
+    view = frame.evaluate(
+        """(code) => { const l = Object.values(window.map._layers).find(l => l.feature && l.feature.properties.code === code);
+            window.map.setView(l.getCenter(), window.map.getZoom() + 2, {animate: false});
+            window.wardscopeKept = true;  // gone if the map's page is loaded again
+            const c = window.map.getCenter(); return [c.lat, c.lng, window.map.getZoom()]; }""", BISCOT)
+    for code, name in [(BISCOT, "Biscot"), (dallow, "Dallow")]:
+        click_until(page, code, page.get_by_role("heading", name=name))
+        wait_ready(page, 60)
+        assert wait_for(lambda: selected_codes(page) == [code]), selected_codes(page)
+        now = map_frame(page).evaluate(
+            "() => { const c = window.map.getCenter(); return [c.lat, c.lng, window.map.getZoom(), !!window.wardscopeKept]; }")
+        assert now[3], "the map was drawn again: the user's view was lost"
+        assert now[2] == view[2] and abs(now[0] - view[0]) < 1e-6 and abs(now[1] - view[1]) < 1e-6, (now, view)
+    assert error_texts(page) == []
