@@ -11,8 +11,8 @@ from geo.csvsafe import to_csv_bytes
 from geo.errors import WardscopeError
 from geo.escape import md_text
 from geo.employment_sites import add_site, sample_sites, sites_table
-from layers.access_view import (DFT_CAVEAT, GAP_COLUMNS, access_map, catchment, dft_comparison, gap_table, measured_to,
-                                site_districts)
+from layers.access_view import (DFT_CAVEAT, GAP_COLUMNS, access_map, catchment, dft_comparison, gap_table,
+                                grouped_notes, measured_to, site_districts)
 from layers.mapclasses import SCHEMES
 from layers.readable import readable_table
 
@@ -131,7 +131,11 @@ except WardscopeError as exc:
     st.error(str(exc))
     st.stop()
 frame = result.data
-st.caption("\n".join(f"- {md_text(n)}" for n in result.notes))
+plain_notes, method_notes = grouped_notes(result.notes, area.name)
+st.caption("\n".join(f"- {md_text(n)}" for n in plain_notes))
+if method_notes:
+    with st.expander("How these times were worked out"):  # one label, so it stays open as settings change
+        st.caption("\n".join(f"- {md_text(n)}" for n in method_notes))
 
 scored = scores.score_or_stop(scores.current_request(store, area, level)).data
 table = cache.table_for(store, level)

@@ -223,3 +223,22 @@ def catchment(frame: pd.DataFrame, table: pd.DataFrame, mode: str, site_id: str,
     people = float(pop.reindex(inside["code"]).sum()) if pop is not None else float("nan")
     inside = inside.assign(**{col: inside[col].round(0).astype(int)})  # whole minutes for people
     return inside.rename(columns={"name": "Area", "lad_name": "District", col: "Minutes", "code": "Code"}), people
+
+
+def grouped_notes(notes, area_name: str) -> tuple[list[str], list[str]]:
+    """(notes for everyone, notes on how each mode's times were worked out) from an access result's notes.
+
+    The area's own name is dropped (the page is titled with it), and a method note that is the same for
+    several modes is given once for all of them ("bus and walk: ...").
+    """
+    from geo.travel.base import MODES
+
+    plain: list[str] = []
+    method: dict[str, list[str]] = {}  # text -> modes, in the order first given
+    for note in notes:
+        mode, sep, text = note.partition(": ")
+        if sep and mode in MODES:
+            method.setdefault(text, []).append(mode)
+        elif note != f"area: {area_name}":
+            plain.append(note)
+    return plain, [f"{' and '.join(modes)}: {text}" for text, modes in method.items()]

@@ -169,3 +169,16 @@ def test_the_tooltip_says_sites_and_known_jobs_within_reach_never_0_for_unknown(
     assert (reach[frame.index[frame["access_bus_sites_45min"] == 0]] == "no site").all()
     assert not reach.str.contains("known jobs 0").any()
     assert ("Within 45 min", "reach") in md.extra_tooltip
+
+
+def test_the_access_page_names_each_method_note_once_and_folds_them_away():
+    from layers.access_view import grouped_notes
+
+    notes = ["area: Luton", "10 of 11 sites have no job count", "bus: estimate (straight line)",
+             "walk: estimate (straight line)", "bus: 3 of 9 origins are rural", "walk: 3 of 9 origins are rural",
+             "walk: only walking", "times are estimates"]
+    plain, method = grouped_notes(notes, "Luton")
+    assert plain == ["10 of 11 sites have no job count", "times are estimates"]
+    assert method == ["bus and walk: estimate (straight line)", "bus and walk: 3 of 9 origins are rural",
+                      "walk: only walking"]
+    assert grouped_notes(["area: Luton"], "Worcester") == (["area: Luton"], [])  # another area's name is kept

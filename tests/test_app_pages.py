@@ -32,3 +32,15 @@ def test_scoring_page_weights_change_the_ranking(store):
     caption = " ".join(c.value for c in at.caption)
     assert "Unemployed 5" in caption and "Economically inactive 0" in caption
     assert list(at.dataframe[0].value["Area"]) != before  # the ranking follows the weights
+
+
+def test_access_page_notes_read_once_with_the_method_folded_away(store):
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180).run()
+    at.switch_page("app_pages/access.py").run()
+    assert not at.exception, [e.message for e in at.exception]
+    captions = [c.value for c in at.caption]
+    assert not [c for c in captions if "- area: South Midlands" in c]
+    folded = [e for e in at.expander if e.label == "How these times were worked out"]
+    assert len(folded) == 1
+    method = " ".join(c.value for c in folded[0].caption).replace("\\", "")  # as shown: markdown escapes undone
+    assert "bus and walk: estimate" in method and "- bus: estimate" not in method, method
