@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ARTIFACTS, ROOT
-from tests.ui import map_codes, wait_ready
+from tests.ui import click_until, map_codes, selected_codes, wait_ready
 
 pytestmark = pytest.mark.browser
 SOUTH_MIDLANDS = ["E06000055", "E06000056", "E06000032", "E06000042", "E06000061", "E06000062"]
@@ -99,6 +99,22 @@ def test_explorer_map_draws_under_the_policy(app_server, csp_page, store):
     expected = set(store.boundaries("ward", SOUTH_MIDLANDS)["code"])
     assert set(map_codes(page, timeout_s=60)) == expected
     page.screenshot(path=str(ARTIFACTS / "csp_explorer.png"))
+    assert violations == []
+
+
+def test_a_clicked_area_is_outlined_under_the_policy(app_server, csp_page, store):
+    page, violations = csp_page
+    page.goto(app_server.url + "/?area=Luton")
+    page.get_by_text("Luton").first.wait_for(timeout=180000)
+    wait_ready(page)
+    biscot = store.boundaries("ward", ["E06000032"]).set_index("name").loc["Biscot", "code"]
+    map_codes(page, timeout_s=60)
+    click_until(page, biscot, page.get_by_role("heading", name="Biscot"))
+    wait_ready(page)
+    deadline = time.time() + 30
+    while selected_codes(page) != [biscot] and time.time() < deadline:
+        time.sleep(0.25)
+    assert selected_codes(page) == [biscot]  # the outline is added to the drawn map with eval
     assert violations == []
 
 

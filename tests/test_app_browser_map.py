@@ -8,11 +8,10 @@ import time
 import pytest
 
 from tests.conftest import ARTIFACTS
-from tests.ui import MAP_FRAME, click_until, error_texts, map_codes, map_frame, wait_ready
+from tests.ui import MAP_FRAME, click_until, error_texts, map_codes, map_frame, selected_codes, wait_ready
 
 pytestmark = pytest.mark.browser
 VIEWPORTS = [(1366, 768), (1920, 1080)]
-SELECTED = "#00b7ff"  # layers.mapview.SELECTED_COLOUR
 BISCOT = "E05014737"
 
 
@@ -32,13 +31,6 @@ def page_scroll(page) -> float:
 
 def zoom(page) -> float:
     return map_frame(page).evaluate("() => window.map.getZoom()")
-
-
-def selected_codes(page) -> list[str]:
-    """Codes of the areas outlined as selected on the map."""
-    return map_frame(page).evaluate(
-        "(c) => Object.values(window.map._layers).filter(l => l.feature && l.options.color === c)"
-        ".map(l => l.feature.properties.code)", SELECTED)
 
 
 def shown_in(box) -> str:

@@ -56,6 +56,17 @@ def map_codes(page: Page, index: int = 0, timeout_s: float = 30) -> list[str]:
     return codes
 
 
+#: layers.mapview.SELECTED_COLOUR: the outline of the selected area.
+SELECTED = "#00b7ff"
+
+
+def selected_codes(page: Page, index: int = 0) -> list[str]:
+    """Codes of the areas outlined as selected on the map."""
+    return map_frame(page, index).evaluate(
+        "(c) => Object.values(window.map._layers).filter(l => l.feature && l.options.color === c)"
+        ".map(l => l.feature.properties.code)", SELECTED)
+
+
 def error_texts(page: Page) -> list[str]:
     """Visible Streamlit exceptions and error boxes."""
     texts = page.locator("[data-testid='stException'], [data-testid='stAlertContentError']").all_inner_texts()
