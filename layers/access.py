@@ -232,10 +232,11 @@ def access_lsoa(origins: gpd.GeoDataFrame, sites: gpd.GeoDataFrame, modes: Seque
                     docs[f"access_{mode}_min_{q}__{sid}"] = (f"minutes to {sites['name'].iloc[j]} by {mode}: "
                                                              f"{QUARTILES[q]} over the departures")
                 docs[col] = f"minutes to {sites['name'].iloc[j]} by {mode} (NaN: unreachable)"
-        site_notes = [f"site {site_names.get(u['id'], u['id'])}: {u['reason']}"  # named, as people know it
-                      for u in attrs.get("unreachable", []) if u["role"] == "destination"]
-        notes.append(f"{mode}: {attrs['label']}" + (f"; {'; '.join(site_notes)}" if site_notes else ""))
+        notes.append(f"{mode}: {attrs['label']}")
         notes.extend(f"{mode}: {note}" for note in attrs.get("notes", []))
+        # about the user's own sites, so not prefixed with the mode as the method notes are: named, as people know them
+        notes.extend(f"site {site_names.get(u['id'], u['id'])} (by {mode}): {u['reason']}"
+                     for u in attrs.get("unreachable", []) if u["role"] == "destination")
     out.attrs.update(columns=docs, notes=notes, level="lsoa", engine=engine, thresholds_min=thresholds)
     return out
 

@@ -229,7 +229,8 @@ def grouped_notes(notes, area_name: str) -> tuple[list[str], list[str]]:
     """(notes for everyone, notes on how each mode's times were worked out) from an access result's notes.
 
     The area's own name is dropped (the page is titled with it), and a method note that is the same for
-    several modes is given once for all of them ("bus and walk: ...").
+    several modes is given once for all of them ("bus and walk: ..."). Notes about the user's sites carry no
+    mode prefix, so they stay with the notes for everyone.
     """
     from geo.travel.base import MODES
 
@@ -241,4 +242,7 @@ def grouped_notes(notes, area_name: str) -> tuple[list[str], list[str]]:
             method.setdefault(text, []).append(mode)
         elif note != f"area: {area_name}":
             plain.append(note)
-    return plain, [f"{' and '.join(modes)}: {text}" for text, modes in method.items()]
+    def listed(modes: list[str]) -> str:
+        return modes[0] if len(modes) == 1 else f"{', '.join(modes[:-1])} and {modes[-1]}"
+
+    return plain, [f"{listed(modes)}: {text}" for text, modes in method.items()]

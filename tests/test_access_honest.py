@@ -176,9 +176,11 @@ def test_the_access_page_names_each_method_note_once_and_folds_them_away():
 
     notes = ["area: Luton", "10 of 11 sites have no job count", "bus: estimate (straight line)",
              "walk: estimate (straight line)", "bus: 3 of 9 origins are rural", "walk: 3 of 9 origins are rural",
-             "walk: only walking", "times are estimates"]
+             "walk: only walking", "cycle: only walking", "car: only walking",
+             "site Town Hall (by bus): no stop within 20 minutes' walk", "times are estimates"]
     plain, method = grouped_notes(notes, "Luton")
-    assert plain == ["10 of 11 sites have no job count", "times are estimates"]
+    assert plain == ["10 of 11 sites have no job count", "site Town Hall (by bus): no stop within 20 minutes' walk",
+                     "times are estimates"]
     assert method == ["bus and walk: estimate (straight line)", "bus and walk: 3 of 9 origins are rural",
-                      "walk: only walking"]
+                      "walk, cycle and car: only walking"]
     assert grouped_notes(["area: Luton"], "Worcester") == (["area: Luton"], [])  # another area's name is kept
