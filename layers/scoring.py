@@ -312,15 +312,17 @@ def top_reasons_table(frame: pd.DataFrame, ids: list[str], labels: dict[str, str
 
     Largest contribution first; equal ones in reverse id order; unknown contributions are never a reason.
     """
-    cols = sorted((i for i in ids if f"contrib__{i}" in frame), reverse=True)
+    cols = sorted({i for i in ids if f"contrib__{i}" in frame}, reverse=True)
     if not cols:
         return [[] for _ in range(len(frame))]
-    values = frame[[f"contrib__{i}" for i in cols]].to_numpy(dtype=float, na_value=np.nan)
+    values = (frame[[f"contrib__{i}" for i in cols]].apply(pd.to_numeric, errors="coerce")
+              .to_numpy(dtype=float, na_value=np.nan))
     known = ~np.isnan(values)
-    # a stable sort keeps equal contributions in column order, which is reverse id order
-    order = np.argsort(-np.where(known, values, -np.inf), axis=1, kind="stable")[:, :n]
+    # a stable sort keeps equal contributions in column order, which is reverse id order; unknowns are
+    # dropped before the first n are taken, so they never push a known one out
+    order = np.argsort(-np.where(known, values, -np.inf), axis=1, kind="stable")
     names = [labels.get(i, i) for i in cols]
-    return [[names[j] for j in row if ok[j]] for row, ok in zip(order, known)]
+    return [[names[j] for j in row if ok[j]][:n] for row, ok in zip(order, known)]
 
 
 def score_area(profile: Profile, area: str | Area, *, level: str | None = None, store=None,

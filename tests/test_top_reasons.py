@@ -26,7 +26,7 @@ def plain_rule(row: dict, ids, n=3):
     return [LABELS.get(i, i) for _, i in known[:n]]
 
 
-values = st.one_of(st.none(), st.sampled_from([0.0, 0.5, 1.0]), st.floats(-5, 5, allow_nan=False))
+values = st.one_of(st.none(), st.sampled_from([0.0, 0.5, 1.0, -np.inf]), st.floats(-5, 5, allow_nan=False))
 
 
 @settings(max_examples=200, deadline=None)
@@ -40,8 +40,9 @@ def test_every_row_matches_the_plain_rule(rows, n):
 
 
 def test_unknown_contributions_are_never_reasons_and_missing_columns_are_skipped():
-    frame = pd.DataFrame({"contrib__a_pct": [np.nan, 2.0], "contrib__b_rate": [1.0, np.nan], "name": ["x", "y"]})
+    frame = pd.DataFrame({"contrib__a_pct": [np.nan, 2.0], "contrib__b_rate": [1.0, pd.NA], "name": ["x", "y"]})
     assert top_reasons_table(frame, IDS, LABELS) == [["B"], ["A"]]
+    assert top_reasons_table(frame, ["a_pct", "a_pct"], LABELS) == [[], ["A"]]  # an id given twice is one reason
     assert top_reasons_table(frame[["name"]], IDS, LABELS) == [[], []]
 
 
