@@ -56,6 +56,8 @@ class WardReport:
     generated: str = field(default_factory=lambda: dt.datetime.now().strftime("%d %B %Y"))
     #: The area of interest's district codes (to tell when the area is just the ward's own district).
     area_codes: tuple[str, ...] = ()
+    #: True when the area of interest holds every district in England (whatever it is called).
+    area_is_england: bool = False
 
     @property
     def area_is_district(self) -> bool:
@@ -65,9 +67,7 @@ class WardReport:
     @property
     def shows_area(self) -> bool:
         """True when the area of interest is shown beside the district and England: not when it is one of them."""
-        from geo.areas import ENGLAND  # a preset name no saved area can take
-
-        return not self.area_is_district and self.area_name != ENGLAND
+        return not self.area_is_district and not self.area_is_england
 
     @property
     def gaps(self) -> list[str]:
@@ -166,7 +166,8 @@ def build_ward_report(*, ward_code: str, area, store, comparators: pd.DataFrame,
                        "Government Licence v3.0")
     return WardReport(ward_code, row["name"], row["lad_code"], row["lad_name"], area.name, ward_note, figures, scores,
                       ward, lsoas, district, claimant_trend, sources, district_context=context,
-                      area_codes=tuple(area.lad_codes))
+                      area_codes=tuple(area.lad_codes),
+                      area_is_england=set(area.lad_codes) >= set(store.districts()["code"]))
 
 
 def context_lines(report: WardReport) -> list[str]:

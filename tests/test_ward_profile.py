@@ -152,6 +152,7 @@ def test_a_district_that_is_also_the_area_appears_once(biscot, store):
 
 
 def test_england_as_the_area_appears_once_and_adds_no_rank_line(store):
+    from geo.areas import Area
     from layers.ward_report import report_html, score_lines, table_columns
     from layers.ward_summary import summary_sentences
     from tasks import profile
@@ -164,6 +165,9 @@ def test_england_as_the_area_appears_once_and_adds_no_rank_line(store):
     assert sum("within England" in line for line in lines) == len(report.scores)
     assert "chosen area" not in " ".join(summary_sentences(report))
     assert "Indicators against the district and England" in report_html(report)
+    everywhere = Area("Every district", tuple(store.districts()["code"]), "user")  # England by another name
+    renamed = profile.run(profile.WardProfileRequest(everywhere, BISCOT, _profiles(), draws=0), store).data
+    assert not renamed.shows_area and [h for _, h in table_columns(renamed)] == heads
 
 
 def test_chart_labels_are_wrapped_not_cut(store):
