@@ -9,6 +9,7 @@ from app_pages import cache, state
 from geo.csvsafe import to_csv_bytes
 from geo.errors import WardscopeError
 from geo.escape import html_text, md_text
+from geo.saved import slug
 from layers.mapview import format_value
 from layers.scoring import top_reasons_table
 
@@ -96,7 +97,7 @@ def ranking_table(request, result, area, level: str, *, key: str, top_n: int = 2
     st.subheader(f"Top {min(top_n, len(show))} of {len(show)} {state.LEVELS[level].split(' ')[0].lower()} in {md_text(area.name)}")
     st.dataframe(show.head(top_n), hide_index=True, width="stretch")
     st.download_button("Download the ranking (CSV)", lambda: to_csv_bytes(show),  # made when clicked
-                       file_name=f"wardscope-{scored.profile.id}-{level}-{area.key}.csv",
+                       file_name=f"wardscope-{scored.profile.id}-{level}-{slug(area.key, max_len=60, fallback='area')}.csv",
                        mime="text/csv", key=f"{key}-csv", on_click="ignore")
     if 0 < scored.areas["rank"].notna().sum() < 10:
         st.caption(f"Only {int(scored.areas['rank'].notna().sum())} area(s) were ranked here: with so few, bands and "
