@@ -27,7 +27,7 @@ WARM_MODULES = ("geopandas", "folium", "branca", "mapclassify", "geo.webmap", "g
 
 def warm(levels=("ward", "lsoa"), say=None) -> float | None:
     """Load the store, the registry and England's indicator table at each of ``levels`` into the shared caches,
-    and score and draw the opening view and England (wards, default profile).
+    then score and draw the opening view and England (:func:`opening_map`).
 
     Returns the seconds it took, or None when nothing was loaded: no store is installed (the app then shows its
     install page) or loading failed (said on stderr; the first visitor loads it, as with `streamlit run`).
@@ -53,36 +53,51 @@ def warm(levels=("ward", "lsoa"), say=None) -> float | None:
             cache.national_table(cache.key(), level)
         for name in WARM_MODULES:
             importlib.import_module(name)
-        _draw_opening_views(store)
     except Exception as exc:  # noqa: BLE001  the app itself shows a damaged store in one line; never a dead thread
         import traceback
 
         traceback.print_exc(file=sys.stderr)
         say(f"{READY} (nothing was loaded in advance: {type(exc).__name__}: {exc}; the first visitor loads it)")
         return None
+    drawn = _draw_opening_views(store)
     seconds = time.monotonic() - t0
-    say(f"{READY}: store {store.generation}, England's tables and the opening maps loaded in {seconds:.1f} s")
+    say(f"{READY}: store {store.generation} and England's tables loaded, {drawn}, in {seconds:.1f} s")
     return seconds
 
 
-def _draw_opening_views(store) -> None:
-    """Score and draw (as the Map explorer does) what a visitor sees first, the opening area at ward level, and
-    England at ward level, with the default profile: the scores go into the cache a session's page reads
-    (:func:`app_pages.cache.scored`) and the simplified map geometry into :func:`geo.webmap.encoded_geometry`'s."""
+def opening_map(store, area):
+    """The Map explorer's opening map of ``area`` (wards, the default profile's score), through the caches a
+    session's page reads: the score (:func:`app_pages.cache.scored`) and the simplified geometry
+    (:func:`geo.webmap.encoded_geometry`)."""
     from app_pages import cache, requests
-    from app_pages.state import DEFAULT_AREA
-    from geo.areas import ENGLAND, resolve_area
-    from layers.mapview import folium_map, score_map
+    from app_pages.state import DEFAULT_PROFILE
+    from layers.mapview import SCORE_LAYERS, folium_map, score_map
     from layers.profiles import load_profile
     from tasks import boundaries
 
-    districts = store.districts()
-    profile = load_profile("neighbourhood")
+    result = cache.scored(requests.score_request(area, "ward", load_profile(DEFAULT_PROFILE)))
+    areas = boundaries.run(requests.boundaries_request(area, "ward"), store).data
+    return folium_map(score_map(areas, result.data, next(iter(SCORE_LAYERS))),
+                      store.table("boundaries", "lad_outline", area.lad_codes))
+
+
+def _draw_opening_views(store) -> str:
+    """Draw the opening area's and England's opening maps (:func:`opening_map`); says what was drawn.
+
+    A failure here only means the first visitor draws it: the store and tables are loaded already.
+    """
+    from app_pages.state import DEFAULT_AREA
+    from geo.areas import ENGLAND, resolve_area
+
+    drawn, missed = [], []
     for name in (DEFAULT_AREA, ENGLAND):
-        area = resolve_area(name, districts)
-        result = cache.scored(requests.score_request(area, "ward", profile))
-        areas = boundaries.run(requests.boundaries_request(area, "ward"), store).data
-        folium_map(score_map(areas, result.data, "score"), store.table("boundaries", "lad_outline", area.lad_codes))
+        try:
+            opening_map(store, resolve_area(name, store.districts()))
+            drawn.append(name)
+        except Exception as exc:  # noqa: BLE001  e.g. a store without the opening area's districts
+            missed.append(f"{name} ({type(exc).__name__}: {exc})")
+    said = f"the opening maps of {' and '.join(drawn)} drawn" if drawn else "no opening map drawn"
+    return said + (f" (not drawn: {'; '.join(missed)})" if missed else "")
 
 
 def _warm_when_running(wait_s: float = 120) -> None:

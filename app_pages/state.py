@@ -12,8 +12,9 @@ from tasks.areas import choices
 
 LEVELS = {"ward": "Wards (2024)", "lsoa": "LSOAs (2021)"}
 PROFILE_NAMES = {"neighbourhood": "Neighbourhood-level priority", "multi-agency": "Multi-agency priority"}
-#: The area every page opens on until the user (or a link) chooses another.
+#: The area and profile every page opens on until the user (or a link) chooses others.
 DEFAULT_AREA = "South Midlands"
+DEFAULT_PROFILE = "neighbourhood"
 
 
 def sticky_choice(where, label: str, options: list, state_key: str, default, *, radio: bool = False, **kwargs):
@@ -58,7 +59,7 @@ def current_profile():
 
     name = profile_key()
     custom = st.session_state.get("custom_profiles", {})
-    profile = custom[name] if name in custom else load_profile(name if name in PROFILE_NAMES else "neighbourhood")
+    profile = custom[name] if name in custom else load_profile(name if name in PROFILE_NAMES else DEFAULT_PROFILE)
     weights = st.session_state.get(f"weights::{name}")
     if weights:
         profile = profile.with_weights(weights)
@@ -70,13 +71,13 @@ def current_profile():
 
 def profile_key() -> str:
     """The session's key for its current profile (a shipped name, ``saved:...`` or ``upload:...``)."""
-    return st.session_state.get("profile_name", "neighbourhood")
+    return st.session_state.get("profile_name", DEFAULT_PROFILE)
 
 
 def profile_picker() -> None:
     custom = st.session_state.get("custom_profiles", {})
     options = list(PROFILE_NAMES) + [k for k in custom if k not in PROFILE_NAMES]
-    sticky_choice(st.sidebar, "Priority profile", options, "profile_name", "neighbourhood",
+    sticky_choice(st.sidebar, "Priority profile", options, "profile_name", DEFAULT_PROFILE,
                   format_func=lambda k: PROFILE_NAMES.get(k, custom[k].name if k in custom else k))
 
 
@@ -144,7 +145,7 @@ def apply_link(store: Store) -> None:
     if got.profile:
         set_choice("profile_name", got.profile)
     if got.weights:
-        name = got.profile or "neighbourhood"
+        name = got.profile or DEFAULT_PROFILE
         st.session_state[f"weights::{name}"] = {**_profile_weights()[name], **got.weights}
     if got.layer:
         st.session_state["explorer_show"], st.session_state["explorer_layer"] = "Priority", got.layer
@@ -171,7 +172,7 @@ def write_link(page_path: str) -> str:
 
     name = profile_key()
     shipped = _profile_weights()
-    profile = name if name in shipped else "neighbourhood"
+    profile = name if name in shipped else DEFAULT_PROFILE
     params = links.link_params(
         area=str(st.session_state.get("area", DEFAULT_AREA)).removesuffix(" (district)"),
         level=st.session_state.get("level", "ward"), profile=profile,

@@ -9,6 +9,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 from tests.conftest import ROOT
 
 
@@ -28,8 +30,8 @@ def test_the_server_says_ready_once_the_store_englands_tables_and_the_opening_ma
     server = AppServer()
     try:
         log = server.log_path.read_text()
-        assert (f"Wardscope is ready: store {store.generation}, England's tables and the opening maps loaded in "
-                in log), log
+        assert (f"Wardscope is ready: store {store.generation} and England's tables loaded, the opening maps of "
+                "South Midlands and England drawn, in " in log), log
         assert "Traceback" not in log and "missing ScriptRunContext" not in log and "No runtime found" not in log
     finally:
         server.stop()
@@ -57,22 +59,34 @@ def test_a_failure_while_warming_is_said_and_never_kills_the_server_silently(mon
     assert said == [f"{server.READY} (nothing was loaded in advance: OSError: disk unplugged; the first visitor loads it)"]
 
 
-def test_warming_draws_the_opening_maps_so_the_first_visitor_reuses_their_scores_and_geometry(store):
-    from app_pages import cache, requests, server
+def test_warming_draws_the_opening_maps_so_the_first_visitor_reuses_their_scores_and_geometry(store, monkeypatch):
+    from app_pages import server
     from app_pages.state import DEFAULT_AREA
     from geo import webmap
     from geo.areas import resolve_area
-    from layers.mapview import folium_map, score_map
-    from layers.profiles import load_profile
-    from tasks import boundaries
+    from tasks import score
 
+    webmap._GEOMETRY_CACHE.clear()  # nothing left from earlier tests in this process
     assert server.warm(levels=("ward",), say=lambda text: None) is not None
-    geometry = dict(webmap._GEOMETRY_CACHE)
+    encoded = dict(webmap._GEOMETRY_CACHE)
+    assert len(encoded) >= 4  # wards and district outlines, for each of the two areas
+    scored = []
+    monkeypatch.setattr(score, "run", lambda *a, **k: scored.append(a) or pytest.fail("scored again"))
     for name in (DEFAULT_AREA, "England"):  # as the Map explorer draws them, with the default choices
         area = resolve_area(name, store.districts())
-        request = requests.score_request(area, "ward", load_profile("neighbourhood"))
-        areas = boundaries.run(requests.boundaries_request(area, "ward"), store).data
-        folium_map(score_map(areas, cache.scored(request).data, "score"),
-                   store.table("boundaries", "lad_outline", area.lad_codes))
-        assert len(areas) > (6000 if name == "England" else 50)
-    assert webmap._GEOMETRY_CACHE.keys() == geometry.keys()  # nothing was encoded again
+        server.opening_map(store, area)
+    assert webmap._GEOMETRY_CACHE.keys() == encoded.keys() and scored == []  # nothing was encoded or scored again
+
+
+def test_an_opening_map_that_cannot_be_drawn_is_said_and_the_store_is_still_ready(monkeypatch):
+    from app_pages import server
+
+    def broken(store, area):
+        if area.name == "England":
+            raise MemoryError("out of memory")
+
+    monkeypatch.setattr(server, "opening_map", broken)
+    said = []
+    assert server.warm(levels=("ward",), say=said.append) is not None
+    assert said[0].startswith(f"{server.READY}: store ") and (
+        "the opening maps of South Midlands drawn (not drawn: England (MemoryError: out of memory))" in said[0]), said
