@@ -104,6 +104,7 @@ def _one_server(warm: bool, south_midlands: set[str], england: set[str]) -> dict
             out[name], _ = await _visit(context, url, codes, pid)
             await context.close()
         out["england_ward_new_tab_map"], _ = await _visit(first_browser, nation, england, pid)
+        await first_browser.close()
         return out
 
     return _with_server(AppServer(timeout_s=TIMEOUT_S, warm=warm), visits)
@@ -116,8 +117,10 @@ def _floor_server() -> dict[str, float]:
         context = await browser.new_context(viewport=VIEWPORT)
         first, _ = await _visit(context, server.url + "/", {"FLOOR"}, server.proc.pid)
         tab, _ = await _visit(context, server.url + "/", {"FLOOR"}, server.proc.pid)
+        await context.close()
         fresh = await browser.new_context(viewport=VIEWPORT)
         again, _ = await _visit(fresh, server.url + "/", {"FLOOR"}, server.proc.pid)
+        await fresh.close()
         return {"first_map": first, "new_tab_map": tab, "new_session_map": again}
 
     with tempfile.TemporaryDirectory() as folder:
