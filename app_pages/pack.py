@@ -20,8 +20,9 @@ from geo.saved import slug
 
 #: More wards than this take too long for one page visit: choose a smaller area.
 MAX_PACK_WARDS = 150
-#: A ward's profile PDF, measured by bench/bench_app.py (ward_pack_luton_per_ward).
-SECONDS_PER_WARD = 5
+#: A ward's profile PDF: Luton's 20 wards took 35 s on a quiet 2-core machine (`cli.py profile --area Luton`),
+#: 108 s on a busy one (bench/bench_app.py, ward_pack_luton).
+SECONDS_PER_WARD = 2
 HELD = "councillor_pack"
 
 
