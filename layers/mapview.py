@@ -200,7 +200,7 @@ def selection_layer(md: MapData, selected: str | None):
 
     from geo.crs import to_web
 
-    row = md.gdf.loc[md.gdf["code"] == selected, ["code", "geometry"]] if selected is not None else md.gdf.iloc[:0]
+    row = md.gdf.loc[md.gdf["code"] == selected, ["code", "geometry"]]
     if row.empty:
         return None
     group = folium.FeatureGroup(name="Selected area", control=False)
@@ -229,8 +229,9 @@ def folium_map(md: MapData, outline: gpd.GeoDataFrame, *, points=None, tiles: st
                                     style=PolygonStyle(color="#555555", weight=0.5 if md.level == "lsoa" else 0.8,
                                                        fill_opacity=0.78)))
     add_polygons(fmap, PolygonLayer(outline, "lad", properties=[], style=PolygonStyle(color="#111111", weight=2.2, interactive=False)))
-    if selected is not None and (md.gdf["code"] == selected).any():
-        selection_layer(md, selected).add_to(fmap)
+    selection = selection_layer(md, selected)
+    if selection is not None:
+        selection.add_to(fmap)
     if md.level in NAME_MIN_ZOOM:
         add_labels(fmap, md.gdf, md.gdf["name"], min_zoom=NAME_MIN_ZOOM[md.level])
     add_labels(fmap, outline, outline["name"], min_zoom=DISTRICT_NAME_ZOOM[0], max_zoom=DISTRICT_NAME_ZOOM[1], kind="ws-lad")
