@@ -10,7 +10,8 @@ from geo.csvsafe import to_csv_bytes
 from geo.errors import WardscopeError
 from geo.escape import html_text, md_text
 from geo.saved import slug
-from layers.mapview import format_value
+from layers.lay_words import score_scale_words
+from layers.mapview import LEVEL_LABEL, format_value
 from layers.scoring import top_reasons_table
 
 RAG_TEXT = {"red": "worse than England", "amber": "similar to England", "green": "better than England"}
@@ -94,7 +95,7 @@ def ranking_table(request, result, area, level: str, *, key: str, top_n: int = 2
         show["Rank range (90%)"] = frame["rank_p05"].astype("Int64").astype(str) + "–" + frame["rank_p95"].astype("Int64").astype(str)
     show["Overlapping needs"] = frame["overlap_count"]
     show["Main reasons"] = [", ".join(r) for r in top_reasons_table(frame, scored.indicators, labels)]
-    st.subheader(f"Top {min(top_n, len(show))} of {len(show)} {state.LEVELS[level].split(' ')[0].lower()} in {md_text(area.name)}")
+    st.subheader(f"Top {min(top_n, len(show))} of {len(show)} {LEVEL_LABEL[level]}s in {md_text(area.name)}")
     st.dataframe(show.head(top_n), hide_index=True, width="stretch")
     st.download_button("Download the ranking (CSV)", lambda: to_csv_bytes(show),  # made when clicked
                        file_name=f"wardscope-{scored.profile.id}-{level}-{slug(area.key, max_len=60, fallback='area')}.csv",
@@ -103,6 +104,43 @@ def ranking_table(request, result, area, level: str, *, key: str, top_n: int = 2
         st.caption(f"Only {int(scored.areas['rank'].notna().sum())} area(s) were ranked here: with so few, bands and "
                    "the robust flag say little; compare with the national rank.")
     priority_exports(request, result, key)
+
+
+TOP_CSS = """<style>
+.ws-top{width:100%;border-collapse:collapse;font-size:0.85rem}
+.ws-top th{text-align:left;font-weight:600;border-bottom:2px solid #ccc;padding:3px 6px}
+.ws-top td{border-bottom:1px solid #eee;padding:3px 6px;vertical-align:top}
+.ws-top td.n{text-align:right;white-space:nowrap}
+</style>"""
+
+
+def top_areas_html(frame: pd.DataFrame, reasons: list[list[str]]) -> str:
+    """The highest-ranked rows of a scored table as a small HTML table; every text is escaped."""
+    head = "".join(f"<th>{h}</th>" for h in ("Rank", "Area", "District", "Score", "Band", "Main reasons"))
+    rows = "".join(
+        f'<tr><td class="n">{int(r.rank)}</td><td>{html_text(r.name)}</td><td>{html_text(r.lad_name)}</td>'
+        f'<td class="n">{r.score:.1f}</td><td>{html_text(r.band)}</td><td>{html_text(", ".join(why))}</td></tr>'
+        for r, why in zip(frame.itertuples(index=False), reasons))
+    return f'{TOP_CSS}<table class="ws-top"><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>'
+
+
+def top_areas(result, area, level: str, *, top_n: int = 10) -> None:
+    """The explorer's short list: the ``top_n`` highest priorities, and a link to the full ranking and exports.
+
+    A plain table rather than the data grid, so the map's page stays quick to open.
+    """
+    scored, reg = result.data, result.indicators
+    frame = scored.areas[scored.areas["rank"].notna()].sort_values("rank").head(top_n)
+    if frame.empty:
+        return
+    labels = {i: reg[i].label if i in reg else i for i in scored.indicators}
+    st.subheader(f"Highest priority {LEVEL_LABEL[level]}s in {md_text(area.name)}")
+    scale = score_scale_words(scored.profile.normalisation, LEVEL_LABEL[level])
+    st.caption(f"The top {len(frame)} of {int(scored.areas['rank'].notna().sum()):,} ranked by "
+               f"{md_text(scored.profile.name)}. The score is {md_text(scale)}.")
+    st.markdown(top_areas_html(frame, top_reasons_table(frame, scored.indicators, labels)), unsafe_allow_html=True)
+    st.page_link("app_pages/scoring.py", label="The full ranking, how robust it is, and priority-area exports",
+                 icon=":material/arrow_forward:")
 
 
 def selections(profile) -> dict[str, str]:

@@ -63,5 +63,5 @@ with col_side:
     details.selected_area(store, area, level, table, st.session_state.get("selected_code"))
 
 if show == "Priority":
-    details.ranking_table(request, result, area, level, key="explorer")
+    details.top_areas(result, area, level)
 sources.credits()

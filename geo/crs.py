@@ -8,8 +8,12 @@ those two, is refused rather than guessed.
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
 import geopandas as gpd
-from pyproj import CRS
+import numpy as np
+from pyproj import CRS, Transformer
 
 from geo.errors import CRSError
 
@@ -72,7 +76,31 @@ def require_bng(gdf: gpd.GeoDataFrame, *, what: str) -> None:
         raise CRSError(f"{what} must be in British National Grid (EPSG:27700), got {gdf.crs}")
 
 
+#: PROJ sets itself up again in each new thread (about 40 ms), and Streamlit runs every page in a new
+#: thread: conversions to EPSG:4326 run on this one long-lived thread instead.
+_PROJ_THREAD_NAME = "wardscope-proj"
+_PROJ_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix=_PROJ_THREAD_NAME)
+_TO_LONLAT: list[Transformer] = []  # made and used on the PROJ thread only
+
+
+def _on_proj_thread(fn, *args):
+    if threading.current_thread().name.startswith(_PROJ_THREAD_NAME):
+        return fn(*args)
+    return _PROJ_THREAD.submit(fn, *args).result()
+
+
 def to_web(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Return a copy in EPSG:4326 for web maps and GeoJSON."""
     require_bng(gdf, what="layer")
-    return gdf.to_crs(WGS84)
+    return _on_proj_thread(gdf.to_crs, WGS84)
+
+
+def _lonlat(x, y):
+    if not _TO_LONLAT:
+        _TO_LONLAT.append(Transformer.from_crs(BNG, WGS84, always_xy=True))
+    return _TO_LONLAT[0].transform(np.asarray(x, dtype=float), np.asarray(y, dtype=float))
+
+
+def bng_to_lonlat(x, y) -> tuple[np.ndarray, np.ndarray]:
+    """Longitudes and latitudes (EPSG:4326, degrees) of points given as EPSG:27700 eastings and northings (metres)."""
+    return _on_proj_thread(_lonlat, x, y)

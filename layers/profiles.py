@@ -205,15 +205,30 @@ def parse_profile_text(text: str, source: str = "profile") -> Profile:
     return _parse(data, source)
 
 
+#: Shipped profiles parsed, by (path, size, modification time): pages ask for them several times a run.
+_SHIPPED_PARSED: dict[tuple, Profile] = {}
+
+
 def load_profile(name_or_path: str | Path) -> Profile:
     """A shipped profile by name (``neighbourhood``, ``multi-agency``) or a YAML file."""
     key = str(name_or_path)
     if key in SHIPPED:
         path = PROFILE_DIR / SHIPPED[key]
-    else:
-        path = Path(key)
-        if not path.is_file():
-            raise ProfileError(f"no profile {key!r}: use neighbourhood, multi-agency or a path to a .yaml file")
+        try:
+            stat = path.stat()
+        except OSError as exc:
+            raise ProfileError(f"{path}: cannot read ({exc})") from None
+        ident = (str(path), stat.st_size, stat.st_mtime_ns)
+        if ident not in _SHIPPED_PARSED:  # a Profile is frozen, so one copy can be shared
+            _SHIPPED_PARSED[ident] = _read_profile(path)
+        return _SHIPPED_PARSED[ident]
+    path = Path(key)
+    if not path.is_file():
+        raise ProfileError(f"no profile {key!r}: use neighbourhood, multi-agency or a path to a .yaml file")
+    return _read_profile(path)
+
+
+def _read_profile(path: Path) -> Profile:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:

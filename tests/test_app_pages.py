@@ -44,3 +44,36 @@ def test_access_page_notes_read_once_with_the_method_folded_away(store):
     assert len(folded) == 1
     method = " ".join(c.value for c in folded[0].caption).replace("\\", "")  # as shown: markdown escapes undone
     assert "bus and walk: estimate" in method and "- bus: estimate" not in method, method
+
+
+def test_explorer_lists_the_top_priorities_and_links_to_the_full_ranking(store):
+    """The map's page keeps a short plain table (quick to open); the grid, CSV and exports are on Priority scoring."""
+    import html
+
+    from layers.profiles import load_profile
+    from layers.scoring import score_area
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180).run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert [s.value for s in at.subheader] == ["Highest priority wards in South Midlands"]
+    table = next(m.value for m in at.markdown if 'class="ws-top"' in m.value)
+    scored = score_area(load_profile("neighbourhood"), "South Midlands", level="ward", store=store).areas
+    top = scored[scored["rank"].notna()].sort_values("rank").head(10)
+    rows = re.findall(r"<tr><td class=\"n\">(\d+)</td><td>([^<]*)</td>", table)
+    assert [(int(r), html.unescape(n)) for r, n in rows] == list(zip(top["rank"].astype(int), top["name"]))
+    assert not at.dataframe  # no data grid on the map's page
+    link = next(e for e in at.main if type(e).__name__ == "PageLink")
+    assert link.proto.label == "The full ranking, how robust it is, and priority-area exports"
+    assert link.proto.page.endswith("scoring")
+
+
+def test_top_list_escapes_names():
+    import pandas as pd
+
+    from app_pages.details import top_areas_html
+
+    frame = pd.DataFrame({"rank": [1.0], "name": ["<img src=x onerror=alert(1)>"], "lad_name": ["Luton & Co"],
+                          "score": [59.84], "band": ["top 10%"]})
+    html = top_areas_html(frame, [["Income <b>", "Health"]])
+    assert "<img" not in html and "&lt;img src=x" in html and "Luton &amp; Co" in html
+    assert "<td class=\"n\">59.8</td>" in html and "Income &lt;b&gt;, Health" in html

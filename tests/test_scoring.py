@@ -341,3 +341,24 @@ def test_every_export_accepts_the_id_made_from_a_file_name(store):
             assert made.filename.startswith(stem) and len(made.data) > 0
             if made.filename.endswith(".zip"):
                 assert zipfile.ZipFile(BytesIO(made.data)).testzip() is None
+
+
+def test_shipped_profiles_are_read_once_and_again_when_the_file_changes(tmp_path, monkeypatch):
+    import os
+    import shutil
+
+    import layers.profiles as profiles
+
+    for name in profiles.SHIPPED.values():
+        shutil.copy(profiles.PROFILE_DIR / name, tmp_path / name)
+    monkeypatch.setattr(profiles, "PROFILE_DIR", tmp_path)
+    first = load_profile("neighbourhood")
+    assert load_profile("neighbourhood") is first  # parsed once: pages ask for it several times a run
+    path = tmp_path / profiles.SHIPPED["neighbourhood"]
+    path.write_text(path.read_text(encoding="utf-8").replace(f"name: {first.name}", "name: Edited by the admin"),
+                    encoding="utf-8")
+    os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 10**9))  # a later write, whatever the clock
+    assert load_profile("neighbourhood").name == "Edited by the admin"
+    path.unlink()
+    with pytest.raises(ProfileError, match="cannot read"):
+        load_profile("neighbourhood")

@@ -77,3 +77,48 @@ def test_neighbourhoods_are_numbered_as_in_the_table(store):
     outline = store.table("boundaries", "lad_outline", scored.area.lad_codes)
     html = folium_map(md, outline, selected=areas["code"].iloc[0]).get_root().render()
     assert '"cls":"ws-num"' in html and '"t":["1","2"]' in html
+
+
+def test_big_layers_reach_the_page_once_and_as_written(store):
+    """The polygon and label scripts go into the page verbatim (no Jinja pass over 1.5 MB), once per render,
+    and the script streamlit-folium sends holds the same text."""
+    import re
+
+    import streamlit_folium
+
+    from geo.escape import js_json
+    from geo.webmap import add_labels, add_polygons, base_map
+
+    gdf = store.boundaries("ward", ["E06000032"]).copy()
+    gdf["name"] = ["{% raw %}{{ 7*7 }}" if i == 0 else n for i, n in enumerate(gdf["name"])]
+    fmap = base_map(tuple(gdf.total_bounds))
+    polygons = add_polygons(fmap, PolygonLayer(gdf, "ward", tooltip=[("", "name")]))
+    add_labels(fmap, gdf, gdf["name"], min_zoom=13)
+    html = fmap.get_root().render()
+    fmap.render()  # streamlit-folium renders twice
+    sent = streamlit_folium._get_map_string(fmap)
+    for text in (html, sent):
+        assert text.count(polygons.payload) == 1  # the payload as js_json wrote it: nothing rewrote it
+        assert text.count(js_json(gdf["name"].iloc[0])) == 2  # in the tooltip names and in the labels
+    assert "49" not in re.findall(r'"t":\[[^\]]*\]', html)[0]  # the template-looking name was not evaluated
+
+
+def test_web_conversions_match_pyproj_from_any_thread():
+    """Points and layers go to EPSG:4326 on one long-lived thread: same numbers, from whichever thread asks."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import geopandas as gpd
+    from pyproj import Transformer
+
+    from geo.crs import bng_to_lonlat, to_web
+
+    x, y = np.array([507_000.0, 530_000.0, 385_000.0]), np.array([221_000.0, 180_000.0, 255_000.0])
+    lon0, lat0 = Transformer.from_crs(27700, 4326, always_xy=True).transform(x, y)
+    layer = gpd.GeoDataFrame(geometry=gpd.points_from_xy(x, y), crs=27700)
+    with ThreadPoolExecutor(4) as pool:
+        points = list(pool.map(lambda _: bng_to_lonlat(x, y), range(8)))
+        layers = list(pool.map(lambda _: to_web(layer), range(8)))
+    for lon, lat in points:
+        assert np.allclose(lon, lon0, atol=1e-9) and np.allclose(lat, lat0, atol=1e-9)
+    for web in layers:
+        assert web.crs.to_epsg() == 4326 and np.allclose(web.geometry.x, lon0, atol=1e-9)
