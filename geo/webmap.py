@@ -120,20 +120,22 @@ var {{ this.get_name() }} = (function(){
       return {color: d.s.color, weight: d.s.weight, opacity: d.s.opacity, fillColor: fill,
               fillOpacity: d.c ? d.s.fillOpacity : 0, interactive: d.s.interactive};
     },
-    onEachFeature: function(f, l){
-      if (!d.t.length) return;
-      var html = d.t.map(function(t){
-        var v = f.properties[t[1]];
-        return (t[0] ? "<b>"+esc(t[0])+"</b> " : "") + (v === null || v === undefined ? "no data" : esc(v));
-      }).join("<br>");
-      l.bindTooltip(html, {sticky: true});
-      if (d.s.interactive) {
-        l.on("mouseover", function(){ l.setStyle({weight: d.s.weight + 2}); });
-        l.on("mouseout", function(){ l.setStyle({weight: d.s.weight}); });
-      }
-    },
     interactive: d.s.interactive
   });
+  if (d.t.length) {
+    // one tooltip and one pair of handlers for the whole layer, its text made on hover: per-feature tooltips
+    // cost about 0.1 s to set up for England's 6,817 wards
+    layer.bindTooltip(function(l){
+      return d.t.map(function(t){
+        var v = l.feature.properties[t[1]];
+        return (t[0] ? "<b>"+esc(t[0])+"</b> " : "") + (v === null || v === undefined ? "no data" : esc(v));
+      }).join("<br>");
+    }, {sticky: true});
+    if (d.s.interactive) {
+      layer.on("mouseover", function(e){ e.layer.setStyle({weight: d.s.weight + 2}); });
+      layer.on("mouseout", function(e){ e.layer.setStyle({weight: d.s.weight}); });
+    }
+  }
   layer.addTo({{ this._parent.get_name() }});
   return layer;
 })();
@@ -258,11 +260,18 @@ class MapLabels(VerbatimMacro):
 
 
 def label_points(gdf: gpd.GeoDataFrame) -> list[list[float]]:
-    """A point inside each polygon (EPSG:27700 in) as [lat, lon] (EPSG:4326), rounded to 1e-5 degrees."""
+    """A point inside each polygon (EPSG:27700 in) as [lat, lon] (EPSG:4326), rounded to 1e-5 degrees.
+
+    Memoised per layer, like the geometry; the list is shared, so callers do not change it.
+    """
     require_bng(gdf, what="map labels")
-    inside = shapely.point_on_surface(gdf.geometry.to_numpy())
-    lon, lat = bng_to_lonlat(shapely.get_x(inside), shapely.get_y(inside))
-    return np.column_stack([lat, lon]).round(5).tolist()
+
+    def points():
+        inside = shapely.point_on_surface(gdf.geometry.to_numpy())
+        lon, lat = bng_to_lonlat(shapely.get_x(inside), shapely.get_y(inside))
+        return np.column_stack([lat, lon]).round(5).tolist()
+
+    return _memo(("labels", *_geometry_key(gdf, "labels", False)), points)
 
 
 def add_labels(fmap: folium.Map, gdf: gpd.GeoDataFrame, texts, *, min_zoom: float = 0, max_zoom: float = 30,
@@ -282,11 +291,13 @@ class CompactPolygons(VerbatimMacro):
 
     _template = _TEMPLATE
 
-    def __init__(self, payload: dict):
+    def __init__(self, payload: dict, geometry_json: str | None = None):
+        """``geometry_json``: the payload's ``"g"`` already as JSON text (:func:`encoded_geometry_json`)."""
         super().__init__()
         self._name = "CompactPolygons"
         # names and polyline text can contain "{{", which streamlit-folium and Jinja passes elsewhere would read
-        self.payload = js_json(payload)
+        text = js_json(payload)
+        self.payload = text if geometry_json is None else '{"g":' + geometry_json + "," + text[1:]
 
 
 @dataclass
@@ -319,9 +330,10 @@ class PolygonLayer:
     simplify: bool = True
 
 
-#: Encoded geometry by layer identity: the same area and level are drawn for every indicator and weight.
-_GEOMETRY_CACHE: dict[tuple, list] = {}
-_GEOMETRY_CACHE_SIZE = 32
+#: Encoded geometry (and its JSON text) and label points by layer identity: the same area and level are drawn
+#: for every indicator and weight.
+_GEOMETRY_CACHE: dict[tuple, object] = {}
+_GEOMETRY_CACHE_SIZE = 64
 
 
 def _geometry_key(gdf: gpd.GeoDataFrame, level: str, simplify: bool) -> tuple:
@@ -330,17 +342,29 @@ def _geometry_key(gdf: gpd.GeoDataFrame, level: str, simplify: bool) -> tuple:
             round(float(shapely.area(gdf.geometry.to_numpy()).sum()), 0))
 
 
-def encoded_geometry(gdf: gpd.GeoDataFrame, level: str, simplify: bool = True) -> list:
-    """Polyline-encoded, display-simplified geometry (EPSG:27700 in), memoised per layer."""
-    key = _geometry_key(gdf, level, simplify)
+def _memo(key: tuple, make):
     hit = _GEOMETRY_CACHE.get(key)
     if hit is None:
-        shown = for_display(gdf, level) if simplify else gdf
-        hit = encode_polygons(to_web(shown).geometry.to_numpy())
+        hit = make()
         if len(_GEOMETRY_CACHE) >= _GEOMETRY_CACHE_SIZE:
-            _GEOMETRY_CACHE.pop(next(iter(_GEOMETRY_CACHE)))
+            _GEOMETRY_CACHE.pop(next(iter(_GEOMETRY_CACHE)), None)
         _GEOMETRY_CACHE[key] = hit
     return hit
+
+
+def encoded_geometry(gdf: gpd.GeoDataFrame, level: str, simplify: bool = True) -> list:
+    """Polyline-encoded, display-simplified geometry (EPSG:27700 in), memoised per layer."""
+    def encode():
+        shown = for_display(gdf, level) if simplify else gdf
+        return encode_polygons(to_web(shown).geometry.to_numpy())
+
+    return _memo(("rings", *_geometry_key(gdf, level, simplify)), encode)
+
+
+def encoded_geometry_json(gdf: gpd.GeoDataFrame, level: str, simplify: bool = True) -> str:
+    """:func:`encoded_geometry` as the page's JSON text (:func:`geo.escape.js_json`), memoised per layer."""
+    return _memo(("json", *_geometry_key(gdf, level, simplify)),
+                 lambda: js_json(encoded_geometry(gdf, level, simplify)))
 
 
 def _column(values: np.ndarray):
@@ -353,15 +377,15 @@ def _column(values: np.ndarray):
     return plain
 
 
-def layer_payload(layer: PolygonLayer) -> dict:
-    """The JSON-able compact payload for one polygon layer."""
+def layer_payload(layer: PolygonLayer, *, geometry: bool = True) -> dict:
+    """The JSON-able compact payload for one polygon layer (without ``"g"``, its geometry, when not ``geometry``)."""
     gdf = layer.gdf
     require_bng(gdf, what="map layer")
     columns = list(dict.fromkeys([*layer.properties, *[c for _, c in layer.tooltip]]))
     props = {col: _column(gdf[col].to_numpy()) for col in columns}
     style = layer.style
     payload = {
-        "g": encoded_geometry(gdf, layer.level, layer.simplify),
+        **({"g": encoded_geometry(gdf, layer.level, layer.simplify)} if geometry else {}),
         "p": props,
         "t": [[label, col] for label, col in layer.tooltip],
         "s": {"color": style.color, "weight": style.weight, "opacity": style.opacity,
@@ -402,7 +426,8 @@ def fit_to(fmap: folium.Map, bounds_bng: tuple[float, float, float, float], *, c
 
 def add_polygons(fmap: folium.Map, layer: PolygonLayer) -> CompactPolygons:
     """Add a compact polygon layer to ``fmap``."""
-    element = CompactPolygons(layer_payload(layer))
+    element = CompactPolygons(layer_payload(layer, geometry=False),
+                              encoded_geometry_json(layer.gdf, layer.level, layer.simplify))
     fmap.add_child(element)
     return element
 

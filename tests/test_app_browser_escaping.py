@@ -52,12 +52,21 @@ def map_tooltips(page, marker: str) -> dict:
     return map_frame(page).evaluate("""([marker, injected]) => {
         const out = {points: [], areas: [], shown: [], tags: 0, injected: document.querySelectorAll(injected).length};
         for (const l of Object.values(window.map._layers)) {
+            if (l._layers) continue;  // a layer: its areas are visited one by one
+            if (l.feature) {  // an area: its layer's one tooltip opens on hover, as the mouse opens it
+                if (!String(l.feature.properties.shown || "").includes(marker)) continue;
+                const group = Object.values(l._eventParents || {})[0], t = group && group.getTooltip();
+                if (!t) continue;
+                l.fire("mouseover", {latlng: l.getBounds().getCenter()}, true);
+                out.areas.push(t.getElement().textContent); out.shown.push(l.feature.properties.shown);
+                l.fire("mouseout", {latlng: l.getBounds().getCenter()}, true);
+                continue;
+            }
             const t = l.getTooltip && l.getTooltip();
-            if (!t || l.feature && !String(l.feature.properties.shown || "").includes(marker)) continue;
-            l.openTooltip(l.getLatLng ? l.getLatLng() : l.getBounds().getCenter());
+            if (!t) continue;
+            l.openTooltip(l.getLatLng());
             const el = t.getElement();
-            if (l.feature) { out.areas.push(el.textContent); out.shown.push(l.feature.properties.shown); }
-            else { out.points.push(el.textContent.trim()); out.tags += el.querySelectorAll("*").length - 1; }
+            out.points.push(el.textContent.trim()); out.tags += el.querySelectorAll("*").length - 1;
             l.closeTooltip();
         }
         return out;

@@ -122,3 +122,18 @@ def test_web_conversions_match_pyproj_from_any_thread():
         assert np.allclose(lon, lon0, atol=1e-9) and np.allclose(lat, lat0, atol=1e-9)
     for web in layers:
         assert web.crs.to_epsg() == 4326 and np.allclose(web.geometry.x, lon0, atol=1e-9)
+
+
+def test_polygon_script_carries_the_same_payload_as_written_in_one_piece(store):
+    """The geometry's JSON text is kept with the geometry and spliced in: the script holds exactly js_json(payload)."""
+    from geo.escape import js_json
+    from geo.webmap import add_polygons, base_map, label_points
+
+    gdf = store.boundaries("ward", ["E06000032", "E06000055"])
+    layer = PolygonLayer(gdf, "ward", classes=np.arange(len(gdf)) % 3, palette=["#111111", "#222222", "#333333"],
+                         tooltip=[("", "name"), ("District", "lad_name")])
+    for _ in range(2):  # built, then from the memo
+        element = add_polygons(base_map(tuple(gdf.total_bounds)), layer)
+        assert element.payload == js_json(layer_payload(layer))
+    assert label_points(gdf) is label_points(gdf.copy())  # the same layer: computed once
+    assert len(label_points(gdf.head(3))) == 3
