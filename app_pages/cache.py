@@ -28,7 +28,10 @@ from geo.store import Store
 def _load_store(root: str, generation_key: str) -> Store:
     # Every file is hashed against store.json once per process and generation, before any page draws
     # (geo.storecheck), so a damaged file never reaches a figure.
-    return Store(Path(root)).check_all().preload()
+    store = Store(Path(root)).check_all().preload()
+    if store.has("boundaries", "lad_outline"):  # every map draws district outlines over its areas
+        store.load("boundaries", "lad_outline")
+    return store
 
 
 def get_store() -> Store | None:

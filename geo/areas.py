@@ -16,6 +16,7 @@ import yaml
 from geo import atomic
 from geo.config import user_dir
 from geo.errors import CorruptSavedFile, UnknownAreaError, WardscopeError
+from geo.filememo import read_memoised
 from geo.gss import is_gss
 from geo.saved import load_saved, save_text
 
@@ -53,9 +54,15 @@ def user_areas_file() -> Path:
     return user_dir() / "areas.yaml"
 
 
+def _read_presets(path: Path) -> tuple[Area, ...]:
+    return tuple(Area(name, tuple(spec["districts"]), "preset", spec.get("description", ""), spec.get("ons_code", ""))
+                 for name, spec in _load_yaml(path).items())
+
+
 def presets() -> list[Area]:
-    return [Area(name, tuple(spec["districts"]), "preset", spec.get("description", ""), spec.get("ons_code", ""))
-            for name, spec in _load_yaml(PRESETS_FILE).items()]
+    if not PRESETS_FILE.is_file():
+        return []
+    return list(read_memoised(PRESETS_FILE, _read_presets))
 
 
 def user_areas() -> list[Area]:
@@ -63,6 +70,13 @@ def user_areas() -> list[Area]:
     path = user_areas_file()
     if not path.is_file():
         return []
+    try:
+        return list(read_memoised(path, _read_user_areas))
+    except FileNotFoundError:  # deleted between the check and the read
+        return []
+
+
+def _read_user_areas(path: Path) -> tuple[Area, ...]:
     data = load_saved(path) or {}
     areas = data.get("areas", {}) if isinstance(data, dict) else None
     if not isinstance(areas, dict) or not all(isinstance(v, dict) and isinstance(v.get("districts"), list)
@@ -70,8 +84,8 @@ def user_areas() -> list[Area]:
         prev = atomic.previous_path(path)
         raise CorruptSavedFile(f"{path.name}: is not a list of areas with districts; restore the previous version",
                                path=path, previous=prev if prev.is_file() else None)
-    return [Area(str(name), tuple(spec["districts"]), "user", spec.get("description", ""))
-            for name, spec in areas.items()]
+    return tuple(Area(str(name), tuple(spec["districts"]), "user", spec.get("description", ""))
+                 for name, spec in areas.items())
 
 
 def district_areas(districts: pd.DataFrame) -> list[Area]:

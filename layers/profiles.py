@@ -205,23 +205,17 @@ def parse_profile_text(text: str, source: str = "profile") -> Profile:
     return _parse(data, source)
 
 
-#: Shipped profiles parsed, by (path, size, modification time): pages ask for them several times a run.
-_SHIPPED_PARSED: dict[tuple, Profile] = {}
-
-
 def load_profile(name_or_path: str | Path) -> Profile:
     """A shipped profile by name (``neighbourhood``, ``multi-agency``) or a YAML file."""
     key = str(name_or_path)
     if key in SHIPPED:
+        from geo.filememo import read_memoised
+
         path = PROFILE_DIR / SHIPPED[key]
         try:
-            stat = path.stat()
+            return read_memoised(path, _read_profile)  # a Profile is frozen, so one copy can be shared
         except OSError as exc:
             raise ProfileError(f"{path}: cannot read ({exc})") from None
-        ident = (str(path), stat.st_size, stat.st_mtime_ns)
-        if ident not in _SHIPPED_PARSED:  # a Profile is frozen, so one copy can be shared
-            _SHIPPED_PARSED[ident] = _read_profile(path)
-        return _SHIPPED_PARSED[ident]
     path = Path(key)
     if not path.is_file():
         raise ProfileError(f"no profile {key!r}: use neighbourhood, multi-agency or a path to a .yaml file")
