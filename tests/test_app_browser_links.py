@@ -130,3 +130,28 @@ def test_top_n_export_downloads_n_rows(app, new_page, tmp_path):
         table = pd.read_csv(io.BytesIO(z.read(name)), encoding="utf-8-sig")
     assert len(table) == 7
     assert LUTON.lower() in info.value.suggested_filename
+
+
+def test_copy_link_opens_the_same_view_in_a_new_browser(app, new_page, store):
+    """The sidebar's Copy link box holds the view's link (drawn when opened); a new browser opens that view."""
+    from tests.ui import choose, map_codes
+
+    page = new_page()
+    page.goto(app.url + "/?area=Luton")
+    wait_ready(page)
+    choose(page, "Layer", "Priority band")
+    wait_ready(page)
+    assert page.locator("[data-testid='stCode']").count() == 0  # nothing drawn while the box is closed
+    page.get_by_role("button", name="Copy link").click()
+    code = page.locator("[data-testid='stCode']").first
+    code.wait_for(timeout=60000)
+    link = code.inner_text().strip()
+    assert link.startswith(app.url) and "area=Luton" in link and "layer=band" in link, link
+    page.screenshot(path=str(ARTIFACTS / "links-copy-link.png"))
+    other = new_page()
+    other.goto(link)
+    wait_ready(other)
+    assert set(map_codes(other)) == set(store.boundaries("ward", [LUTON])["code"])
+    other.get_by_text("Neighbourhood-level priority: priority band", exact=False).first.wait_for(timeout=30000)
+    assert other.get_by_role("heading", name="Luton", exact=True).count() == 1
+    assert error_texts(other) == []
