@@ -51,7 +51,7 @@ else:
     heading = md.title
 
 st.title(md_text(area.name))
-st.caption(f"{md_text(heading)} · {state.LEVELS[level]} · {len(areas)} areas in {len(area.lad_codes)} district(s)")
+st.caption(f"{md_text(heading)} · {state.LEVELS[level]} · {len(areas):,} areas in {len(area.lad_codes)} district(s)")
 col_map, col_side = st.columns([2.3, 1])
 with col_map:
     if md.no_data_reason:
