@@ -76,11 +76,23 @@ def selected_area(store, area, level: str, table: pd.DataFrame, code: str | None
             st.switch_page("app_pages/ward_profile.py")
 
 
-def ranking_table(request, result, area, level: str, *, key: str, top_n: int = 25) -> None:
-    """The top areas with score, rank, band, robustness and the three biggest reasons."""
+def _ranked(result) -> tuple[pd.DataFrame, dict]:
+    """The ranked areas of a score, best first, and the label of each of its indicators."""
     scored, reg = result.data, result.indicators
     labels = {i: reg[i].label if i in reg else i for i in scored.indicators}
-    frame = scored.areas[scored.areas["rank"].notna()].sort_values("rank")
+    return scored.areas[scored.areas["rank"].notna()].sort_values("rank"), labels
+
+
+def _few_ranked_note(n_ranked: int) -> None:
+    if 0 < n_ranked < 10:
+        st.caption(f"Only {n_ranked} area(s) were ranked here: with so few, bands and the robust flag say little; "
+                   "compare with the national rank.")
+
+
+def ranking_table(request, result, area, level: str, *, key: str, top_n: int = 25) -> None:
+    """The top areas with score, rank, band, robustness and the three biggest reasons."""
+    scored = result.data
+    frame, labels = _ranked(result)
     show = pd.DataFrame({
         "Rank": frame["rank"],
         "Area": frame["name"],
@@ -100,9 +112,7 @@ def ranking_table(request, result, area, level: str, *, key: str, top_n: int = 2
     st.download_button("Download the ranking (CSV)", lambda: to_csv_bytes(show),  # made when clicked
                        file_name=f"wardscope-{scored.profile.id}-{level}-{slug(area.key, max_len=60, fallback='area')}.csv",
                        mime="text/csv", key=f"{key}-csv", on_click="ignore")
-    if 0 < scored.areas["rank"].notna().sum() < 10:
-        st.caption(f"Only {int(scored.areas['rank'].notna().sum())} area(s) were ranked here: with so few, bands and "
-                   "the robust flag say little; compare with the national rank.")
+    _few_ranked_note(len(frame))
     priority_exports(request, result, key)
 
 
@@ -129,16 +139,17 @@ def top_areas(result, area, level: str, *, top_n: int = 10) -> None:
 
     A plain table rather than the data grid, so the map's page stays quick to open.
     """
-    scored, reg = result.data, result.indicators
-    frame = scored.areas[scored.areas["rank"].notna()].sort_values("rank").head(top_n)
+    scored = result.data
+    ranked, labels = _ranked(result)
+    frame = ranked.head(top_n)
     if frame.empty:
         return
-    labels = {i: reg[i].label if i in reg else i for i in scored.indicators}
     st.subheader(f"Highest priority {LEVEL_LABEL[level]}s in {md_text(area.name)}")
     scale = score_scale_words(scored.profile.normalisation, LEVEL_LABEL[level])
-    st.caption(f"The top {len(frame)} of {int(scored.areas['rank'].notna().sum()):,} ranked by "
-               f"{md_text(scored.profile.name)}. The score is {md_text(scale)}.")
+    st.caption(f"The top {len(frame)} of {len(ranked):,} ranked by {md_text(scored.profile.name)} with this "
+               f"session's weights. Scores are on {md_text(scale)}.")
     st.markdown(top_areas_html(frame, top_reasons_table(frame, scored.indicators, labels)), unsafe_allow_html=True)
+    _few_ranked_note(len(ranked))
     st.page_link("app_pages/scoring.py", label="The full ranking, how robust it is, and priority-area exports",
                  icon=":material/arrow_forward:")
 

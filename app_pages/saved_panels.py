@@ -108,23 +108,17 @@ def saved_sites_panel(sites) -> None:
                     st.session_state["sites_from"] = "saved"
 
 
-#: Session keys of the sidebar's panels (open or closed); their contents run only while they are open.
-AREA_PANEL = "panel-save-area"
-INDICATOR_PANEL = "panel-own-indicators"
-
-
 def saved_areas_panel(store) -> None:
     """Sidebar: save an area of interest (districts, wards or a boundary file) for everyone on this installation,
     or delete one. Wards and boundaries are saved as the whole districts they are in or overlap."""
     from tasks import areas as area_task
 
     flash = st.session_state.pop("area_flash", None)
-    # after a save or a delete the panel stays open, so its message (or a refusal next time) is seen
+    # Streamlit redraws an expander closed when ``expanded`` changes: once the user has saved or deleted,
+    # keep it open for the session, so a refusal on the next click is not hidden in a closed panel
     if flash or st.session_state.get("area-save") or st.session_state.get("area-delete"):
-        st.session_state[AREA_PANEL] = True
-    with st.sidebar.expander("Save or delete an area", key=AREA_PANEL, on_change="rerun") as panel:
-        if not panel.open:  # drawn when opened: every page opens quicker without its widgets
-            return
+        st.session_state["area_panel_open"] = True
+    with st.sidebar.expander("Save or delete an area", expanded=st.session_state.get("area_panel_open", False)):
         if flash:
             st.success(md_text(flash))
         name = st.text_input("Name of the new area", key="area-save-name", max_chars=80)
@@ -197,9 +191,7 @@ def user_indicator_panel() -> None:
     from app_pages import requests
     from tasks import user_indicator
 
-    with st.sidebar.expander("Your own indicators", key=INDICATOR_PANEL, on_change="rerun") as panel:
-        if not panel.open:  # drawn when opened, as the areas panel
-            return
+    with st.sidebar.expander("Your own indicators"):
         st.caption("A CSV with a column of codes (LSOA 2021 or 2011, ward or district) and a column of figures.")
         file = st.file_uploader("Upload a CSV", key="user_indicator_upload")
         if file is None:

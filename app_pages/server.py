@@ -67,8 +67,8 @@ def warm(levels=("ward", "lsoa"), say=None) -> float | None:
 
 def opening_map(store, area):
     """The Map explorer's opening map of ``area`` (wards, the default profile's score), through the caches a
-    session's page reads: the score (:func:`app_pages.cache.scored`) and the simplified geometry
-    (:func:`geo.webmap.encoded_geometry`)."""
+    session's page reads: the score (:func:`app_pages.cache.scored`), the simplified geometry's JSON text
+    (:func:`geo.webmap.encoded_geometry_json`) and the label points (:func:`geo.webmap.label_points`)."""
     from app_pages import cache, requests
     from app_pages.state import DEFAULT_PROFILE
     from layers.mapview import SCORE_LAYERS, folium_map, score_map

@@ -192,9 +192,6 @@ def write_link(page_path: str) -> str:
 def link_panel(page_path: str) -> None:
     """The sidebar's 'Copy link' popover: the link to this view, with Streamlit's copy-to-clipboard button."""
     url = write_link(page_path)
-    with st.sidebar.popover("Copy link", icon=":material/link:", help="A link that opens this view",
-                            key="panel-copy-link", on_change="rerun") as panel:
-        if not panel.open:  # the link is in the address bar already; the box is drawn when opened
-            return
+    with st.sidebar.popover("Copy link", icon=":material/link:", help="A link that opens this view"):
         st.caption("Use the copy button at the right of the link, then paste it in an email or a note.")
         st.code(url, language=None, wrap_lines=True)

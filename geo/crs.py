@@ -77,10 +77,11 @@ def require_bng(gdf: gpd.GeoDataFrame, *, what: str) -> None:
 
 
 #: PROJ sets itself up again in each new thread (about 40 ms), and Streamlit runs every page in a new
-#: thread: conversions to EPSG:4326 run on this one long-lived thread instead.
+#: thread: conversions to EPSG:4326 run on these two long-lived threads instead (two, so a small
+#: conversion does not wait long behind a big one from another session).
 _PROJ_THREAD_NAME = "wardscope-proj"
-_PROJ_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix=_PROJ_THREAD_NAME)
-_TO_LONLAT: list[Transformer] = []  # made and used on the PROJ thread only
+_PROJ_THREAD = ThreadPoolExecutor(max_workers=2, thread_name_prefix=_PROJ_THREAD_NAME)
+_TO_LONLAT = threading.local()  # one Transformer per PROJ thread
 
 
 def _on_proj_thread(fn, *args):
@@ -96,9 +97,9 @@ def to_web(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 
 def _lonlat(x, y):
-    if not _TO_LONLAT:
-        _TO_LONLAT.append(Transformer.from_crs(BNG, WGS84, always_xy=True))
-    return _TO_LONLAT[0].transform(np.asarray(x, dtype=float), np.asarray(y, dtype=float))
+    if not hasattr(_TO_LONLAT, "transformer"):
+        _TO_LONLAT.transformer = Transformer.from_crs(BNG, WGS84, always_xy=True)
+    return _TO_LONLAT.transformer.transform(np.asarray(x, dtype=float), np.asarray(y, dtype=float))
 
 
 def bng_to_lonlat(x, y) -> tuple[np.ndarray, np.ndarray]:

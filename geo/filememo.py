@@ -2,7 +2,8 @@
 
 A result is kept under the file's identity: path, inode, size and modification time in nanoseconds.
 Wardscope's writes replace a file by renaming a new one over it (geo.atomic), which gives it a new inode,
-so a saved change is always seen. What ``make`` raises is not kept: a damaged file is read again.
+so a saved change is seen (only a file system reusing an inode for a file of the same size within the
+same clock tick could hide one). What ``make`` raises is not kept: a damaged file is read again.
 """
 
 from __future__ import annotations

@@ -20,6 +20,8 @@ without a CDN.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 import folium
@@ -262,7 +264,7 @@ class MapLabels(VerbatimMacro):
 def label_points(gdf: gpd.GeoDataFrame) -> list[list[float]]:
     """A point inside each polygon (EPSG:27700 in) as [lat, lon] (EPSG:4326), rounded to 1e-5 degrees.
 
-    Memoised per layer, like the geometry; the list is shared, so callers do not change it.
+    Memoised per layer, like the geometry; the list is shared, so callers must not change it.
     """
     require_bng(gdf, what="map labels")
 
@@ -295,7 +297,7 @@ class CompactPolygons(VerbatimMacro):
         """``geometry_json``: the payload's ``"g"`` already as JSON text (:func:`encoded_geometry_json`)."""
         super().__init__()
         self._name = "CompactPolygons"
-        # names and polyline text can contain "{{", which streamlit-folium and Jinja passes elsewhere would read
+        # names and polyline text can contain "{{", which a Jinja pass or streamlit-folium's {{'name'}} rewrite would read
         text = js_json(payload)
         self.payload = text if geometry_json is None else '{"g":' + geometry_json + "," + text[1:]
 
@@ -332,8 +334,10 @@ class PolygonLayer:
 
 #: Encoded geometry (and its JSON text) and label points by layer identity: the same area and level are drawn
 #: for every indicator and weight.
-_GEOMETRY_CACHE: dict[tuple, object] = {}
-_GEOMETRY_CACHE_SIZE = 64
+_GEOMETRY_CACHE: "OrderedDict[tuple, object]" = OrderedDict()
+#: About six entries a map view (areas and outlines: rings, JSON, label points); the least recently used go first.
+_GEOMETRY_CACHE_SIZE = 120
+_GEOMETRY_LOCK = threading.Lock()
 
 
 def _geometry_key(gdf: gpd.GeoDataFrame, level: str, simplify: bool) -> tuple:
@@ -343,12 +347,16 @@ def _geometry_key(gdf: gpd.GeoDataFrame, level: str, simplify: bool) -> tuple:
 
 
 def _memo(key: tuple, make):
-    hit = _GEOMETRY_CACHE.get(key)
-    if hit is None:
-        hit = make()
-        if len(_GEOMETRY_CACHE) >= _GEOMETRY_CACHE_SIZE:
-            _GEOMETRY_CACHE.pop(next(iter(_GEOMETRY_CACHE)), None)
+    with _GEOMETRY_LOCK:
+        hit = _GEOMETRY_CACHE.get(key)
+        if hit is not None:
+            _GEOMETRY_CACHE.move_to_end(key)
+            return hit
+    hit = make()  # outside the lock: sessions drawing other maps do not wait
+    with _GEOMETRY_LOCK:
         _GEOMETRY_CACHE[key] = hit
+        while len(_GEOMETRY_CACHE) > _GEOMETRY_CACHE_SIZE:
+            _GEOMETRY_CACHE.popitem(last=False)
     return hit
 
 

@@ -197,5 +197,7 @@ def test_a_click_outlines_the_area_where_the_user_is_looking_without_redrawing_t
         now = map_frame(page).evaluate(
             "() => { const c = window.map.getCenter(); return [c.lat, c.lng, window.map.getZoom(), !!window.wardscopeKept]; }")
         assert now[3], "the map was drawn again: the user's view was lost"
-        assert now[2] == view[2] and abs(now[0] - view[0]) < 1e-6 and abs(now[1] - view[1]) < 1e-6, (now, view)
+        pixel = 360 / (256 * 2 ** view[2])  # degrees of longitude in one screen pixel at this zoom
+        # within 2 pixels: Leaflet re-centres to the nearest pixel when the page's layout nudges the frame's size
+        assert now[2] == view[2] and abs(now[0] - view[0]) < 2 * pixel and abs(now[1] - view[1]) < 2 * pixel, (now, view)
     assert error_texts(page) == []

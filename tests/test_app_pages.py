@@ -67,13 +67,20 @@ def test_explorer_lists_the_top_priorities_and_links_to_the_full_ranking(store):
     assert link.proto.page.endswith("scoring")
 
 
-def test_top_list_escapes_names():
+def test_top_list_shows_every_hostile_name_as_text():
+    import html as html_lib
+
     import pandas as pd
 
     from app_pages.details import top_areas_html
+    from tests.hostile_text import HOSTILE
 
-    frame = pd.DataFrame({"rank": [1.0], "name": ["<img src=x onerror=alert(1)>"], "lad_name": ["Luton & Co"],
-                          "score": [59.84], "band": ["top 10%"]})
-    html = top_areas_html(frame, [["Income <b>", "Health"]])
-    assert "<img" not in html and "&lt;img src=x" in html and "Luton &amp; Co" in html
-    assert "<td class=\"n\">59.8</td>" in html and "Income &lt;b&gt;, Health" in html
+    names = list(HOSTILE)
+    frame = pd.DataFrame({"rank": [float(i + 1) for i in range(len(names))], "name": names,
+                          "lad_name": names[::-1], "score": [59.84] * len(names), "band": ["top 10%"] * len(names)})
+    html = top_areas_html(frame, [[n, "Health"] for n in names])
+    cells = re.findall(r"<td(?: class=\"n\")?>([^<]*)</td>", html)
+    assert len(cells) == 6 * len(names)  # no name opened or closed a tag
+    for i, name in enumerate(names):
+        row = [html_lib.unescape(c) for c in cells[6 * i:6 * i + 6]]
+        assert row[1] == name and row[2] == names[::-1][i] and row[5] == f"{name}, Health" and row[3] == "59.8"
