@@ -59,43 +59,52 @@ def _copy(value: Any) -> Any:
     return copy() if callable(copy) and hasattr(value, "attrs") else value  # pandas objects
 
 
-class ContentCache:
-    """A small thread-safe LRU cache for results computed from uploaded content.
+class LRUCache:
+    """A small thread-safe least-recently-used cache: ``get_or_compute(key, compute)``.
 
-    ``get_or_compute(key, compute)`` returns the cached result for ``key`` or
-    calls ``compute()`` and keeps it. pandas objects are copied on the way out
-    so a session changing its frame cannot change another's. Keys must come
-    from :func:`content_key`.
+    ``compute()`` runs outside the lock, so a slow one does not hold up other sessions (two sessions
+    missing the same key at once may both compute it; the last one is kept).
     """
 
     def __init__(self, max_entries: int = 32):
         if max_entries < 1:
             raise ValueError("max_entries must be at least 1")
         self.max_entries = max_entries
-        self._items: OrderedDict[str, Any] = OrderedDict()
+        self._items: OrderedDict[Any, Any] = OrderedDict()
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
         return len(self._items)
 
-    def __contains__(self, key: str) -> bool:
+    def __contains__(self, key) -> bool:
         return key in self._items
 
-    def get_or_compute(self, key: str, compute: Callable[[], T]) -> T:
-        if not (isinstance(key, str) and len(key) == 64 and all(c in "0123456789abcdef" for c in key)):
-            raise ValueError("ContentCache keys must come from content_key()")
+    def get_or_compute(self, key, compute: Callable[[], T]) -> T:
         with self._lock:
             if key in self._items:
                 self._items.move_to_end(key)
-                return _copy(self._items[key])
-        value = compute()  # outside the lock: a slow parse must not block other sessions
+                return self._items[key]
+        value = compute()
         with self._lock:
             self._items[key] = value
             self._items.move_to_end(key)
             while len(self._items) > self.max_entries:
                 self._items.popitem(last=False)
-        return _copy(value)
+        return value
 
     def clear(self) -> None:
         with self._lock:
             self._items.clear()
+
+
+class ContentCache(LRUCache):
+    """An :class:`LRUCache` for results computed from uploaded content.
+
+    pandas objects are copied on the way out so a session changing its frame cannot change another's.
+    Keys must come from :func:`content_key`.
+    """
+
+    def get_or_compute(self, key: str, compute: Callable[[], T]) -> T:
+        if not (isinstance(key, str) and len(key) == 64 and all(c in "0123456789abcdef" for c in key)):
+            raise ValueError("ContentCache keys must come from content_key()")
+        return _copy(super().get_or_compute(key, compute))

@@ -9,15 +9,14 @@ same clock tick could hide one). What ``make`` raises is not kept: a damaged fil
 from __future__ import annotations
 
 import os
-import threading
 from pathlib import Path
 from typing import Callable, TypeVar
 
+from geo.contentcache import LRUCache
+
 T = TypeVar("T")
 
-_MEMO: dict[tuple, object] = {}
-_LOCK = threading.Lock()
-_SIZE = 64
+_MEMO = LRUCache(max_entries=64)
 
 
 def read_memoised(path: Path, make: Callable[[Path], T]) -> T:
@@ -28,12 +27,4 @@ def read_memoised(path: Path, make: Callable[[Path], T]) -> T:
     stat = os.stat(path)
     key = (str(Path(path).resolve()), getattr(make, "__qualname__", repr(make)), stat.st_ino, stat.st_size,
            stat.st_mtime_ns)
-    with _LOCK:
-        if key in _MEMO:
-            return _MEMO[key]  # type: ignore[return-value]
-    value = make(Path(path))
-    with _LOCK:
-        if len(_MEMO) >= _SIZE:
-            _MEMO.pop(next(iter(_MEMO)), None)
-        _MEMO[key] = value
-    return value
+    return _MEMO.get_or_compute(key, lambda: make(Path(path)))

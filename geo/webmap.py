@@ -20,8 +20,6 @@ without a CDN.
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass, field
 
 import folium
@@ -32,6 +30,7 @@ import shapely
 from branca.element import Element, MacroElement
 from jinja2 import Template
 
+from geo.contentcache import LRUCache
 from geo.crs import bng_to_lonlat, require_bng, to_web
 from geo.escape import js_json, js_template_html
 from geo.simplify import for_display
@@ -273,7 +272,7 @@ def label_points(gdf: gpd.GeoDataFrame) -> list[list[float]]:
         lon, lat = bng_to_lonlat(shapely.get_x(inside), shapely.get_y(inside))
         return np.column_stack([lat, lon]).round(5).tolist()
 
-    return _memo(("labels", *_geometry_key(gdf, "labels", False)), points)
+    return _GEOMETRY_CACHE.get_or_compute(("labels", *_geometry_key(gdf, "labels", False)), points)
 
 
 def add_labels(fmap: folium.Map, gdf: gpd.GeoDataFrame, texts, *, min_zoom: float = 0, max_zoom: float = 30,
@@ -332,12 +331,9 @@ class PolygonLayer:
     simplify: bool = True
 
 
-#: Encoded geometry (and its JSON text) and label points by layer identity: the same area and level are drawn
-#: for every indicator and weight.
-_GEOMETRY_CACHE: "OrderedDict[tuple, object]" = OrderedDict()
-#: About six entries a map view (areas and outlines: rings, JSON, label points); the least recently used go first.
-_GEOMETRY_CACHE_SIZE = 120
-_GEOMETRY_LOCK = threading.Lock()
+#: Encoded geometry (or its JSON text) and label points by layer identity: the same area and level are drawn
+#: for every indicator and weight. About four entries a map view (areas and outlines: JSON, label points).
+_GEOMETRY_CACHE = LRUCache(max_entries=120)
 
 
 def _geometry_key(gdf: gpd.GeoDataFrame, level: str, simplify: bool) -> tuple:
@@ -346,33 +342,24 @@ def _geometry_key(gdf: gpd.GeoDataFrame, level: str, simplify: bool) -> tuple:
             round(float(shapely.area(gdf.geometry.to_numpy()).sum()), 0))
 
 
-def _memo(key: tuple, make):
-    with _GEOMETRY_LOCK:
-        hit = _GEOMETRY_CACHE.get(key)
-        if hit is not None:
-            _GEOMETRY_CACHE.move_to_end(key)
-            return hit
-    hit = make()  # outside the lock: sessions drawing other maps do not wait
-    with _GEOMETRY_LOCK:
-        _GEOMETRY_CACHE[key] = hit
-        while len(_GEOMETRY_CACHE) > _GEOMETRY_CACHE_SIZE:
-            _GEOMETRY_CACHE.popitem(last=False)
-    return hit
+def _encode(gdf: gpd.GeoDataFrame, level: str, simplify: bool) -> list:
+    shown = for_display(gdf, level) if simplify else gdf
+    return encode_polygons(to_web(shown).geometry.to_numpy())
 
 
 def encoded_geometry(gdf: gpd.GeoDataFrame, level: str, simplify: bool = True) -> list:
     """Polyline-encoded, display-simplified geometry (EPSG:27700 in), memoised per layer."""
-    def encode():
-        shown = for_display(gdf, level) if simplify else gdf
-        return encode_polygons(to_web(shown).geometry.to_numpy())
-
-    return _memo(("rings", *_geometry_key(gdf, level, simplify)), encode)
+    return _GEOMETRY_CACHE.get_or_compute(("rings", *_geometry_key(gdf, level, simplify)),
+                                          lambda: _encode(gdf, level, simplify))
 
 
 def encoded_geometry_json(gdf: gpd.GeoDataFrame, level: str, simplify: bool = True) -> str:
-    """:func:`encoded_geometry` as the page's JSON text (:func:`geo.escape.js_json`), memoised per layer."""
-    return _memo(("json", *_geometry_key(gdf, level, simplify)),
-                 lambda: js_json(encoded_geometry(gdf, level, simplify)))
+    """:func:`encoded_geometry` as the page's JSON text (:func:`geo.escape.js_json`), memoised per layer.
+
+    Only the text is kept: it is all a page sends.
+    """
+    return _GEOMETRY_CACHE.get_or_compute(("json", *_geometry_key(gdf, level, simplify)),
+                                          lambda: js_json(_encode(gdf, level, simplify)))
 
 
 def _column(values: np.ndarray):
