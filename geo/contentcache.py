@@ -79,6 +79,11 @@ class LRUCache:
     def __contains__(self, key) -> bool:
         return key in self._items
 
+    def keys(self) -> list:
+        """The keys held now, least recently used first."""
+        with self._lock:
+            return list(self._items)
+
     def get_or_compute(self, key, compute: Callable[[], T]) -> T:
         with self._lock:
             if key in self._items:

@@ -6,6 +6,8 @@ import time
 
 from playwright.sync_api import Frame, Page
 
+from layers.mapview import SELECTED_COLOUR as SELECTED  # the outline of the selected area
+
 MAP_FRAME = "iframe[title='streamlit_folium.st_folium']"
 
 
@@ -56,8 +58,6 @@ def map_codes(page: Page, index: int = 0, timeout_s: float = 30) -> list[str]:
     return codes
 
 
-#: layers.mapview.SELECTED_COLOUR: the outline of the selected area.
-SELECTED = "#00b7ff"
 
 
 def selected_codes(page: Page, index: int = 0) -> list[str]:
