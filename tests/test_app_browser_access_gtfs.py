@@ -79,7 +79,7 @@ def method_notes(page):
 def test_timetable_minutes_on_the_page_match_the_cli(gtfs_app, page, store, sites_file, cli_minutes):
     open_with_sites(page, gtfs_app, sites_file)
     page.get_by_text("Timetable: the server's feed").first.wait_for(timeout=60000)
-    method_notes(page).get_by_text("the median, minutes_p25/minutes_p75 the quartiles", exact=False).first.wait_for(
+    method_notes(page).get_by_text("each time is the middle (median) journey over those departures", exact=False).first.wait_for(
         timeout=60000)
     wait_ready(page)
 
@@ -132,7 +132,7 @@ def test_an_uploaded_feed_goes_through_the_gate_and_gives_the_same_minutes(priva
     page.locator(SIDEBAR_UPLOAD).nth(1).set_input_files(str(mirror / "transport" / GTFS_CHESTER.name))
     wait_ready(page, 180)
     page.get_by_text(f"{GTFS_CHESTER.name}: accepted").first.wait_for(timeout=120000)
-    method_notes(page).get_by_text("the median, minutes_p25/minutes_p75 the quartiles", exact=False).first.wait_for(
+    method_notes(page).get_by_text("each time is the middle (median) journey over those departures", exact=False).first.wait_for(
         timeout=60000)
     wait_ready(page)
     props = feature_props(page)

@@ -261,8 +261,9 @@ class Plan:
             f"timetable {feed.label}, {self.day.isoformat()} ({self.day:%A}"
             f"{', the first Tuesday in its validity with trips; pass a date to choose' if self.date_chosen_by_default and self.day.weekday() == 1 else ''}"
             f"{', its first weekday with trips; pass a date to choose' if self.date_chosen_by_default and self.day.weekday() != 1 else ''}), "
-            f"departures every minute {clock(start_s)[:5]}-{clock(end_s)[:5]} ({len(self.departures)}): minutes are the "
-            f"median, minutes_p25/minutes_p75 the quartiles; walking all the way is always allowed",
+            f"departures every minute {clock(start_s)[:5]}-{clock(end_s)[:5]} ({len(self.departures)}): each time is the "
+            f"middle (median) journey over those departures, and the quartiles say how much it varies (half the "
+            f"departures take between the lower and the upper quartile); walking all the way is always allowed",
             f"{tt.counts['trips']:,} trips ({tt.counts['services']} services) run that day"
             + (f", plus {tt.counts['frequency_trips']:,} from frequencies.txt" if tt.counts["frequency_trips"] else ""),
         ]
