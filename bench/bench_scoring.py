@@ -11,12 +11,18 @@ TEN = ["census21_inactive_pct", "census21_unemployed_pct", "census21_bad_health_
        "imd2025_employment_score", "imd2025_income_score", "imd2025_health_score"]
 
 
+def ten_profile():
+    """The bench's profile: the ten indicators weighted 1, 2 and 3 in turn."""
+    from layers.profiles import Profile, ProfileIndicator
+
+    return Profile("bench", "Ten indicators", tuple(ProfileIndicator(i, 1.0 + (n % 3)) for n, i in enumerate(TEN)))
+
+
 def run():
     from geo.areas import Area, resolve_area
     from geo.store import Store
     from layers.hotspots import contiguity, hotspots
     from layers.indicators import available, indicator_table
-    from layers.profiles import Profile, ProfileIndicator
     from layers.registry import load_registry
     from layers.robustness import monte_carlo
     from layers.scoring import bands, overlap_counts, prepare_values, ranks_desc, score_matrix, score_table
@@ -25,7 +31,7 @@ def run():
     registry = load_registry()
     table = indicator_table("lsoa", None, TEN, store=store)
     installed = set(available("lsoa", store=store))
-    profile = Profile("bench", "Ten indicators", tuple(ProfileIndicator(i, 1.0 + (n % 3)) for n, i in enumerate(TEN)))
+    profile = ten_profile()
     england = Area("England", tuple(store.districts()["code"]), "preset")
 
     yield "score_all_england_lsoa_10_indicators", best_of(
@@ -79,6 +85,20 @@ def robustness_memory(values, weights, directions, profile):
         peak, seconds = measure(n_draws)
         yield f"robustness_{n_draws}_draws_england_lsoa_peak", peak, "MB"
         yield f"robustness_{n_draws}_draws_england_lsoa_time", seconds, "s"
+    for n_draws in (200, 1000, 5000):  # the whole server process, store loaded, in a fresh interpreter
+        before, peak = process_peak(n_draws)
+        yield f"robustness_{n_draws}_draws_england_lsoa_process_peak", peak, "MB"
+    yield "robustness_england_lsoa_process_before_draws", before, "MB"
     peak, seconds = measure(1000, stream_above_bytes=2**40)  # the naive way: keep every draw's ranks
     yield "robustness_1000_draws_england_lsoa_kept_peak", peak, "MB"
     yield "robustness_1000_draws_england_lsoa_kept_time", seconds, "s"
+
+
+def process_peak(n_draws: int) -> tuple[float, float]:
+    """(resident MB before the draws, peak resident MB) of :mod:`bench.robustness_process` in a fresh interpreter."""
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-m", "bench.robustness_process", str(n_draws)], check=True,
+                         capture_output=True, text=True).stdout.split()
+    return float(out[0]), float(out[1])

@@ -20,13 +20,12 @@ from layers.normalise import normalise
 from layers.profiles import Profile
 from layers.weighted import band_size, weighted_scores
 
-#: Draws scored together (bounds memory: chunk x areas float32).
-CHUNK_DRAWS = 200
-#: Keep every draw's ranks (one pass) only while they take at most this many bytes (about 1,200 draws
-#: for all of England's LSOAs); above it, rank twice (about 2x the time, memory flat in the draws).
-STREAM_ABOVE_BYTES = 160 * 2**20
-#: Draws ranked together when ranking twice (smaller blocks: the point is to bound memory).
-STREAM_CHUNK_DRAWS = 100
+#: Draws scored together (bounds memory: a few chunk x areas arrays; larger chunks are no faster).
+CHUNK_DRAWS = 50
+#: Keep every draw's ranks (one pass) only while they take at most this many bytes (about 500 draws for
+#: all of England's LSOAs, where the two-pass path needs about 70 MB whatever the draws); above it, rank
+#: twice (about 2x the time), so memory is flat in the number of draws.
+STREAM_ABOVE_BYTES = 64 * 2**20
 #: The seed of the weight draws unless the user gives one (every front door and export uses this one).
 DEFAULT_SEED = 20251127
 #: Weight draws for the robust flag unless the user chooses another number.
@@ -54,12 +53,10 @@ def _draw_ranks(filled: np.ndarray, avail: np.ndarray | None, draws: np.ndarray)
     if avail is not None:
         present = d32 @ avail.T
         np.divide(scores, present, out=scores)                # reweight over present indicators
-    order = np.argsort(scores, axis=1)                        # ascending; the last is rank 1
-    ranks = np.empty(order.shape, dtype=np.int32)
-    m = order.shape[1]
-    seq = np.arange(m, 0, -1, dtype=np.int32)
-    for d in range(order.shape[0]):
-        ranks[d, order[d]] = seq
+    ranks = np.empty(scores.shape, dtype=np.int32)
+    seq = np.arange(scores.shape[1], 0, -1, dtype=np.int32)
+    for d in range(scores.shape[0]):                          # a row at a time: argsort's int64 order stays one row
+        ranks[d, np.argsort(scores[d])] = seq                 # ascending; the last is rank 1
     return ranks
 
 
@@ -98,12 +95,12 @@ def monte_carlo(values: np.ndarray, weights: np.ndarray, directions: np.ndarray,
         avail = ~np.isnan(norm)
         matrices.append((np.where(avail, norm, 0.0).astype(np.float32), None if avail.all() else avail.astype(np.float32)))
 
-    def blocks(chunk=CHUNK_DRAWS):
+    def blocks():
         """(draw indices, ranks, in-band counts) for every block of draws, always in the same order."""
         for mi, (filled, avail32) in enumerate(matrices):
             idx = np.flatnonzero(chosen == mi)
-            for start in range(0, len(idx), chunk):
-                block = idx[start:start + chunk]
+            for start in range(0, len(idx), CHUNK_DRAWS):
+                block = idx[start:start + CHUNK_DRAWS]
                 ranks = _draw_ranks(filled, avail32, draws[block])
                 if profile.threshold is not None:
                     d32 = draws[block].astype(np.float32)
@@ -120,12 +117,12 @@ def monte_carlo(values: np.ndarray, weights: np.ndarray, directions: np.ndarray,
     if not m:
         quantiles = np.zeros((3, 0))
     elif n_draws * m * 4 <= stream_above_bytes:
-        all_ranks = np.zeros((n_draws, m), dtype=np.int32)
+        all_ranks = np.zeros((m, n_draws), dtype=np.int32)                 # areas x draws: each area's draws contiguous
         for block, ranks, hits in blocks():
-            all_ranks[block] = ranks
+            all_ranks[:, block] = ranks.T
             in_band += hits
-        all_ranks.partition(k, axis=0)                                      # in place: no second copy
-        quantiles = all_ranks[k]
+        all_ranks.partition(k, axis=1)                                      # in place along the contiguous axis: no copy
+        quantiles = all_ranks[:, k].T
     else:
         quantiles = _streamed_quantiles(blocks, m, k, in_band)
     out = pd.DataFrame({"median_rank": np.nan, "rank_p05": np.nan, "rank_p95": np.nan, "band_share": np.nan},
@@ -138,44 +135,59 @@ def monte_carlo(values: np.ndarray, weights: np.ndarray, directions: np.ndarray,
     return out
 
 
-def _streamed_quantiles(blocks, m: int, k: list[int], in_band: np.ndarray, buckets: int = 256) -> np.ndarray:
+def _streamed_quantiles(blocks, m: int, k: list[int], in_band: np.ndarray, buckets: int | None = None) -> np.ndarray:
     """The k-th smallest rank (0-based, one row per ``k``) of each of ``m`` areas, in two passes over ``blocks()``.
 
     The first pass also adds each block's in-band counts to ``in_band``.
     Ranks are integers 1..m, so the first pass counts each area's ranks in
     ``buckets`` equal ranges and finds the range holding each order
-    statistic; the second counts single ranks within that range only. Memory
-    is m x (buckets + len(k) x range width) int32 counts, whatever the number of draws (it grows with
-    m squared over ``buckets``: 53 MB for England's 33,755 LSOAs).
+    statistic; the second counts single ranks within that range only. The
+    coarse counts (m x buckets) are freed before the fine ones
+    (len(k) x m x range width) are made, and ``buckets`` defaults to
+    sqrt(len(k) x m) so the two are the same size: about 43 MB each, int32,
+    for England's 33,755 LSOAs, whatever the number of draws.
     """
+    if buckets is None:
+        buckets = max(16, int(np.sqrt(len(k) * m)))
     width = -(-m // buckets)
     buckets = -(-m // width)
-    areas = np.arange(m, dtype=np.int64)  # flat histogram indices reach m x buckets
 
-    def rows(ranks):  # a few draws at a time: bincount copies its input to int64
-        for start in range(0, len(ranks), 32):
-            yield ranks[start:start + 32] - 1
+    def histogram(counts, ranks, cells, key):
+        """Add to ``counts`` (areas x cells, flat) how often ``key(ranks)`` falls in each cell; -1 is skipped.
+
+        Areas are taken a slice at a time so bincount's int64 temporaries stay a few MB.
+        """
+        step = max(1, 2**18 // cells)
+        for a0 in range(0, m, step):
+            a1 = min(m, a0 + step)
+            cell = key(ranks[:, a0:a1], a0, a1)
+            local = (np.arange(a1 - a0, dtype=np.int64) * cells)[None, :] + cell
+            local = local[cell >= 0]
+            counts[a0 * cells:a1 * cells] += np.bincount(local, minlength=(a1 - a0) * cells).astype(np.int32)
 
     coarse = np.zeros(m * buckets, dtype=np.int32)
-    for _, ranks, hits in blocks(STREAM_CHUNK_DRAWS):
+    for _, ranks, hits in blocks():
         in_band += hits
-        for r0 in rows(ranks):
-            coarse += np.bincount((areas * buckets + r0 // width).ravel(), minlength=m * buckets).astype(np.int32)
+        histogram(coarse, ranks, buckets, lambda r, a0, a1: (r - 1) // width)
     cum = coarse.reshape(m, buckets)
     np.cumsum(cum, axis=1, out=cum)
     need = np.asarray(k, dtype=np.int32)[:, None] + 1                      # how many draws at or below
     target = np.stack([(cum < nd).sum(axis=1) for nd in need[:, 0]]).astype(np.int32)  # (len(k), m) bucket
     below = np.where(target > 0, np.take_along_axis(cum, np.maximum(target - 1, 0).T, axis=1).T, 0)
-    fine = np.zeros((len(k), m * width), dtype=np.int32)
-    for _, ranks, _ in blocks(STREAM_CHUNK_DRAWS):
-        for r0 in rows(ranks):
-            for q in range(len(k)):
-                offset = r0 - target[q] * width                               # in this range when 0..width-1
-                hit = (offset >= 0) & (offset < width)
-                cols = np.broadcast_to(areas, r0.shape)[hit]
-                fine[q] += np.bincount(cols * width + offset[hit], minlength=m * width).astype(np.int32)
+    del coarse, cum                                                        # before the fine counts exist
+    fine = [np.zeros(m * width, dtype=np.int32) for _ in k]
+
+    def offset(q):
+        def key(r, a0, a1):
+            off = (r - 1) - target[q, a0:a1] * width                        # in this range when 0..width-1
+            return np.where((off >= 0) & (off < width), off, -1)
+        return key
+
+    for _, ranks, _ in blocks():
+        for q in range(len(k)):
+            histogram(fine[q], ranks, width, offset(q))
     exact = np.empty_like(target)
-    for q in range(len(k)):                                                # in place: fine is the largest array
+    for q in range(len(k)):
         counts = fine[q].reshape(m, width)
         np.cumsum(counts, axis=1, out=counts)
         exact[q] = (counts < (need[q] - below[q])[:, None]).sum(axis=1)
