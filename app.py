@@ -22,14 +22,14 @@ pages = [
     st.Page("app_pages/access.py", title="Transport access", icon=":material/directions_bus:"),
     st.Page("app_pages/hubs.py", title="Hub planner", icon=":material/hub:"),
     st.Page("app_pages/ward_profile.py", title="Ward profile", icon=":material/description:"),
+    st.Page("app_pages/your_areas.py", title="Your areas and indicators", icon=":material/bookmark_add:"),
     st.Page("app_pages/about.py", title="About and sources", icon=":material/info:"),
 ]
-from app_pages import saved_panels, state  # noqa: E402
+from app_pages import state  # noqa: E402
 
 state.apply_link(store)  # a link's area, level, profile, weights, layer and ward (once per session)
 with setup.store_damage_shown():
     page = st.navigation(pages)
     state.show_link_notes()
     page.run()
-    saved_panels.saved_areas_panel(store)
     state.link_panel(page.url_path)

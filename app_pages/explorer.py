@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from app_pages import cache, details, maps, place_finder, requests, saved_panels, scores, sources, state
+from app_pages import cache, details, maps, place_finder, requests, scores, sources, state
 from geo.escape import md_text
 from layers.mapclasses import SCHEMES
 from layers.mapview import SCORE_LAYERS, indicator_map, score_map
@@ -12,7 +12,6 @@ from tasks import boundaries
 store = cache.get_store()
 area = state.area_picker(store)
 level = state.level_picker()
-saved_panels.user_indicator_panel()
 reg = cache.registry()
 table = cache.table_for(store, level)
 

@@ -108,55 +108,53 @@ def saved_sites_panel(sites) -> None:
                     st.session_state["sites_from"] = "saved"
 
 
-def saved_areas_panel(store) -> None:
-    """Sidebar: save an area of interest (districts, wards or a boundary file) for everyone on this installation,
+def area_forms(store) -> None:
+    """Save an area of interest (districts, wards or a boundary file) for everyone on this installation,
     or delete one. Wards and boundaries are saved as the whole districts they are in or overlap."""
     from tasks import areas as area_task
 
     flash = st.session_state.pop("area_flash", None)
-    # Streamlit redraws an expander closed when ``expanded`` changes: once the user has saved or deleted,
-    # keep it open for the session, so a refusal on the next click is not hidden in a closed panel
-    if flash or st.session_state.get("area-save") or st.session_state.get("area-delete"):
-        st.session_state["area_panel_open"] = True
-    with st.sidebar.expander("Save or delete an area", expanded=st.session_state.get("area_panel_open", False)):
-        if flash:
-            st.success(md_text(flash))
-        name = st.text_input("Name of the new area", key="area-save-name", max_chars=80)
-        how = st.radio("Made of", ["Districts", "Wards", "A boundary file"], horizontal=True, key="area-save-how")
-        districts, wards, boundary = [], [], None
-        if how == "Districts":
-            table = store.districts().sort_values("name")
-            districts = st.multiselect("Districts", list(table["code"]), key="area-save-districts",
-                                       format_func=dict(zip(table["code"], table["name"])).get)
-        elif how == "Wards":
-            w = store.boundaries("ward").sort_values(["name", "lad_name"])
-            labels = {r.code: f"{r.name} ({r.lad_name})" for r in w.itertuples()}
-            wards = st.multiselect("Wards (type to search)", list(labels), format_func=labels.get,
-                                   key="area-save-wards")
-            st.caption("The area is saved as the whole districts these wards are in.")
+    st.subheader("Save an area")
+    if flash:
+        st.success(md_text(flash))
+        st.page_link("app_pages/explorer.py", label="Open the Map explorer", icon=":material/arrow_forward:")
+    name = st.text_input("Name of the new area", key="area-save-name", max_chars=80)
+    how = st.radio("Made of", ["Districts", "Wards", "A boundary file"], horizontal=True, key="area-save-how")
+    districts, wards, boundary = [], [], None
+    if how == "Districts":
+        table = store.districts().sort_values("name")
+        districts = st.multiselect("Districts", list(table["code"]), key="area-save-districts",
+                                   format_func=dict(zip(table["code"], table["name"])).get)
+    elif how == "Wards":
+        w = store.boundaries("ward").sort_values(["name", "lad_name"])
+        labels = {r.code: f"{r.name} ({r.lad_name})" for r in w.itertuples()}
+        wards = st.multiselect("Wards (type to search)", list(labels), format_func=labels.get,
+                               key="area-save-wards")
+        st.caption("The area is saved as the whole districts these wards are in.")
+    else:
+        boundary = _boundary_upload()
+        st.caption("The area is saved as the whole districts the boundary overlaps.")
+    if st.button("Save area", key="area-save", icon=":material/save:"):
+        try:
+            result = area_task.save(name, store, districts=districts, wards=wards, boundary=boundary)
+        except WardscopeError as exc:
+            st.error(md_text(str(exc)))
         else:
-            boundary = _boundary_upload()
-            st.caption("The area is saved as the whole districts the boundary overlaps.")
-        if st.button("Save area", key="area-save", icon=":material/save:"):
+            state.set_choice("area", result.data.name)
+            st.session_state["area_flash"] = result.notes[0] + "; it is now the area of interest"
+            st.rerun()
+    saved = [a.name for a in area_task.choices(store) if a.kind == "user"]
+    if saved:
+        st.subheader("Delete an area")
+        gone = st.selectbox("Saved area to delete", saved, key="area-delete-name")
+        if st.button("Delete area", key="area-delete", icon=":material/delete:"):
             try:
-                result = area_task.save(name, store, districts=districts, wards=wards, boundary=boundary)
+                result = area_task.delete(gone, store)
             except WardscopeError as exc:
                 st.error(md_text(str(exc)))
             else:
-                state.set_choice("area", result.data.name)
-                st.session_state["area_flash"] = result.notes[0] + "; it is now the area of interest"
+                st.session_state["area_flash"] = result.notes[0]
                 st.rerun()
-        saved = [a.name for a in area_task.choices(store) if a.kind == "user"]
-        if saved:
-            gone = st.selectbox("Saved area to delete", saved, key="area-delete-name")
-            if st.button("Delete area", key="area-delete", icon=":material/delete:"):
-                try:
-                    result = area_task.delete(gone, store)
-                except WardscopeError as exc:
-                    st.error(md_text(str(exc)))
-                else:
-                    st.session_state["area_flash"] = result.notes[0]
-                    st.rerun()
 
 
 def _boundary_upload():
@@ -185,63 +183,69 @@ DIRECTION_LABELS = {"higher-is-worse": "Higher means more need", "higher-is-bett
 PROBLEM_LABELS = {"row": "Row in the file", "code": "Code", "problem": "Problem"}
 
 
-def user_indicator_panel() -> None:
+def user_indicator_form() -> None:
     """Upload a CSV keyed by GSS codes, say what its column is, see the row problems, save it for this installation."""
     from geo.upload.gate import TABLE_KINDS, accept_upload, read_table_upload, upload_text
     from app_pages import requests
     from tasks import user_indicator
 
-    with st.sidebar.expander("Your own indicators"):
-        st.caption("A CSV with a column of codes (LSOA 2021 or 2011, ward or district) and a column of figures.")
-        file = st.file_uploader("Upload a CSV", key="user_indicator_upload")
-        if file is None:
+    st.subheader("Your own indicators")
+    st.caption("A CSV with a column of codes (LSOA 2021 or 2011, ward or district) and a column of figures.")
+    file = st.file_uploader("Upload a CSV", key="user_indicator_upload")
+    if file is None:
+        return
+    try:
+        up = accept_upload(file.name, file, workspace=uploads.workspace(), kinds=TABLE_KINDS)
+        columns = [str(c).strip().lower() for c in uploads.parsed().get_or_compute(
+            content_key("user-indicator", up, up.name), lambda: read_table_upload(up)).columns]
+    except WardscopeError as exc:
+        st.error(str(exc))
+        return
+    if "code" not in columns:
+        st.error(f"{md_text(up.name)}: needs a 'code' column of GSS codes")
+        return
+    figures = [c for c in columns if c != "code"]
+    if not figures:
+        st.error(f"{md_text(up.name)}: has no column of figures besides 'code'")
+        return
+    label = st.text_input("What it shows (its label)", key="user_indicator_label")
+    value = st.selectbox("Column with the figures", figures, key="user_indicator_value", format_func=md_text)
+    kind = st.radio("What kind of figure", list(KIND_LABELS), format_func=KIND_LABELS.get, key="user_indicator_kind")
+    denominator = None
+    if kind == "rate":
+        others = [c for c in figures if c != value]
+        if not others:
+            st.error("A rate needs a second column with the total it is out of.")
             return
+        denominator = st.selectbox("Column with the total", others, key="user_indicator_den", format_func=md_text)
+    direction = st.radio("A higher figure means", list(DIRECTION_LABELS), format_func=DIRECTION_LABELS.get,
+                         key="user_indicator_direction")
+    if not label.strip():
+        st.info("Give it a label to check and save it.")
+        return
+    request = requests.user_indicator_request(up.name, upload_text(up).encode("utf-8"), label, kind, value,
+                                              denominator, direction)
+    try:
+        check = cache.user_indicator_check(replace(request, dry_run=True))
+    except WardscopeError as exc:
+        st.error(str(exc))
+        return
+    if len(check.data):
+        st.warning(f"{len(check.data)} row(s) have a problem: they are left out, or kept as unknown "
+                   f"when the figure is suppressed.")
+        problems = check.data.rename(columns=PROBLEM_LABELS)
+        if len(problems) <= 20:  # a table wraps the problem's words; the grid would cut them off in a half-width column
+            st.table(problems, hide_index=True)
+        else:
+            st.dataframe(problems, hide_index=True, width="stretch",
+                         column_config={PROBLEM_LABELS["problem"]: st.column_config.TextColumn(width="large")})
+    st.caption(md_text("; ".join(check.notes)))
+    if st.button("Save this indicator", key="user_indicator_save"):
         try:
-            up = accept_upload(file.name, file, workspace=uploads.workspace(), kinds=TABLE_KINDS)
-            columns = [str(c).strip().lower() for c in uploads.parsed().get_or_compute(
-                content_key("user-indicator", up, up.name), lambda: read_table_upload(up)).columns]
+            user_indicator.run(request, cache.get_store())
+            st.success(f"Saved {md_text(label)}: it is in the map's indicator list and can be weighted in "
+                       f"the score (the previous version is kept).")
+            st.page_link("app_pages/explorer.py", label="Map it in the Map explorer", icon=":material/arrow_forward:")
         except WardscopeError as exc:
             st.error(str(exc))
-            return
-        if "code" not in columns:
-            st.error(f"{md_text(up.name)}: needs a 'code' column of GSS codes")
-            return
-        figures = [c for c in columns if c != "code"]
-        if not figures:
-            st.error(f"{md_text(up.name)}: has no column of figures besides 'code'")
-            return
-        label = st.text_input("What it shows (its label)", key="user_indicator_label")
-        value = st.selectbox("Column with the figures", figures, key="user_indicator_value", format_func=md_text)
-        kind = st.radio("What kind of figure", list(KIND_LABELS), format_func=KIND_LABELS.get, key="user_indicator_kind")
-        denominator = None
-        if kind == "rate":
-            others = [c for c in figures if c != value]
-            if not others:
-                st.error("A rate needs a second column with the total it is out of.")
-                return
-            denominator = st.selectbox("Column with the total", others, key="user_indicator_den", format_func=md_text)
-        direction = st.radio("A higher figure means", list(DIRECTION_LABELS), format_func=DIRECTION_LABELS.get,
-                             key="user_indicator_direction")
-        if not label.strip():
-            st.info("Give it a label to check and save it.")
-            return
-        request = requests.user_indicator_request(up.name, upload_text(up).encode("utf-8"), label, kind, value,
-                                                  denominator, direction)
-        try:
-            check = cache.user_indicator_check(replace(request, dry_run=True))
-        except WardscopeError as exc:
-            st.error(str(exc))
-            return
-        if len(check.data):
-            st.warning(f"{len(check.data)} row(s) have a problem: they are left out, or kept as unknown "
-                       f"when the figure is suppressed.")
-            st.dataframe(check.data.rename(columns=PROBLEM_LABELS), hide_index=True, width="stretch")
-        st.caption(md_text("; ".join(check.notes)))
-        if st.button("Save this indicator", key="user_indicator_save"):
-            try:
-                user_indicator.run(request, cache.get_store())
-                st.success(f"Saved {md_text(label)}: it is in the map's indicator list and can be weighted in "
-                           f"the score (the previous version is kept).")
-            except WardscopeError as exc:
-                st.error(str(exc))
 

@@ -20,7 +20,6 @@ area = state.area_picker(store)
 level = state.level_picker()
 state.profile_picker()
 saved_panels.saved_profiles_panel()
-saved_panels.user_indicator_panel()
 reg = cache.registry()
 profile = state.current_profile()
 pkey = state.profile_key()
@@ -42,6 +41,8 @@ with st.sidebar.expander("Weights", expanded=True):
            and i not in {x.id for x in profile.indicators}]
     if own:
         st.caption("Your own indicators (weight 0 leaves one out)")
+    else:
+        st.caption("Add your own indicator from a CSV on the page *Your areas and indicators*.")
     st.session_state[f"user_in_profile::{level}"] = tuple(
         (i, st.slider(md_text(reg[i].label), 0.0, 5.0, 0.0, 0.5, key=f"uw::{level}::{i}")) for i in own)
 method = st.sidebar.selectbox("Normalisation", list(METHODS), index=list(METHODS).index(profile.normalisation),

@@ -44,7 +44,8 @@ def area_picker(store: Store) -> Area:
     areas = choices(store)
     labels = [a.name if a.kind != "district" else f"{a.name} (district)" for a in areas]
     choice = sticky_choice(st.sidebar, "Area of interest", labels, "area", DEFAULT_AREA,
-                           help="Presets group several districts; every district is also listed by itself.")
+                           help="Presets group several districts; every district is also listed by itself. "
+                                "Make your own on the page *Your areas and indicators*.")
     return areas[labels.index(choice)]
 
 

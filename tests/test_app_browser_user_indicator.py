@@ -28,11 +28,10 @@ def test_an_uploaded_indicator_is_saved_with_its_row_problems_shown_and_maps(use
     path = tmp_path / "people_helped.csv"
     path.write_text("code,people\n" + "".join(f"{c},{i + 1}\n" for i, c in enumerate(lsoa)) + "E01999999,3\n"
                     f"{lsoa.iloc[0]},*\n", encoding="utf-8")
-    page.goto(user_app.url)
+    page.goto(user_app.url + "/your_areas")
     wait_ready(page, 120)
-    page.get_by_text("Your own indicators").first.click()
-    page.locator("[data-testid='stSidebar'] [data-testid='stExpander']").filter(has_text="Your own indicators") \
-        .locator("[data-testid='stFileUploaderDropzoneInput']").first.set_input_files(str(path))
+    page.get_by_role("heading", name="Your own indicators").wait_for(timeout=60000)
+    page.locator("[data-testid='stMain'] [data-testid='stFileUploaderDropzoneInput']").first.set_input_files(str(path))
     wait_ready(page, 120)
     label = page.get_by_label("What it shows (its label)")
     label.wait_for(timeout=60000)
@@ -40,13 +39,22 @@ def test_an_uploaded_indicator_is_saved_with_its_row_problems_shown_and_maps(use
     label.press("Enter")
     wait_ready(page, 120)
     page.get_by_text("2 row(s) have a problem", exact=False).first.wait_for(timeout=60000)
-    page.locator("[data-testid='stSidebar'] [data-testid='stDataFrame']").first.wait_for(timeout=60000)  # the rows
-    # the grid draws on a canvas; its (hidden) header cells carry the column labels
-    page.get_by_text("Row in the file").first.wait_for(state="attached", timeout=60000)
+    rows = page.locator("[data-testid='stMain'] [data-testid='stTable']").first
+    rows.wait_for(timeout=60000)
+    # each problem in full words, not cut off at the column's edge
+    text = rows.inner_text()
+    assert "Row in the file" in text and "not an LSOA 2021 or 2011 code in the store" in text
+    problem = rows.get_by_text("not an LSOA 2021 or 2011 code", exact=False).first
+    box, table = problem.bounding_box(), rows.bounding_box()
+    assert box["x"] + box["width"] <= table["x"] + table["width"] + 1
     page.get_by_role("button", name="Save this indicator").click()
     wait_ready(page, 180)
     page.get_by_text("Saved People helped into work", exact=False).first.wait_for(timeout=120000)
     assert (tmp_path / "user" / "indicators" / "people_helped_into_work.yaml").is_file()
+    page.screenshot(path=str(ARTIFACTS / "user_indicator_saved.png"), full_page=True)
+
+    page.goto(user_app.url)  # the map explorer offers it among the indicators
+    wait_ready(page, 180)
 
     page.get_by_text("Indicator", exact=True).first.click()
     wait_ready(page, 180)
