@@ -27,7 +27,7 @@ def save_button(label: str, key: str, name: str, save) -> None:
             path = save()
             st.success(f"Saved as {path.name} (the previous version is kept).")
         except WardscopeError as exc:
-            st.error(str(exc))
+            st.error(md_text(str(exc)))
 
 
 def check_usable(profile) -> None:
@@ -62,9 +62,9 @@ def saved_profiles_panel() -> None:
                     st.rerun()
                 except CorruptSavedFile as exc:
                     st.session_state["damaged_profile"] = str(path)
-                    st.error(str(exc))
+                    st.error(md_text(str(exc)))
                 except WardscopeError as exc:
-                    st.error(str(exc))
+                    st.error(md_text(str(exc)))
             if st.session_state.get("damaged_profile") == str(path) and path.with_name(path.name + ".prev").exists():
                 if st.button("Use the previous version", key="use_prev_profile"):
                     state.use_profile(load_saved_profile(path, previous=True), f"saved:{chosen}")
@@ -81,7 +81,7 @@ def saved_profiles_panel() -> None:
                     state.use_profile(profile, f"upload:{up.sha256[:12]}")
                     st.rerun()
             except WardscopeError as exc:
-                st.error(str(exc))
+                st.error(md_text(str(exc)))
 
 
 def saved_sites_panel(sites) -> None:
@@ -102,7 +102,7 @@ def saved_sites_panel(sites) -> None:
                 st.rerun()
             except WardscopeError as exc:
                 prev = path.with_name(path.name + ".prev")
-                st.error(f"{exc}" + ("; the previous version was loaded instead" if prev.exists() else ""))
+                st.error(md_text(str(exc)) + ("; the previous version was loaded instead" if prev.exists() else ""))
                 if prev.exists():
                     st.session_state["sites"] = read_sites(prev)
                     st.session_state["sites_from"] = "saved"
@@ -199,7 +199,7 @@ def user_indicator_form() -> None:
         columns = [str(c).strip().lower() for c in uploads.parsed().get_or_compute(
             content_key("user-indicator", up, up.name), lambda: read_table_upload(up)).columns]
     except WardscopeError as exc:
-        st.error(str(exc))
+        st.error(md_text(str(exc)))
         return
     if "code" not in columns:
         st.error(f"{md_text(up.name)}: needs a 'code' column of GSS codes")
@@ -228,14 +228,14 @@ def user_indicator_form() -> None:
     try:
         check = cache.user_indicator_check(replace(request, dry_run=True))
     except WardscopeError as exc:
-        st.error(str(exc))
+        st.error(md_text(str(exc)))
         return
     if len(check.data):
         st.warning(f"{len(check.data)} row(s) have a problem: they are left out, or kept as unknown "
                    f"when the figure is suppressed.")
         problems = check.data.rename(columns=PROBLEM_LABELS)
         if len(problems) <= 20:  # a table wraps the problem's words; the grid would cut them off in a half-width column
-            st.table(problems, hide_index=True)
+            st.table(problems.astype(str).map(md_text), hide_index=True)  # st.table reads cells as Markdown
         else:
             st.dataframe(problems, hide_index=True, width="stretch",
                          column_config={PROBLEM_LABELS["problem"]: st.column_config.TextColumn(width="large")})
@@ -247,5 +247,5 @@ def user_indicator_form() -> None:
                        f"the score (the previous version is kept).")
             st.page_link("app_pages/explorer.py", label="Map it in the Map explorer", icon=":material/arrow_forward:")
         except WardscopeError as exc:
-            st.error(str(exc))
+            st.error(md_text(str(exc)))
 

@@ -41,6 +41,8 @@ _SCRIPT_SAFE = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\
 _JINJA_OPEN = re.compile(r"\{(?=[{%#])")
 #: Markdown, Streamlit's directives (:red[...], :material/...:) and LaTeX ($) all start with ASCII punctuation.
 _MD_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
+#: Where remark-gfm's autolink finder would start a link: after "scheme:", after "www", before "@".
+_AUTOLINK = re.compile(r"(?i)(?<=[a-z]:)(?=//)|(?<=www)(?=\.)|(?<=[-.+\w])(?=@)")
 _NAMED_CONTROLS = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
@@ -84,9 +86,12 @@ def md_text(value) -> str:
     ``:color[...]`` directive or ``$`` maths starts; line breaks become spaces.
     Streamlit already shows raw HTML in markdown as text. Its typography step
     still draws ``<-``, ``->`` and ``--`` as arrows and a dash (it runs after
-    escapes are read); nothing else changes.
+    escapes are read). GitHub-style autolinks are also found after escapes are
+    read, so a bare ``https://``, ``www.`` or ``name@host`` would still become a
+    link: an invisible word joiner (U+2060) is put before the ``//``, the ``.``
+    or the ``@``; nothing else changes.
     """
-    one_line = " ".join(str(value).splitlines())
+    one_line = _AUTOLINK.sub("\u2060", " ".join(str(value).splitlines()))
     return _MD_PUNCTUATION.sub(r"\\\1", one_line)
 
 

@@ -9,6 +9,7 @@ from tests.ui import choose, error_texts, map_codes, wait_ready
 
 pytestmark = pytest.mark.browser
 LUTON = "E06000032"
+HOSTILE_CODE = "**x**[y](https://e.org)"
 SOUTH_MIDLANDS = ["E06000055", "E06000056", "E06000032", "E06000042", "E06000061", "E06000062"]
 
 
@@ -27,7 +28,7 @@ def test_an_uploaded_indicator_is_saved_with_its_row_problems_shown_and_maps(use
     lsoa = store.table("indicators", "index_lsoa", [LUTON])["code"]
     path = tmp_path / "people_helped.csv"
     path.write_text("code,people\n" + "".join(f"{c},{i + 1}\n" for i, c in enumerate(lsoa)) + "E01999999,3\n"
-                    f"{lsoa.iloc[0]},*\n", encoding="utf-8")
+                    f"{lsoa.iloc[0]},*\n{HOSTILE_CODE},4\n", encoding="utf-8")
     page.goto(user_app.url + "/your_areas")
     wait_ready(page, 120)
     page.get_by_role("heading", name="Your own indicators").wait_for(timeout=60000)
@@ -38,12 +39,14 @@ def test_an_uploaded_indicator_is_saved_with_its_row_problems_shown_and_maps(use
     label.fill("People helped into work")
     label.press("Enter")
     wait_ready(page, 120)
-    page.get_by_text("2 row(s) have a problem", exact=False).first.wait_for(timeout=60000)
+    page.get_by_text("3 row(s) have a problem", exact=False).first.wait_for(timeout=60000)
     rows = page.locator("[data-testid='stMain'] [data-testid='stTable']").first
     rows.wait_for(timeout=60000)
     # each problem in full words, not cut off at the column's edge
-    text = rows.inner_text()
+    text = rows.inner_text().replace("\u2060", "")  # md_text's invisible word joiner stops autolinks
     assert "Row in the file" in text and "not an LSOA 2021 or 2011 code in the store" in text
+    assert HOSTILE_CODE.upper() in text  # as read (codes are upper-cased), not as a link or bold text
+    assert rows.locator("a, img, strong").count() == 0, rows.locator("a, img, strong").evaluate_all("els => els.map(e => e.outerHTML)")
     problem = rows.get_by_text("not an LSOA 2021 or 2011 code", exact=False).first
     box, table = problem.bounding_box(), rows.bounding_box()
     assert box["x"] + box["width"] <= table["x"] + table["width"] + 1

@@ -97,7 +97,17 @@ def test_md_text_escapes_every_markdown_character_and_keeps_one_line(name):
     assert "\n" not in out and "\r" not in out
     # every ASCII punctuation character is escaped; removing the escapes gives the name back
     assert not ASCII_PUNCTUATION.search(re.sub(r"\\[!-/:-@\[-`{-~]", "", out))
-    assert re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", out) == " ".join(name.splitlines())
+    # removing the escapes and the word joiners that stop autolinks gives the name back
+    assert re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", out).replace("\u2060", "") == " ".join(name.splitlines())
+
+
+@pytest.mark.parametrize("text", ["see https://e.org/x", "HTTP://E.ORG", "www.gov.uk", "jo.b+x@example.org",
+                                  "ftp://h/f", "mailto:a@b.org"])
+def test_md_text_leaves_no_bare_web_or_mail_address_for_the_autolink_finder(text):
+    # remark-gfm finds these in the text after escapes are read (so escaping alone still made a link)
+    read = re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", md_text(text))
+    assert not re.search(r"(?i)[a-z]://|www\.|[-.+\w]@", read)
+    assert read.replace("\u2060", "") == text
 
 
 @pytest.mark.parametrize("name", HOSTILE_LINES)
