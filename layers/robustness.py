@@ -22,10 +22,10 @@ from layers.weighted import band_size, weighted_scores
 
 #: Draws scored together (bounds memory: a few chunk x areas arrays; larger chunks are no faster).
 CHUNK_DRAWS = 50
-#: Keep every draw's ranks (one pass) only while they take at most this many bytes (about 500 draws for
-#: all of England's LSOAs, where the two-pass path needs about 70 MB whatever the draws); above it, rank
-#: twice (about 2x the time), so memory is flat in the number of draws.
-STREAM_ABOVE_BYTES = 64 * 2**20
+#: Keep every draw's ranks (one pass) only while they take at most this many bytes (about 550 draws for
+#: all of England's LSOAs, so the slider's 500 stay one pass; the two-pass path needs about 70 MB whatever
+#: the draws); above it, rank twice (about 2x the time), so memory is flat in the number of draws.
+STREAM_ABOVE_BYTES = 72 * 2**20
 #: The seed of the weight draws unless the user gives one (every front door and export uses this one).
 DEFAULT_SEED = 20251127
 #: Weight draws for the robust flag unless the user chooses another number.
