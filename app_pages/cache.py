@@ -29,8 +29,12 @@ def _kept_for_the_process(value):
     """``value``, after moving everything now in memory out of the garbage collector's reach (gc.freeze).
 
     The store and England's tables are about 300,000 long-lived objects. Streamlit collects garbage after every
-    page run; a full collection that walks them all took 0.1-0.25 s a run. Frozen objects are still freed by
-    reference counting; only a reference cycle among them is never collected, and these live for the process.
+    page run; a full collection that walks them all took 0.1-0.25 s a run. gc.freeze moves *every* object alive
+    at that moment, so a load made inside a visitor's page run also pins what that run holds then (its maps
+    and frames). Frozen objects are still freed by reference counting; only a reference cycle among them is
+    never collected. That is bounded: it happens once per load (per store generation, and per level and
+    saved-indicator version for England's tables, of which a few are kept), and `cli.py serve` makes the
+    first loads before any visitor.
     """
     gc.collect()
     gc.freeze()
@@ -80,7 +84,7 @@ def registry() -> dict:
     return _registry(user_indicators_stamp())
 
 
-@st.cache_resource(show_spinner="Computing indicators for England…")
+@st.cache_resource(max_entries=6, show_spinner="Computing indicators for England…")  # 3 levels, this and the last version
 def national_table(generation_key: str, level: str) -> pd.DataFrame:
     """Every installed indicator for every area of ``level`` in England (shared, read-only)."""
     from layers.indicators import available, england_table
