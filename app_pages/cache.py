@@ -36,9 +36,17 @@ def _kept_for_the_process(value):
     saved-indicator version for England's tables, of which a few are kept), and `cli.py serve` makes the
     first loads before any visitor.
     """
+    freeze_what_is_loaded()
+    return value
+
+
+def freeze_what_is_loaded() -> None:
+    """Collect garbage, then move every object now alive out of the collector's reach (see
+    :func:`_kept_for_the_process`). `cli.py serve` calls it once more after its warm-up: the modules it imported
+    and the opening maps it drew would otherwise be walked by the collection after every page run (44-99 ms
+    a run, against 4-5 ms once frozen)."""
     gc.collect()
     gc.freeze()
-    return value
 
 
 @st.cache_resource(show_spinner="Loading the boundary store…")

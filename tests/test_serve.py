@@ -40,6 +40,19 @@ def test_the_store_and_englands_tables_are_kept_out_of_the_post_run_garbage_coll
     assert "postScriptGC = true" in config  # memory stays flat: the collection stays on, and is cheap
 
 
+def test_what_the_warm_up_imported_and_drew_is_frozen_too(store):
+    # The modules the warm-up imports (folium, geopandas...) and its opening maps live as long as the server;
+    # left in the collector's reach they made every page run's collection walk them (44-99 ms a run).
+    code = ("import gc, logging; logging.disable(logging.WARNING); from app_pages import server; "
+            "server.warm(say=lambda text: None); import folium, mapclassify; "
+            "walked = gc.get_objects(); ids = {id(o) for o in walked}; "
+            "print(len(walked), gc.get_freeze_count(), id(vars(folium)) in ids, id(vars(mapclassify)) in ids)")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    walked, frozen, folium_walked, mapclassify_walked = out.stdout.split()
+    assert (folium_walked, mapclassify_walked) == ("False", "False"), out.stdout
+    assert int(walked) < 10_000 < int(frozen), out.stdout
+
+
 def test_the_server_says_ready_once_the_store_englands_tables_and_the_opening_maps_are_loaded(store):
     from tests.apprunner import AppServer
 
