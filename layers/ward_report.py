@@ -58,6 +58,9 @@ class WardReport:
     area_codes: tuple[str, ...] = ()
     #: True when the area of interest holds every district in England (whatever it is called).
     area_is_england: bool = False
+    #: The district's LSOAs that overlap the ward but are counted in a neighbouring ward (EPSG:27700): best fit
+    #: puts each LSOA in the ward holding most of its residents, so the map shows them rather than a blank.
+    neighbours: gpd.GeoDataFrame | None = None
 
     @property
     def area_is_district(self) -> bool:
@@ -104,8 +107,9 @@ def build_ward_report(*, ward_code: str, area, store, comparators: pd.DataFrame,
 
         raise UnknownAreaError(f"ward {ward_code} is not in {area.name}")
     row = ward.iloc[0]
-    lsoas = store.boundaries("lsoa", [row["lad_code"]])
-    lsoas = lsoas[lsoas["ward_code"] == ward_code]
+    in_district = store.boundaries("lsoa", [row["lad_code"]])
+    lsoas = in_district[in_district["ward_code"] == ward_code]
+    neighbours = overlapping_neighbours(in_district[in_district["ward_code"] != ward_code], ward)
     district = store.table("boundaries", "lad_outline", [row["lad_code"]])
     mine = comparators[comparators["code"] == ward_code]
     rows = []
@@ -167,7 +171,22 @@ def build_ward_report(*, ward_code: str, area, store, comparators: pd.DataFrame,
     return WardReport(ward_code, row["name"], row["lad_code"], row["lad_name"], area.name, ward_note, figures, scores,
                       ward, lsoas, district, claimant_trend, sources, district_context=context,
                       area_codes=tuple(area.lad_codes),
-                      area_is_england=set(area.lad_codes) >= set(store.districts()["code"]))
+                      area_is_england=set(area.lad_codes) >= set(store.districts()["code"]), neighbours=neighbours)
+
+
+#: An LSOA is drawn as a neighbour when at least this share of the ward's area lies in it (m² / m²): smaller
+#: overlaps are slivers along a shared edge that no reader would see.
+NEIGHBOUR_MIN_SHARE = 0.002
+
+
+def overlapping_neighbours(others: gpd.GeoDataFrame, ward: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The LSOAs of ``others`` that cover at least :data:`NEIGHBOUR_MIN_SHARE` of ``ward``'s area (EPSG:27700)."""
+    shape = ward.geometry.union_all()
+    if others.empty or shape.is_empty or shape.area <= 0:
+        return others.iloc[:0]
+    near = others[others.intersects(shape)]
+    overlap = near.geometry.intersection(shape).area
+    return near[overlap >= NEIGHBOUR_MIN_SHARE * shape.area]
 
 
 def context_lines(report: WardReport) -> list[str]:
@@ -275,12 +294,21 @@ def _short_label(label: str) -> str:
 
 # -- drawing ---------------------------------------------------------------------------------
 
+NEIGHBOURS_NOTE = ("Grey hatched: parts of the ward in neighbourhoods counted in a neighbouring ward, because most "
+                   "of their residents live there. The ward's figures use the orange neighbourhoods.")
+
+
 def map_png(report: WardReport, width_in: float = 6.0) -> bytes:
     """The ward (thick outline), its LSOAs and the district edge, in British National Grid."""
     fig, ax = plt.subplots(figsize=(width_in, width_in * 0.75), dpi=150)
     xmin, ymin, xmax, ymax = report.ward.total_bounds
     pad = max(xmax - xmin, ymax - ymin) * 0.35
     report.district.boundary.plot(ax=ax, color="#999999", linewidth=1.0)
+    neighbours = report.neighbours if report.neighbours is not None else report.lsoas.iloc[:0]
+    if len(neighbours):
+        # only the part inside the ward: that is the gap a reader would otherwise puzzle over
+        inside = neighbours.geometry.intersection(report.ward.geometry.union_all())
+        inside.plot(ax=ax, facecolor="#eeeeee", edgecolor="#aaaaaa", linewidth=0.5, hatch="///")
     if len(report.lsoas):
         report.lsoas.plot(ax=ax, facecolor="#fde0c5", edgecolor="#c46a2b", linewidth=0.6)
         for _, r in report.lsoas.iterrows():
@@ -293,6 +321,9 @@ def map_png(report: WardReport, width_in: float = 6.0) -> bytes:
     ax.set_axis_off()
     ax.set_title(mpl_text(f"{report.name} ward (dark outline) and its neighbourhoods (LSOAs, labelled by code)"),
                  fontsize=8, wrap=True)
+    if len(neighbours):
+        fig.subplots_adjust(bottom=0.17)  # the note sits below the map, never across it
+        fig.text(0.5, 0.02, _wrap(NEIGHBOURS_NOTE, int(width_in * 19)), ha="center", va="bottom", fontsize=6.5, color="#555555")
     return _png(fig)
 
 

@@ -170,6 +170,33 @@ def test_england_as_the_area_appears_once_and_adds_no_rank_line(store):
     assert not renamed.shows_area and [h for _, h in table_columns(renamed)] == heads
 
 
+@pytest.mark.parametrize("area_name,ward_name", [("Luton", "Biscot"), ("Luton", "Central"), ("Nottingham", None),
+                                                  ("Cheshire West and Chester", None)])
+def test_the_ward_map_leaves_no_blank_where_a_neighbouring_wards_lsoa_reaches_in(store, area_name, ward_name):
+    # Best fit counts each LSOA in one ward, so a ward's own LSOAs need not fill its outline; the rest of the
+    # outline is drawn as the neighbouring wards' LSOAs (hatched) instead of a white gap.
+    from shapely import union_all
+
+    from layers.ward_report import NEIGHBOUR_MIN_SHARE, NEIGHBOURS_NOTE, map_png
+    from tasks import profile
+
+    area = _area(area_name, store)
+    wards = store.boundaries("ward", area.lad_codes)
+    code = wards.loc[wards["name"] == ward_name, "code"].iloc[0] if ward_name else wards["code"].iloc[0]
+    report = profile.run(profile.WardProfileRequest(area, code, _profiles(), draws=0), store).data
+    ward = report.ward.geometry.union_all()
+    assert not set(report.neighbours["code"]) & set(report.lsoas["code"])
+    assert (report.neighbours["ward_code"] != code).all() and (report.neighbours["lad_code"] == report.lad_code).all()
+    drawn = union_all([*report.lsoas.geometry, *report.neighbours.geometry.intersection(ward)])
+    blank = ward.difference(drawn).area / ward.area
+    # what is left blank is only slivers each under the drawing threshold (LSOAs from the generalised layer)
+    assert blank < 0.03, f"{report.name}: {blank:.1%} of the ward left blank"
+    if ward_name in ("Biscot", "Central"):  # Luton's 2024 wards do not follow LSOA edges
+        assert len(report.neighbours) and "neighbouring ward" in NEIGHBOURS_NOTE
+    assert (report.neighbours.geometry.intersection(ward).area >= NEIGHBOUR_MIN_SHARE * ward.area).all()
+    assert map_png(report)[:8] == b"\x89PNG\r\n\x1a\n"
+
+
 def test_chart_labels_are_wrapped_not_cut(store):
     from layers.ward_report import _wrap
 
