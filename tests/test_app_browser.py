@@ -7,7 +7,7 @@ import pytest
 from layers.profiles import load_profile
 from layers.scoring import score_area
 from tests.conftest import ARTIFACTS
-from tests.ui import (choose, click_until, error_texts, map_codes, map_fills, slider, table_cells,
+from tests.ui import (choose, click_until, error_texts, map_codes, map_fills, slider, table_cells, wait_for_codes,
                       wait_for_map_change, wait_for_table_change, wait_ready)
 
 pytestmark = pytest.mark.browser
@@ -81,4 +81,26 @@ def test_click_a_luton_ward_open_its_profile_and_download_pdf(app_server, page, 
     data = open(path, "rb").read()
     assert data[:5] == b"%PDF-" and len(data) > 20000
     assert info.value.suggested_filename == f"ward-profile-{biscot}.pdf"
+    assert error_texts(page) == []
+
+
+def test_the_councillor_pack_is_made_in_the_background_while_the_visitor_uses_another_page(app_server, page, store):
+    import zipfile
+
+    scilly = set(store.boundaries("ward", ["E06000053"])["code"])
+    page.goto(f"{app_server.url}/ward_profile?area=Isles%20of%20Scilly")
+    wait_ready(page)
+    page.get_by_role("button", name=f"Make the pack ({len(scilly)} wards)").click()
+    page.get_by_text(f"of {len(scilly)}:").first.wait_for(timeout=60000)  # the progress bar, updating itself
+    page.screenshot(path=str(ARTIFACTS / "ward_profile_pack_progress.png"))
+    assert page.get_by_role("button", name=f"Make the pack ({len(scilly)} wards)").count() == 0
+    page.get_by_role("link", name="Map explorer").first.click()  # the app stays usable while the pack is made
+    wait_for_codes(page, scilly, timeout_s=120)
+    page.get_by_role("link", name="Ward profile").first.click()
+    button = page.get_by_role("button", name=f"Download the councillor pack ({len(scilly)} wards, zip)")
+    button.wait_for(timeout=240000)
+    with page.expect_download(timeout=60000) as info:
+        button.click()
+    with zipfile.ZipFile(info.value.path()) as made:
+        assert len(made.namelist()) == len(scilly) + 1 and "00-contents.pdf" in made.namelist()
     assert error_texts(page) == []
