@@ -1,5 +1,6 @@
 """Ward profile for councillors: one ward against its district, the area and England, printable."""
 
+import pandas as pd
 import streamlit as st
 
 from app_pages import cache, pack, requests, sources, state
@@ -8,6 +9,8 @@ from layers.ward_report import (RAG_SHORT, chart_png, lay_notes, map_png, report
                                  score_lines, subtitle, table_columns, trend_png)
 from layers.ward_summary import summary_sentences
 from tasks import profile as ward_profile
+
+APS_IDS = ("aps_employment_rate", "aps_inactivity_rate", "aps_inactive_long_term_sick_pct")
 
 store = cache.get_store()
 area = state.area_picker(store)
@@ -60,16 +63,19 @@ if report.gaps:
 if trend:
     st.image(trend)
 st.subheader(f"{md_text(report.lad_name)}: labour market (district figures)")
-aps_ids = ["aps_employment_rate", "aps_inactivity_rate", "aps_inactive_long_term_sick_pct"]
 lad_table = cache.table_for(store, "lad")
-if all(i in lad_table.columns for i in aps_ids):
+# the survey's figures this installation holds (the long-term sick share comes only with `install --nomis`)
+aps_ids = [i for i in APS_IDS if i in lad_table.columns and i in reg]
+if aps_ids:
     row = lad_table.set_index("code").loc[report.lad_code]
-    cols = st.columns(3)
-    for col, i in zip(cols, aps_ids):
-        ci = row.get(f"{i}__ci")
-        col.metric(reg[i].label, f"{row[i]:.1f}%", help=f"95% confidence interval ± {ci:.1f} points" if ci == ci else None)
-    st.caption("Annual Population Survey (Nomis NM_17_5): district estimates with wide confidence intervals; "
-               "never apportioned to wards.")
+    for col, i in zip(st.columns(len(aps_ids)), aps_ids):
+        value, ci = row[i], row.get(f"{i}__ci")
+        col.metric(reg[i].label, "not available" if pd.isna(value) else f"{value:.1f}%",
+                   help=(f"95% confidence interval ± {ci:.1f} points" if pd.notna(value) and pd.notna(ci) else
+                         "The survey publishes no figure for this district (unknown, not zero)."
+                         if pd.isna(value) else None))
+    st.caption("Annual Population Survey: district estimates with wide confidence intervals; "
+               "never apportioned to wards. 'not available' means the survey publishes no figure (unknown, not zero).")
 else:
     st.caption("Annual Population Survey figures are not in this installation (see About: For administrators).")
 with st.expander("Read with care"):

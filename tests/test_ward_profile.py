@@ -301,6 +301,32 @@ def test_app_ward_profile_page_shows_the_summary_and_rank_lines(store):
     assert "For administrators" in [s.value for s in at.subheader]
 
 
+@pytest.mark.parametrize("area,known", [("Luton (district)", True), ("Isles of Scilly (district)", False)])
+def test_the_app_profile_shows_the_districts_survey_figures_and_unknown_as_not_available(store, area, known):
+    # The survey's long-term sick share comes only with `install --nomis`: the figures the store holds are shown
+    # all the same (they were hidden behind "not in this installation"). Scilly's are not published.
+    from streamlit.testing.v1 import AppTest
+
+    from app_pages.ward_profile import APS_IDS
+    from layers.registry import load_registry
+    from tests.conftest import ROOT
+
+    reg = load_registry()
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=240).run()
+    at.selectbox(key="w:area").set_value(area).run()
+    at.switch_page("app_pages/ward_profile.py").run()
+    assert not at.exception, [e.message for e in at.exception]
+    metrics = {m.label: m.value for m in at.metric}
+    shown = [reg[i].label for i in APS_IDS[:2]]  # employment and inactivity rates: in every installed store
+    assert set(shown) <= set(metrics), metrics
+    for label in shown:
+        if known:
+            assert re.fullmatch(r"\d{1,3}\.\d%", metrics[label]), metrics
+        else:
+            assert metrics[label] == "not available", metrics
+    assert "not in this installation" not in " ".join(c.value for c in at.caption)
+
+
 def test_unknown_figures_stay_unknown_in_the_summary(store):
     import numpy as np
 
