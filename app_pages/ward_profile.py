@@ -74,8 +74,14 @@ if aps_ids:
                    help=(f"95% confidence interval ± {ci:.1f} points" if pd.notna(value) and pd.notna(ci) else
                          "The survey publishes no figure for this district (unknown, not zero)."
                          if pd.isna(value) else None))
-    st.caption("Annual Population Survey: district estimates with wide confidence intervals; "
-               "never apportioned to wards. 'not available' means the survey publishes no figure (unknown, not zero).")
+    unknown = [i for i in aps_ids if pd.isna(row[i])]
+    left_out = [reg[i].label for i in APS_IDS if i not in aps_ids and i in reg]
+    st.caption("Annual Population Survey (ONS, via Explore Local Statistics or Nomis): district estimates with wide "
+               "confidence intervals; never apportioned to wards."
+               + (" 'not available': the survey publishes no figure for this district (unknown, not zero)."
+                  if unknown else "")
+               + (f" Not in this installation: {md_text('; '.join(left_out))} (see About: For administrators)."
+                  if left_out else ""))
 else:
     st.caption("Annual Population Survey figures are not in this installation (see About: For administrators).")
 with st.expander("Read with care"):

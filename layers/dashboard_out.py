@@ -10,18 +10,15 @@ from __future__ import annotations
 
 import base64
 import html
-import io
 
 import matplotlib
+import numpy as np
+import pandas as pd
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from geo import csvsafe  # noqa: E402
-from layers.dashboard import LEGEND, RAG_WORDS, Dashboard  # noqa: E402
-from layers.registry import load_registry  # noqa: E402
+from geo import csvsafe
+from layers.dashboard import LEGEND, RAG_WORDS, Dashboard
+from layers.figures import new_axes, png_bytes
+from layers.registry import load_registry
 
 RAG_COLOURS = {"red": "#f4c7c3", "amber": "#fce8b2", "green": "#c9e7d0"}
 #: Columns of the tidy table, in order.
@@ -71,8 +68,8 @@ def trend_png(board: Dashboard, indicator: str, width_in: float = 7.0, dpi: int 
     """Line chart of one indicator over time: each district, the area (dashed) and England (black)."""
     ind = load_registry()[indicator]
     data = board.trend(indicator)
-    fig, ax = plt.subplots(figsize=(width_in, 3.4), dpi=dpi)
-    colours = plt.get_cmap("tab20").colors
+    fig, ax = new_axes((width_in, 3.4), dpi)
+    colours = matplotlib.colormaps["tab20"].colors
     styles = {"area": dict(color="#5b3f8c", linewidth=2.2, linestyle="--"), "england": dict(color="black", linewidth=2.6)}
     for n, (key, name, role) in enumerate(board.columns):  # districts come first
         rows = data[data["code"] == key].sort_values("period")
@@ -94,10 +91,7 @@ def trend_png(board: Dashboard, indicator: str, width_in: float = 7.0, dpi: int 
     ax.grid(color="#eeeeee")
     ax.legend(fontsize=6, loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
     fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", bbox_inches="tight")
-    plt.close(fig)
-    return buffer.getvalue()
+    return png_bytes(fig)
 
 
 def table_html(board: Dashboard) -> str:

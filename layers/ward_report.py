@@ -19,14 +19,12 @@ from dataclasses import dataclass, field
 
 import geopandas as gpd
 import matplotlib
+import numpy as np
+import pandas as pd
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from geo import __version__  # noqa: E402
-from geo.escape import html_attr, html_text, mpl_text  # noqa: E402
+from geo import __version__
+from geo.escape import html_attr, html_text, mpl_text
+from layers.figures import new_axes, png_bytes
 
 RAG_COLOURS = {"red": "#c0392b", "amber": "#e08e0b", "green": "#2e8b57"}
 RAG_WORDS = {"red": "worse than England", "amber": "similar to England", "green": "better than England"}
@@ -298,9 +296,13 @@ NEIGHBOURS_NOTE = ("Grey hatched: parts of the ward in neighbourhoods counted in
                    "of their residents live there. The ward's figures use the orange neighbourhoods.")
 
 
+NO_OWN_NOTE = ("Grey hatched: neighbourhoods counted in neighbouring wards, because most of their residents live "
+               "there. No neighbourhood is counted in this ward.")
+
+
 def map_png(report: WardReport, width_in: float = 6.0) -> bytes:
     """The ward (thick outline), its LSOAs and the district edge, in British National Grid."""
-    fig, ax = plt.subplots(figsize=(width_in, width_in * 0.75), dpi=150)
+    fig, ax = new_axes((width_in, width_in * 0.75))
     xmin, ymin, xmax, ymax = report.ward.total_bounds
     pad = max(xmax - xmin, ymax - ymin) * 0.35
     report.district.boundary.plot(ax=ax, color="#999999", linewidth=1.0)
@@ -323,8 +325,9 @@ def map_png(report: WardReport, width_in: float = 6.0) -> bytes:
                  fontsize=8, wrap=True)
     if len(neighbours):
         fig.subplots_adjust(bottom=0.17)  # the note sits below the map, never across it
-        fig.text(0.5, 0.02, _wrap(NEIGHBOURS_NOTE, int(width_in * 19)), ha="center", va="bottom", fontsize=6.5, color="#555555")
-    return _png(fig)
+        note = NEIGHBOURS_NOTE if len(report.lsoas) else NO_OWN_NOTE
+        fig.text(0.5, 0.02, _wrap(note, int(width_in * 19)), ha="center", va="bottom", fontsize=6.5, color="#555555")
+    return png_bytes(fig)
 
 
 def _wrap(text: str, width: int) -> str:
@@ -342,11 +345,11 @@ def chart_png(report: WardReport, width_in: float = 7.0) -> bytes:
     n = max(len(fig_rows), 1)
     wrapped = [_wrap(lbl, 44) for lbl in fig_rows["label"]] if len(fig_rows) else []
     lines = sum(w.count("\n") + 1 for w in wrapped) or 1
-    fig, ax = plt.subplots(figsize=(width_in, 0.2 * lines + 0.12 * n + 1.2), dpi=150)
+    fig, ax = new_axes((width_in, 0.2 * lines + 0.12 * n + 1.2))
     if len(fig_rows) == 0:
         ax.text(0.5, 0.5, "No percentage indicators for this ward", ha="center", va="center")
         ax.set_axis_off()
-        return _png(fig)
+        return png_bytes(fig)
     y = np.arange(len(fig_rows))[::-1]
     series = [("england", "#444444", "|", "England")]
     if report.shows_area:
@@ -368,27 +371,21 @@ def chart_png(report: WardReport, width_in: float = 7.0) -> bytes:
     ax.grid(axis="x", color="#dddddd")
     ax.legend(fontsize=7, loc="lower right", frameon=False, ncol=len(series) + 1, bbox_to_anchor=(1, 1.0))
     fig.tight_layout()
-    return _png(fig)
+    return png_bytes(fig)
 
 
 def trend_png(report: WardReport) -> bytes | None:
     t = report.claimant_trend
     if t is None or t.empty:
         return None
-    fig, ax = plt.subplots(figsize=(6, 2.2), dpi=150)
+    fig, ax = new_axes((6, 2.2))
     ax.plot(pd.to_datetime(t["month"]), t["rate"], color="#1f5f8b")
     ax.set_ylabel("% of residents 16-64", fontsize=8)
     ax.set_title("Claimant rate (Nomis NM_162_1; counts rounded to 5)", fontsize=9)
     ax.grid(color="#eeeeee")
     fig.tight_layout()
-    return _png(fig)
+    return png_bytes(fig)
 
-
-def _png(fig) -> bytes:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", bbox_inches="tight")
-    plt.close(fig)
-    return buf.getvalue()
 
 
 # -- PDF -------------------------------------------------------------------------------------

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import io
+import threading
 import time
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.conftest import ROOT
@@ -68,112 +71,125 @@ def test_an_area_too_big_for_one_visit_says_so_and_offers_no_button(store):
     assert "make-pack" not in [b.key for b in at.button]
 
 
-def _job_with(monkeypatch, make):
-    """A PackJob whose run_pack is ``make(request, store, progress)``."""
-    from dataclasses import dataclass
+@pytest.fixture(autouse=True)
+def _no_pack_left_running():
+    """Every test leaves the server's one pack slot free (a job left holding it would fail the tests after)."""
+    from app_pages.pack_job import _TURN
 
+    yield
+    assert _TURN.acquire(timeout=60), "a pack job still holds the slot"
+    _TURN.release()
+
+
+class Gate:
+    """A stand-in for tasks.profile.run_pack: reports its first ward, then waits for :meth:`open` (or 30 s)
+    before the second; writes ``zip`` at the end."""
+
+    def __init__(self, zip_bytes: bytes = b"PK made"):
+        self.zip, self.started, self._open = zip_bytes, threading.Event(), threading.Event()
+
+    def open(self) -> None:
+        self._open.set()
+
+    def __call__(self, request, store, progress):
+        progress(0, 3, "first ward")
+        self.started.set()
+        self._open.wait(30)
+        progress(1, 3, "second ward")  # raises Cancelled once the job is cancelled
+        Path(request.out).write_bytes(self.zip)
+
+
+@dataclass(frozen=True)
+class FakeRequest:
+    out: str = ""
+
+
+def _jobs(monkeypatch, make):
+    """A maker of PackJobs whose run_pack is ``make(request, store, progress)``."""
     import tasks.profile
     from app_pages.pack_job import PackJob
 
-    @dataclass(frozen=True)
-    class Request:
-        out: str = ""
-
     monkeypatch.setattr(tasks.profile, "run_pack", make)
-    return lambda made_for="x", wards=3: PackJob(Request(), None, made_for, wards)
+    return lambda made_for="x", wards=3, alive=None: PackJob(FakeRequest(), None, made_for, wards, alive=alive)
 
 
 def test_a_pack_job_reports_progress_then_its_zip(monkeypatch):
-    def make(request, store, progress):
-        for i in range(3):
-            progress(i, 3, f"ward {i}")
-        Path(request.out).write_bytes(b"PK zip")
-
-    job = _job_with(monkeypatch, make)()
-    assert job.wait(30) and job.zip == b"PK zip" and job.error is None
-    assert (job.done, job.total) == (2, 3)
+    gate = Gate()
+    job = _jobs(monkeypatch, gate)()
+    assert gate.started.wait(30) and (job.done, job.message, job.finished) == (0, "first ward", False)
+    gate.open()
+    assert job.wait(30) and job.zip == b"PK made" and job.error is None and (job.done, job.total) == (1, 3)
 
 
 def test_a_cancelled_pack_keeps_nothing_and_a_failed_one_says_why_in_one_line(monkeypatch):
-    import threading
-
     from geo.errors import WardscopeError
 
-    started, go_on = threading.Event(), threading.Event()
-
-    def slow(request, store, progress):
-        progress(0, 3, "first ward")
-        started.set()
-        go_on.wait(30)
-        progress(1, 3, "second ward")  # cancelled by now: raises inside the thread
-        Path(request.out).write_bytes(b"PK never")
-
-    job = _job_with(monkeypatch, slow)()
-    assert started.wait(30)
+    gate = Gate()
+    job = _jobs(monkeypatch, gate)()
+    assert gate.started.wait(30)
     job.cancel()
-    go_on.set()
+    gate.open()
     assert job.wait(30) and job.zip is None and job.error is None
 
     def broken(request, store, progress):
         raise WardscopeError("ward E05000000 has no boundary")
 
-    failed = _job_with(monkeypatch, broken)()
+    failed = _jobs(monkeypatch, broken)()
     assert failed.wait(30) and failed.zip is None and failed.error == "ward E05000000 has no boundary"
 
     def bug(request, store, progress):
         raise KeyError("lad_code")
 
-    crashed = _job_with(monkeypatch, bug)()
+    crashed = _jobs(monkeypatch, bug)()
     assert crashed.wait(30) and crashed.error.startswith("an unexpected error (KeyError)")
 
 
-def test_one_pack_is_made_at_a_time_and_the_next_says_it_is_waiting(monkeypatch):
-    import threading
-
+def test_one_pack_is_made_at_a_time_the_next_waits_and_one_cancelled_while_waiting_frees_nothing(monkeypatch):
     from app_pages.pack_job import WAITING
 
-    release = threading.Event()
-
-    def held(request, store, progress):
-        progress(0, 1, "a ward")
-        release.wait(30)
-        Path(request.out).write_bytes(b"PK first")
-
-    new = _job_with(monkeypatch, held)
+    gate = Gate()
+    new = _jobs(monkeypatch, gate)
     first = new("first")
-    deadline = time.monotonic() + 30
-    while first.message != "a ward" and time.monotonic() < deadline:
-        time.sleep(0.05)
-    second = new("second")
+    assert gate.started.wait(30)
+    second, third = new("second"), new("third")
     time.sleep(1.0)
-    assert not second.finished and second.message == WAITING and second.done == 0
-    release.set()
-    assert first.wait(30) and second.wait(30)
-    assert first.zip == b"PK first" and second.zip == b"PK first"
+    assert first.message == "first ward"  # the slot was free: it never said it was waiting
+    assert second.message == third.message == WAITING and not second.finished and second.done == 0
+    second.cancel()  # while waiting: it ends at once, and the slot is still the first job's
+    assert second.wait(5) and second.zip is None
+    time.sleep(1.0)
+    assert not first.finished and not third.finished and third.message == WAITING
+    gate.open()
+    assert first.wait(30) and third.wait(30) and first.zip == third.zip == b"PK made"
 
 
-def test_choosing_another_area_while_a_pack_is_made_stops_it(store, monkeypatch):
-    import threading
+def test_a_pack_whose_visitor_has_gone_is_stopped(monkeypatch):
+    import app_pages.pack_job
 
+    monkeypatch.setattr(app_pages.pack_job, "GONE_GRACE_S", 0.0)
+    gate = Gate()
+    here = [True]
+    job = _jobs(monkeypatch, gate)(alive=lambda: here[0])
+    assert gate.started.wait(30)
+    here[0] = False  # the tab was closed
+    time.sleep(0.05)
+    gate.open()
+    assert job.wait(30) and job.zip is None and job.error is None
+
+
+def test_choosing_another_area_while_a_pack_is_made_stops_it_and_says_so(store, monkeypatch):
     import tasks.profile
 
-    release = threading.Event()
-    seen = []
-
-    def slow(request, store, progress):
-        seen.append(request.area.name)
-        progress(0, 5, "first ward")
-        release.wait(60)
-        progress(1, 5, "second ward")
-        Path(request.out).write_bytes(b"PK never")
-
-    monkeypatch.setattr(tasks.profile, "run_pack", slow)
+    gate = Gate()
+    monkeypatch.setattr(tasks.profile, "run_pack", gate)
     at = profile_page(SCILLY)
     at.button(key="make-pack").click().run()
     job = at.session_state["councillor_pack_job"]
+    assert gate.started.wait(30)
     at.sidebar.selectbox(key="w:area").set_value("Luton (district)").run()
     assert not at.exception, [e.message for e in at.exception]
-    release.set()
+    gate.open()
     assert job.wait(30) and job.zip is None
     assert "councillor_pack_job" not in at.session_state and "councillor_pack" not in at.session_state
+    assert [i.value for i in at.info if "The pack for Isles of Scilly" in i.value and "was stopped" in i.value]
     assert "make-pack" in [b.key for b in at.button]  # Luton's pack can be asked for
