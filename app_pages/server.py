@@ -60,7 +60,7 @@ def warm(levels=("ward", "lsoa"), say=None) -> float | None:
         say(f"{READY} (nothing was loaded in advance: {type(exc).__name__}: {exc}; the first visitor loads it)")
         return None
     drawn = _draw_opening_views(store)
-    cache.freeze_what_is_loaded()  # all of it lives as long as the server: keep it out of each run's collection
+    cache.freeze_what_is_loaded()  # modules and caches: kept for the server's life, out of each run's collection
     seconds = time.monotonic() - t0
     say(f"{READY}: store {store.generation} and England's tables loaded, {drawn}, in {seconds:.1f} s")
     return seconds
