@@ -25,6 +25,8 @@ WAITING = "Waiting for another councillor pack on this server to finish…"
 STARTING = "Starting…"
 #: Seconds a job goes on after its session was last seen (a dropped connection can come back).
 GONE_GRACE_S = 60.0
+#: Seconds between a waiting job's looks at the slot (and at whether it was cancelled).
+WAIT_POLL_S = 0.25
 log = logging.getLogger(__name__)
 
 
@@ -79,9 +81,11 @@ class PackJob:
     def _run(self, request, store) -> None:
         if not _TURN.acquire(blocking=False):
             self.message = WAITING
-            while not _TURN.acquire(timeout=0.5):
+            # polled, not a timed acquire: under libfaketime (.ci/any-date) a lock's timeout never comes
+            while not _TURN.acquire(blocking=False):
                 if self._stopped():
                     return
+                time.sleep(WAIT_POLL_S)
         try:
             from tasks.profile import run_pack
 
