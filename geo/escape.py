@@ -47,13 +47,8 @@ _NAMED_CONTROLS = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
 def html_text(value) -> str:
-    """``value`` as text between HTML tags: ``& < > " '`` and line breaks become entities.
-
-    Line breaks too, because the app writes its HTML panels through ``st.markdown``: a raw line break there
-    ends the HTML block, and whatever follows it would be read as markdown.
-    """
-    text = html.escape(str(value), quote=True)
-    return text.replace("\r\n", "&#10;").replace("\r", "&#10;").replace("\n", "&#10;")  # as HTML reads them
+    """``value`` as text between HTML tags: ``& < > " '`` become entities."""
+    return html.escape(str(value), quote=True)
 
 
 def html_attr(value) -> str:
