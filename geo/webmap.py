@@ -175,6 +175,13 @@ _BEHAVIOUR = Template("""
       timer = setTimeout(function(){ hint.classList.remove("on"); }, 1200);
     }
   }, {passive: false});
+  // a click never scrolls the page under the pointer: Leaflet focuses the map on mousedown, and the browser would
+  // scroll a map that runs past the window's edge into view, so the click landed on another area
+  if (map.keyboard) {
+    map.keyboard.disable();
+    map.keyboard._onMouseDown = function(){ if (!this._focused) this._map.getContainer().focus({preventScroll: true}); };
+    map.keyboard.enable();
+  }
   // hover tooltips stay inside the map: shift one back in when it would cross an edge
   var place = L.Tooltip.prototype._setPosition;
   L.Tooltip.prototype._setPosition = function(pos){
@@ -220,7 +227,8 @@ class VerbatimMacro(MacroElement):
 
 
 class MapBehaviour(MacroElement):
-    """Ctrl/Cmd + wheel zoom with a hint for a plain wheel, and hover tooltips kept inside the map."""
+    """Ctrl/Cmd + wheel zoom with a hint for a plain wheel, hover tooltips kept inside the map, and a click that
+    never scrolls the page."""
 
     _template = _BEHAVIOUR
 
