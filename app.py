@@ -10,8 +10,7 @@ st.set_page_config(page_title="Wardscope", page_icon=":material/map:", layout="w
 from app_pages import setup  # noqa: E402  (set_page_config must come first)
 
 # Less empty space above the title, so the map fits a 1366x768 screen.
-st.markdown("<style>[data-testid=\"stMainBlockContainer\"],.block-container{padding-top:2.2rem;padding-bottom:1rem}</style>",
-            unsafe_allow_html=True)
+st.html("<style>[data-testid=\"stMainBlockContainer\"],.block-container{padding-top:2.2rem;padding-bottom:1rem}</style>")
 
 store = setup.app_store()  # the install page instead when the store is missing or damaged
 

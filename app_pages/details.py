@@ -69,7 +69,7 @@ def selected_area(store, area, level: str, table: pd.DataFrame, code: str | None
                      "area": format_value(r.area_value, ind.unit, ind.decimals),
                      "england": format_value(r.england_value, ind.unit, ind.decimals), "rag": r.rag})
     if rows:
-        st.markdown(panel_html(rows), unsafe_allow_html=True)
+        st.html(panel_html(rows))
     if level == "ward":
         if st.button("Open ward profile", key=f"open-profile-{code}", type="primary"):
             state.set_choice("profile_ward", code)
@@ -148,7 +148,7 @@ def top_areas(result, area, level: str, *, top_n: int = 10) -> None:
     scale = score_scale_words(scored.profile.normalisation, LEVEL_LABEL[level])
     st.caption(f"The top {len(frame)} of {len(ranked):,} ranked by {md_text(scored.profile.name)} with this "
                f"session's weights. Scores are on {md_text(scale)}.")
-    st.markdown(top_areas_html(frame, top_reasons_table(frame, scored.indicators, labels)), unsafe_allow_html=True)
+    st.html(top_areas_html(frame, top_reasons_table(frame, scored.indicators, labels)))
     _few_ranked_note(len(ranked))
     st.page_link("app_pages/scoring.py", label="The full ranking, how robust it is, and priority-area exports",
                  icon=":material/arrow_forward:")

@@ -17,8 +17,7 @@ def legend(md) -> None:
         f'<span style="width:18px;height:14px;background:{html_attr(c)};border:1px solid #777;display:inline-block;margin-right:8px"></span>'
         f'<span style="font-size:0.85rem">{html_text(text)}</span></div>'
         for c, text in md.classes.legend)
-    st.markdown(f'<div style="font-weight:600;font-size:0.9rem;margin-bottom:4px">{html_text(md.title)}</div>{rows}',
-                unsafe_allow_html=True)
+    st.html(f'<div style="font-weight:600;font-size:0.9rem;margin-bottom:4px">{html_text(md.title)}</div>{rows}')
     if md.caveat:
         st.warning(md_text(md.caveat), icon=":material/info:")
     for note in md.notes:

@@ -56,7 +56,7 @@ def test_explorer_lists_the_top_priorities_and_links_to_the_full_ranking(store):
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180).run()
     assert not at.exception, [e.message for e in at.exception]
     assert [s.value for s in at.subheader] == ["Highest priority wards in South Midlands"]
-    table = next(m.value for m in at.markdown if 'class="ws-top"' in m.value)
+    table = next(h.proto.body for h in at.get("html") if "class=\"ws-top\"" in h.proto.body)
     scored = score_area(load_profile("neighbourhood"), "South Midlands", level="ward", store=store).areas
     top = scored[scored["rank"].notna()].sort_values("rank").head(10)
     rows = re.findall(r"<tr><td class=\"n\">(\d+)</td><td>([^<]*)</td>", table)

@@ -63,6 +63,16 @@ def test_html_text_is_one_text_node_between_tags(name):
     assert "".join(parsed.text) == name
 
 
+def test_the_app_writes_html_only_through_st_html():
+    """st.html shows HTML as it is, sanitised by DOMPurify; markdown with unsafe_allow_html would read markdown in
+    it (after a line break in a label, say) and load rehype-raw, 190 KB more for a new browser to fetch."""
+    from tests.conftest import ROOT
+
+    found = [f"{path.relative_to(ROOT)}:{n}" for path in [ROOT / "app.py", *sorted((ROOT / "app_pages").glob("*.py"))]
+             for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if "unsafe_allow_html" in line]
+    assert found == []
+
+
 @pytest.mark.parametrize("name", ALL)
 def test_html_attr_is_the_whole_attribute_value(name):
     parsed = parse(f'<p title="{html_attr(name)}" class="x">y</p>')
