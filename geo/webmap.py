@@ -175,13 +175,11 @@ _BEHAVIOUR = Template("""
       timer = setTimeout(function(){ hint.classList.remove("on"); }, 1200);
     }
   }, {passive: false});
-  // a click never scrolls the page under the pointer: Leaflet focuses the map on mousedown, and the browser would
-  // scroll a map that runs past the window's edge into view, so the click landed on another area
-  if (map.keyboard) {
-    map.keyboard.disable();
-    map.keyboard._onMouseDown = function(){ if (!this._focused) this._map.getContainer().focus({preventScroll: true}); };
-    map.keyboard.enable();
-  }
+  // a click never scrolls the page under the pointer: Leaflet focuses the map on mousedown and after a zoom
+  // button, and the browser would scroll a map that runs past the window's edge into view, so the click landed
+  // on another area
+  var focus = box.focus;
+  box.focus = function(options){ return focus.call(this, Object.assign({preventScroll: true}, options)); };
   // hover tooltips stay inside the map: shift one back in when it would cross an edge
   var place = L.Tooltip.prototype._setPosition;
   L.Tooltip.prototype._setPosition = function(pos){

@@ -167,7 +167,8 @@ def test_search_biscot_selects_and_zooms_then_keyboard_and_click_selection(priva
 
 def test_one_click_low_on_a_map_that_runs_past_the_window_selects_that_area_and_scrolls_nothing(private_app, browser):
     """Leaflet focuses the map on mousedown; unless told not to, the browser scrolls the map into view between the
-    press and the release, and the click lands on the area below (Biscot's click selected South)."""
+    press and the release, and the click lands on the area below (Biscot's click selected South); a zoom button
+    focuses it too."""
     from tests.ui import click_feature
 
     context = browser.new_context(viewport={"width": 1366, "height": 768})
@@ -186,6 +187,11 @@ def test_one_click_low_on_a_map_that_runs_past_the_window_selects_that_area_and_
                 break
         assert selected_codes(page) == [BISCOT]
         assert page.locator(MAP_FRAME).first.bounding_box()["y"] == box["y"]
+        # a zoom button focuses the map as well (Leaflet's _refocusOnMap)
+        map_frame(page).evaluate("() => window.map.getContainer().blur()")
+        z0 = zoom(page)
+        map_frame(page).locator(".leaflet-control-zoom-in").click()
+        assert wait_for(lambda: zoom(page) > z0) and page_scroll(page) == before
     finally:
         context.close()
 
