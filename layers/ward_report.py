@@ -224,7 +224,7 @@ def score_lines(report: WardReport, s: dict) -> list[str]:
     """One priority score as short lines: the score and what its scale means, its ranks (district, England,
     then the area as an extra line), whether it is robust, the main reasons and overlapping needs."""
     from layers.lay_words import score_scale_words
-    from layers.ward_summary import rank_lines
+    from layers.ward_summary import priority_verdict, rank_lines
 
     if s["rank"] is None:
         return [f"Not scored: {s['why']}."]
@@ -232,22 +232,12 @@ def score_lines(report: WardReport, s: dict) -> list[str]:
              if s.get("method") in ("rank_exponential", "minmax") else f"({score_scale_words(s.get('method', ''))})")
     lines = [f"Score {_fmt(s['score'], 'score')} {scale}", *rank_lines(report, s)]
     if s.get("robust") is not None:
-        lines.append("A robust priority (see the summary)." if s["robust"] else "Not a robust priority (see the summary).")
+        verdict = priority_verdict(s)
+        lines.append(f"{verdict[0].upper()}{verdict[1:]} (see the summary).")
     reasons = ", ".join(r.split(" (")[0] for r in s["reasons"]) if s["reasons"] else "none recorded"
     lines.append(f"Main reasons: {reasons}.")
     lines.append(f"Needs that overlap: {s['overlap']} of its {s['k']} indicators are in England's worst fifth.")
     return lines
-
-
-def score_sentence(s: dict, area_name: str) -> str:
-    """One priority score in words (or why the ward has none), ranked within ``area_name``."""
-    if s["rank"] is None:
-        return f"not scored: {s['why']}."
-    robust = "" if s["robust"] is None else (" Robust priority." if s["robust"] else " Not a robust priority.")
-    reasons = ", ".join(r.split(" (")[0] for r in s["reasons"]) if s["reasons"] else "-"
-    return (f"Score {_fmt(s['score'], 'score')}, ranked {s['rank']} of {s['n']} wards in {area_name} ({s['band']})."
-            f"{robust} Main reasons: {reasons}. Needs that overlap: {s['overlap']} of {s['k']} indicators in "
-            "England's worst fifth.")
 
 
 def scale_notes(report: WardReport) -> list[tuple[str, str]]:

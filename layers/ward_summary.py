@@ -92,16 +92,44 @@ def _priority_sentences(report) -> list[str]:
     if s.get("robust") is None or not _known(share):
         out.append("How robust that ranking is was not worked out for this profile.")
     else:
-        verdict = "a robust priority" if s["robust"] else "not a robust priority"
         tried = f" ({draws} tries)" if draws else ""
-        how_often = "every time" if share >= 1 else f"in {share:.0%} of them"
         spread = ""
-        if s.get("rank_range") and s["band_scope"] != "national":
+        if s.get("rank_range") and s["band_scope"] != "national":  # the 5th to 95th percentile of the ranks
             lo, hi = s["rank_range"]
-            spread = f", ranking between {lo} and {hi} there" if lo != hi else f", always ranked {lo} there"
-        out.append(f"It is {verdict}: when the indicators are weighted differently{tried} it stays in "
-                   f"{_band_of(s, report)} {how_often}{spread} (at least {s['robust_share']:.0%} is needed).")
+            spread = (f", ranking between {lo} and {hi} there in 9 tries out of 10" if lo != hi else
+                      f", ranked {lo} there in at least 9 tries out of 10")
+        band, need, often = _band_of(s, report), f"{s['robust_share']:.0%}", _how_often(share, draws)
+        if s["robust"]:
+            out.append(f"It is {priority_verdict(s)}: when the indicators are weighted differently{tried} it stays "
+                       f"in {band} {often}{spread} (at least {need} is needed).")
+        elif share <= 0:
+            out.append(f"It is {priority_verdict(s)}: when the indicators are weighted differently{tried} it is "
+                       f"never in {band}{spread}.")
+        else:
+            out.append(f"It is {priority_verdict(s)}: when the indicators are weighted differently{tried} it is "
+                       f"in {band} {often}{spread} (a robust priority needs at least {need}).")
     return out
+
+
+def _how_often(share: float, draws: int | None) -> str:
+    """``every time``, ``in 199 of them`` (of ``draws``), or a percentage never rounded to 0% or 100%."""
+    if share >= 1:
+        return "every time"
+    if draws:
+        return f"in {round(share * draws):,} of them"
+    if share < 0.01 or share > 0.99:
+        return "in under 1% of them" if share < 0.01 else "in over 99% of them"
+    return f"in {share:.0%} of them"
+
+
+def priority_verdict(s: dict) -> str:
+    """What the weight draws say of score ``s``, in a few words (``robust`` True or False, ``band_share`` 0-1):
+    a robust priority; a priority under some weightings only; or not a priority under any weighting tried."""
+    if s["robust"]:
+        return "a robust priority"
+    if _known(s.get("band_share")) and s["band_share"] > 0:
+        return "a priority under some weightings only, not a robust one"
+    return "not a priority under any weighting tried"
 
 
 def summary_sentences(report) -> list[str]:

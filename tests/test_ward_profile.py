@@ -69,6 +69,41 @@ def test_first_page_opens_with_a_summary_of_three_to_five_sentences_from_the_fig
     assert "a robust priority" in sentences[-1] and first["robust"] is True
 
 
+@pytest.mark.parametrize("area_name", ["Luton", "Worcester"])
+def test_the_summary_says_plainly_whether_each_ward_is_a_priority_under_the_weight_draws(store, area_name):
+    # Three cases a councillor must not confuse: a robust priority, a priority under some weightings only,
+    # and a ward that is never a priority (which must not read as "not robust ... in 0% of them").
+    from layers.ward_report import score_lines
+    from layers.ward_summary import summary_sentences
+    from tasks import profile
+
+    area, profiles, draws = _area(area_name, store), _profiles(), 200
+    inputs = profile.area_inputs(area, profiles, draws, store)
+    seen = set()
+    for code in store.boundaries("ward", area.lad_codes)["code"]:
+        report = profile.run(profile.WardProfileRequest(area, code, profiles, draws=draws), store, inputs).data
+        s, last = report.scores[0], summary_sentences(report)[-1]
+        tries = round(s["band_share"] * draws)
+        if s["robust"]:
+            kind, words = "robust", "It is a robust priority: "
+            assert ("every time" in last) == (tries == draws) and "(at least 90% is needed)" in last, last
+        elif tries == 0:
+            kind, words = "never", "It is not a priority under any weighting tried: "
+            assert f"it is never in the top 20% of wards in {area_name}" in last, last
+        else:
+            kind, words = "some", "It is a priority under some weightings only, not a robust one: "
+            assert f"in {tries} of them" in last and "a robust priority needs at least 90%" in last, last
+        seen.add(kind)
+        assert last.startswith(words), last
+        assert not re.search(r"\b(0|100)% of them", last), last
+        lo, hi = s["rank_range"]
+        assert (f"between {lo} and {hi} there in 9 tries out of 10" if lo != hi else
+                f"ranked {lo} there in at least 9 tries out of 10") in last, last
+        verdict = next(line for line in score_lines(report, s) if line.endswith("(see the summary)."))
+        assert verdict.lower().startswith(words[6:].split(":")[0].lower()), verdict
+    assert seen == {"robust", "never", "some"}, seen  # both places have wards of each kind
+
+
 def test_every_scale_is_explained_where_it_is_shown(biscot):
     pages, _ = biscot["Luton"]
     first = flat(pages[0])
