@@ -17,11 +17,11 @@ def credits() -> None:
                "Railway stations © uk-railway-stations and Trainline EU, ODbL 1.0. See *About and sources*.")
 
 
-def not_installed_notice(ids_like: str = "") -> None:
-    """A sidebar note naming the layers that are not installed and how to install them."""
+def not_installed_notice() -> None:
+    """A sidebar note naming the layers this server has not installed (the About page says how to add them)."""
     missing = cache.not_installed(cache.get_store().generation)
     if missing.empty:
         return
     groups = sorted({lab.split(" (")[0].split(",")[0].strip() for lab in missing["source"].str.split(":").str[-1]})
-    command = "python cli.py install --nomis" if missing["installed"].str.contains("--nomis").any() else "python cli.py install"
-    st.sidebar.caption(f"Not installed: {'; '.join(groups)} ({len(missing)} indicators). Install with `{command}`.")
+    st.sidebar.caption(f"Not installed on this server: {'; '.join(groups)} ({len(missing)} indicators). "
+                       "*About and sources* says how to add them.")

@@ -172,7 +172,7 @@ def resolve_indicators(profile: Profile, level: str, registry: dict, installed: 
                                f"it exists at {', '.join(ind.levels)}")
         if item.id not in installed:
             if item.when_installed:
-                notes.append(f"{ind.label} ({item.id}) is not installed, so it was left out; "
+                notes.append(f"{ind.label} is not installed here, so it was left out of the score; "
                              f"the other weights were scaled up")
                 continue
             command = "python cli.py install --nomis" if getattr(ind, "table", "") in ("claimant", "aps") else "python cli.py install"
