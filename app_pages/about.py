@@ -44,6 +44,8 @@ st.markdown(
     "- Annual Population Survey and claimant-count figures come from the Nomis API: install them with "
     "`python cli.py install --nomis`.\n"
     "- Reinstall or update the data store with `python cli.py install`; check it with `python cli.py verify`.\n"
+    "- Travel times on the road network: set `WARDSCOPE_NETWORK_PBF` to an OpenStreetMap extract (`.osm.pbf`) "
+    "before starting the server; bus timetables: `WARDSCOPE_GTFS` to a GTFS feed (zip).\n"
     "- Run the app with `python cli.py serve`: it loads the store as the server starts, so the first visitor "
     "does not wait for it (`streamlit run app.py` loads it on the first visit)."
 )

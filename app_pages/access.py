@@ -70,8 +70,8 @@ engine = st.sidebar.radio("Engine", engines, key="access_engine", horizontal=Tru
                                "server). timetable: bus journeys from a GTFS feed (upload one, or set "
                                "WARDSCOPE_GTFS on the server).")
 if not network_file and mode != "bus":
-    st.sidebar.caption("The road network engine needs an OpenStreetMap extract on the server (WARDSCOPE_NETWORK_PBF); "
-                       "or use `python cli.py access --engine network --network FILE.osm.pbf`.")
+    st.sidebar.caption(f"Travel times on the road network need an OpenStreetMap extract on the server; "
+                       f"{sources.admin_pointer()}.")
 gtfs_file = gtfs_date = gtfs_depart = gtfs_refused = None
 if engine == "gtfs":
     server_feed = os.environ.get("WARDSCOPE_GTFS")

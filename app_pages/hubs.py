@@ -6,7 +6,9 @@ from app_pages import cache, details, maps, requests, sources, state, uploads
 from geo.errors import WardscopeError
 from geo.escape import md_text
 from layers.hub_view import hub_map
+from layers.hubs.demand import DEMAND_KINDS
 from layers.hubs.errors import NothingToAddError
+from layers.indicators import available
 from layers.readable import readable_table
 
 MODELS = {"coverage": "Coverage of the existing hubs", "mclp": "Best k new sites: most people reached (MCLP)",
@@ -21,7 +23,12 @@ profile = state.current_profile()
 
 st.sidebar.markdown("**Demand**")
 bands = st.sidebar.multiselect("Priority bands", ["top 10%", "top 20%"], default=["top 10%", "top 20%"], key="hub_bands")
-weight = st.sidebar.selectbox("Weighted by", list(WEIGHTS), format_func=WEIGHTS.get, key="hub_weight")
+installed = set(available("lsoa", store=store))  # as the planner checks: never offer what it would refuse
+weights_here = [k for k in WEIGHTS if DEMAND_KINDS[k][0] in installed]
+weight = st.sidebar.selectbox("Weighted by", weights_here, format_func=WEIGHTS.get, key="hub_weight")
+if len(weights_here) < len(WEIGHTS):
+    st.sidebar.caption(f"Not installed on this server, so not offered: "
+                       f"{', '.join(WEIGHTS[k] for k in WEIGHTS if k not in weights_here)}; {sources.admin_pointer()}.")
 st.sidebar.markdown("**Hubs and candidates**")
 existing = uploads.upload_points("Existing hubs (CSV or GeoJSON)", key="hub_existing",
                                 help="name + longitude/latitude, easting/northing or postcode; optional type "

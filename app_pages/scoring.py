@@ -31,8 +31,7 @@ with st.sidebar.expander("Weights", expanded=True):
         ind = reg.get(item.id)
         label = ind.label if ind else item.id
         if item.id not in installed:
-            st.caption(f"{md_text(label)}: not installed on this server, so left out (*About and sources* says how "
-                       "to add it)")
+            st.caption(f"{md_text(label)}: not installed on this server, so left out; {sources.admin_pointer()}.")
             weights[item.id] = item.weight
             continue
         weights[item.id] = st.slider(md_text(label), 0.0, 5.0, float(item.weight), 0.5, key=f"w::{pkey}::{item.id}",

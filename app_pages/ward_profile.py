@@ -80,10 +80,11 @@ if aps_ids:
                "confidence intervals; never apportioned to wards."
                + (" 'not available': the survey publishes no figure for this district (unknown, not zero)."
                   if unknown else "")
-               + (f" Not in this installation: {md_text('; '.join(left_out))} (see About: For administrators)."
-                  if left_out else ""))
+               + (f" Not in this installation: {md_text('; '.join(left_out))}; "
+                  f"{sources.admin_pointer(many=True)}." if left_out else ""))
 else:
-    st.caption("Annual Population Survey figures are not in this installation (see About: For administrators).")
+    st.caption(f"Annual Population Survey figures are not in this installation; "
+               f"{sources.admin_pointer(many=True)}.")
 with st.expander("Read with care"):
     st.markdown("".join(f"- **{md_text(a)}**: {md_text(b)}\n" for a, b in lay_notes(report)))
 with st.expander("Technical notes"):

@@ -6,10 +6,11 @@ a first visit pays for every byte: this is the case for turning compression on a
 ``cli.py serve``; every HTTP response until the map shows is counted:
 
 * ``page_weight_new_browser_requests``: responses;
-* ``page_weight_new_browser_mb``: bytes as served (MB, 10^6 bytes);
-* ``page_weight_new_browser_gzip_mb``: the same with each text body gzip-compressed at level 6 (nginx's
-  ``gzip_comp_level`` range; fonts and images, already compressed, count as served);
-* ``page_weight_streamlit_static_mb``: the part that is Streamlit's own ``/static/`` files.
+* ``page_weight_new_browser_mb``: bytes as sent over the wire (MB, 10^6 bytes; Streamlit gzips what is not
+  ``/static/`` or the page itself);
+* ``page_weight_new_browser_gzip_mb``: the same with every text body gzip-compressed at level 6, as a proxy
+  with ``gzip_comp_level 6`` sends it (fonts and images, already compressed, count as sent);
+* ``page_weight_streamlit_static_mb``: the part that is Streamlit's own ``/static/`` files (sent uncompressed).
 
 The map's data comes over the websocket, not counted here (it is 0.13 MB: ``map_payload_*`` in bench_app).
 """
@@ -24,12 +25,12 @@ from bench.bench_latency import DEFAULT_AREA, TIMEOUT_S, VIEWPORT
 COMPRESSED = ("font/", "image/png", "image/jpeg", "application/font-woff")
 
 
-def _weigh(bodies: list[tuple[str, str, bytes]]) -> dict[str, float]:
-    """Figures for (url, content type, body) triples."""
-    served = sum(len(b) for _, _, b in bodies)
-    zipped = sum(len(b) if t.startswith(COMPRESSED) else len(gzip.compress(b, 6)) for _, t, b in bodies)
-    static = sum(len(b) for u, _, b in bodies if "/static/" in u and "/app/static/" not in u and "/component/" not in u)
-    return {"requests": len(bodies), "mb": served / 1e6, "gzip_mb": zipped / 1e6, "static_mb": static / 1e6}
+def _weigh(bodies: list[tuple[str, str, bytes, int]]) -> dict[str, float]:
+    """Figures for (url, content type, decoded body, bytes sent) of each response."""
+    sent = sum(n for *_, n in bodies)
+    zipped = sum(len(b) if t.startswith(COMPRESSED) else len(gzip.compress(b, 6)) for _, t, b, _ in bodies)
+    static = sum(n for u, _, _, n in bodies if "/static/" in u and "/app/static/" not in u and "/component/" not in u)
+    return {"requests": len(bodies), "mb": sent / 1e6, "gzip_mb": zipped / 1e6, "static_mb": static / 1e6}
 
 
 def run():
@@ -61,7 +62,8 @@ def run():
                         body = await r.body()
                     except Exception:  # a redirect or an aborted request has no body
                         continue
-                    bodies.append((r.url, r.headers.get("content-type", ""), body))
+                    sizes = await r.request.sizes()  # responseBodySize: as encoded on the wire
+                    bodies.append((r.url, r.headers.get("content-type", ""), body, sizes["responseBodySize"]))
                 return bodies
             finally:
                 await browser.close()

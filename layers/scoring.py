@@ -179,7 +179,7 @@ def resolve_indicators(profile: Profile, level: str, registry: dict, installed: 
             raise ProfileError(f"profile {profile.id!r}: {item.id} ({ind.label}) is not installed; run {command}, "
                                f"or mark it when_installed: true in the profile")
         if item.weight == 0:
-            notes.append(f"{item.id} has weight 0 and does not affect the score")
+            notes.append(f"{ind.label} has weight 0 and does not affect the score")
         use.append(item.id)
     if not use or sum(i.weight for i in profile.indicators if i.id in use) <= 0:
         raise ProfileError(f"profile {profile.id!r}: no indicator with a positive weight is available")

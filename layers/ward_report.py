@@ -25,6 +25,7 @@ import pandas as pd
 from geo import __version__
 from geo.escape import html_attr, html_text, mpl_text
 from layers.figures import new_axes, png_bytes
+from layers.scoring import priority_bands
 
 RAG_COLOURS = {"red": "#c0392b", "amber": "#e08e0b", "green": "#2e8b57"}
 RAG_WORDS = {"red": "worse than England", "amber": "similar to England", "green": "better than England"}
@@ -151,7 +152,8 @@ def build_ward_report(*, ward_code: str, area, store, comparators: pd.DataFrame,
                        "robust_share": s.profile.robust_share,
                        "rank_range": ((int(h["rank_p05"]), int(h["rank_p95"])) if "rank_p05" in h and pd.notna(h["rank_p05"])
                                       else None),
-                       "band": h["band"], "robust": bool(h["robust"]) if "robust" in h else None,
+                       "band": h["band"], "in_band": h["band"] in priority_bands(s.profile),
+                       "robust": bool(h["robust"]) if "robust" in h else None,
                        "band_share": h.get("band_share"), "overlap": int(h["overlap_count"]), "k": len(s.indicators),
                        "reasons": top_reasons(h, s.indicators, labels), "why": ""})
     sources = sorted({registry[i].attribution for i in figures["indicator"]} if len(figures) else set())
@@ -231,9 +233,9 @@ def score_lines(report: WardReport, s: dict) -> list[str]:
     scale = ("out of 100 (100 = most need; see How to read this profile)"
              if s.get("method") in ("rank_exponential", "minmax") else f"({score_scale_words(s.get('method', ''))})")
     lines = [f"Score {_fmt(s['score'], 'score')} {scale}", *rank_lines(report, s)]
-    if s.get("robust") is not None:
-        verdict = priority_verdict(s)
-        lines.append(f"{verdict[0].upper()}{verdict[1:]} (see the summary).")
+    verdict = priority_verdict(s)
+    if verdict is not None:
+        lines.append(f"{verdict[0].upper()}{verdict[1:]}" + (" (see the summary)." if s is report.scores[0] else "."))
     reasons = ", ".join(r.split(" (")[0] for r in s["reasons"]) if s["reasons"] else "none recorded"
     lines.append(f"Main reasons: {reasons}.")
     lines.append(f"Needs that overlap: {s['overlap']} of its {s['k']} indicators are in England's worst fifth.")

@@ -88,48 +88,73 @@ def _priority_sentences(report) -> list[str]:
         return [f"It has no {s['profile']} score: {s['why']}."]
     out = [f"On the {s['profile']} score it ranks {s['rank_district']} of {s['n_district']} wards in "
            f"{report.lad_name} and {s['rank_national']:,} of {s['n_national']:,} in England."]
-    share, draws = s.get("band_share"), s.get("draws")
-    if s.get("robust") is None or not _known(share):
+    verdict = priority_verdict(s)
+    if verdict is None:
         out.append("How robust that ranking is was not worked out for this profile.")
+        return out
+    share, draws = float(s["band_share"]), s.get("draws")
+    tried = f" ({draws:,} {'try' if draws == 1 else 'tries'})" if draws else ""
+    spread = ""
+    if s.get("rank_range") and s["band_scope"] != "national":  # the 5th to 95th percentile of the ranks
+        lo, hi = s["rank_range"]
+        spread = (f", ranking between {lo} and {hi} there in 9 tries out of 10" if lo != hi else
+                  f", ranked {lo} there in at least 9 tries out of 10")
+    band = _band_of(s, report)
+    if _never(s):
+        where = f"it is never in {band}"
     else:
-        tried = f" ({draws} tries)" if draws else ""
-        spread = ""
-        if s.get("rank_range") and s["band_scope"] != "national":  # the 5th to 95th percentile of the ranks
-            lo, hi = s["rank_range"]
-            spread = (f", ranking between {lo} and {hi} there in 9 tries out of 10" if lo != hi else
-                      f", ranked {lo} there in at least 9 tries out of 10")
-        band, need, often = _band_of(s, report), f"{s['robust_share']:.0%}", _how_often(share, draws)
-        if s["robust"]:
-            out.append(f"It is {priority_verdict(s)}: when the indicators are weighted differently{tried} it stays "
-                       f"in {band} {often}{spread} (at least {need} is needed).")
-        elif share <= 0:
-            out.append(f"It is {priority_verdict(s)}: when the indicators are weighted differently{tried} it is "
-                       f"never in {band}{spread}.")
-        else:
-            out.append(f"It is {priority_verdict(s)}: when the indicators are weighted differently{tried} it is "
-                       f"in {band} {often}{spread} (a robust priority needs at least {need}).")
+        where = (f"it stays in {band}" if s["robust"] else f"it is in {band}") + f" {_how_often(share, draws)}"
+        where += f" (a robust priority needs {_needed(s['robust_share'], draws)})"
+    out.append(f"It is {verdict}: when the indicators are weighted differently{tried} {where}{spread}.")
     return out
+
+
+#: Above this many draws a share (kept to 4 decimals) no longer gives an exact count of tries.
+EXACT_COUNT_DRAWS = 10_000
+
+
+def _counted(draws) -> bool:
+    return bool(draws) and draws <= EXACT_COUNT_DRAWS
+
+
+def _never(s: dict) -> bool:
+    return float(s["band_share"]) <= 0 and (_counted(s.get("draws")) or not s.get("draws"))
 
 
 def _how_often(share: float, draws: int | None) -> str:
     """``every time``, ``in 199 of them`` (of ``draws``), or a percentage never rounded to 0% or 100%."""
     if share >= 1:
         return "every time"
-    if draws:
+    if _counted(draws):
         return f"in {round(share * draws):,} of them"
     if share < 0.01 or share > 0.99:
         return "in under 1% of them" if share < 0.01 else "in over 99% of them"
     return f"in {share:.0%} of them"
 
 
-def priority_verdict(s: dict) -> str:
-    """What the weight draws say of score ``s``, in a few words (``robust`` True or False, ``band_share`` 0-1):
-    a robust priority; a priority under some weightings only; or not a priority under any weighting tried."""
+def _needed(robust_share: float, draws: int | None) -> str:
+    """``at least 180 of the 200`` (tries), or ``at least 90% of them``."""
+    if _counted(draws):
+        return f"at least {math.ceil(robust_share * draws - 1e-9):,} of the {draws:,}"
+    return f"at least {robust_share:.0%} of them"
+
+
+def priority_verdict(s: dict) -> str | None:
+    """What the weight draws say of score ``s`` in a few words, or None when they were not run.
+
+    ``robust`` (True when ``band_share``, the 0-1 share of draws in the priority band, reaches the profile's
+    ``robust_share``); ``in_band``: in the priority band at the profile's own weights.
+    """
+    if s.get("robust") is None or not _known(s.get("band_share")):
+        return None
     if s["robust"]:
         return "a robust priority"
-    if _known(s.get("band_share")) and s["band_share"] > 0:
-        return "a priority under some weightings only, not a robust one"
-    return "not a priority under any weighting tried"
+    if _never(s):
+        return ("a priority at the profile's own weights only" if s.get("in_band") else
+                "not a priority under any of the weightings tried")
+    if float(s["band_share"]) >= 0.5:
+        return "a priority under most of the weightings tried, but not a robust one"
+    return "a priority under only a few of the weightings tried"
 
 
 def summary_sentences(report) -> list[str]:

@@ -84,3 +84,40 @@ def test_top_list_shows_every_hostile_name_as_text():
     for i, name in enumerate(names):
         row = [html_lib.unescape(c) for c in cells[6 * i:6 * i + 6]]
         assert row[1] == name and row[2] == names[::-1][i] and row[5] == f"{name}, Health" and row[3] == "59.8"
+
+
+def _shown_text(at) -> str:
+    """Every text a user of the page can read in the AppTest tree (markdown, captions, notes, widget labels
+    and options)."""
+    parts = [e.value for kind in ("markdown", "caption", "info", "warning", "error", "success") for e in at.get(kind)]
+    parts += [e.proto.body for e in at.get("html")]
+    for kind in ("selectbox", "radio", "multiselect"):
+        for w in at.get(kind):
+            parts += [w.label, *map(str, w.options)]
+    parts += [s.label for s in at.slider]
+    return "\n".join(map(str, parts)).replace("\\", "")  # as shown: markdown escapes undone
+
+
+@pytest.mark.parametrize("page", [p for p in PAGES if not p.endswith("about.py")])
+def test_pages_show_no_install_commands_or_indicator_ids(store, page):
+    # Councillors and place teams cannot run commands: what is missing points to About and sources, which
+    # keeps the commands for administrators. A weight of 0 is named by its label, not its id.
+    from layers.indicators import available
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180).run()
+    at.switch_page(page).run()
+    if page.endswith("scoring.py"):
+        next(s for s in at.slider if s.label.startswith("Economically inactive")).set_value(0.0).run()
+    if page.endswith("explorer.py"):
+        at.radio(key="explorer_show").set_value("Indicator").run()
+    assert not at.exception, [e.message for e in at.exception]
+    text = _shown_text(at)
+    assert "cli.py" not in text and "--nomis" not in text, text
+    assert not re.search(r"\b(census21|claimant|iod2025|aps)_[a-z0-9_]+\b", text), re.findall(
+        r"\b(?:census21|claimant|iod2025|aps)_[a-z0-9_]+\b", text)
+    if page.endswith("scoring.py"):
+        assert "Economically inactive (% of residents aged 16+) has weight 0 and does not affect the score" in text
+    if page.endswith("hubs.py") and "claimant_count" not in set(available("lsoa", store=store)):
+        weighted = next(w for w in at.selectbox if w.label == "Weighted by")
+        assert "Claimants" not in weighted.options
+        assert "Not installed on this server, so not offered: Claimants; whoever runs Wardscope can add it" in text

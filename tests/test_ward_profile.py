@@ -13,6 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
 
+import pandas as pd
 import pytest
 
 import cli
@@ -71,8 +72,8 @@ def test_first_page_opens_with_a_summary_of_three_to_five_sentences_from_the_fig
 
 @pytest.mark.parametrize("area_name", ["Luton", "Worcester"])
 def test_the_summary_says_plainly_whether_each_ward_is_a_priority_under_the_weight_draws(store, area_name):
-    # Three cases a councillor must not confuse: a robust priority, a priority under some weightings only,
-    # and a ward that is never a priority (which must not read as "not robust ... in 0% of them").
+    # A councillor must not confuse a robust priority, a priority under some weightings, and a ward that is
+    # never a priority (which read "not a robust priority ... in 0% of them").
     from layers.ward_report import score_lines
     from layers.ward_summary import summary_sentences
     from tasks import profile
@@ -83,25 +84,65 @@ def test_the_summary_says_plainly_whether_each_ward_is_a_priority_under_the_weig
     for code in store.boundaries("ward", area.lad_codes)["code"]:
         report = profile.run(profile.WardProfileRequest(area, code, profiles, draws=draws), store, inputs).data
         s, last = report.scores[0], summary_sentences(report)[-1]
-        tries = round(s["band_share"] * draws)
-        if s["robust"]:
-            kind, words = "robust", "It is a robust priority: "
-            assert ("every time" in last) == (tries == draws) and "(at least 90% is needed)" in last, last
-        elif tries == 0:
-            kind, words = "never", "It is not a priority under any weighting tried: "
-            assert f"it is never in the top 20% of wards in {area_name}" in last, last
+        tries, need = round(s["band_share"] * draws), -(-round(s["robust_share"] * 100) * draws // 100)
+        assert (tries >= need) == s["robust"]
+        if tries == 0:
+            seen.add("never")
+            assert f"it is never in the top 20% of wards in {area_name}" in last and "needs" not in last, last
         else:
-            kind, words = "some", "It is a priority under some weightings only, not a robust one: "
-            assert f"in {tries} of them" in last and "a robust priority needs at least 90%" in last, last
-        seen.add(kind)
-        assert last.startswith(words), last
+            seen.add("robust" if s["robust"] else "some")
+            often = "every time" if tries == draws else f"in {tries} of them"
+            assert f"{often} (a robust priority needs at least {need} of the {draws})" in last, last
+        assert last.startswith("It is a robust priority: " if s["robust"] else "It is "), last
         assert not re.search(r"\b(0|100)% of them", last), last
         lo, hi = s["rank_range"]
-        assert (f"between {lo} and {hi} there in 9 tries out of 10" if lo != hi else
-                f"ranked {lo} there in at least 9 tries out of 10") in last, last
+        assert last.endswith(f"between {lo} and {hi} there in 9 tries out of 10." if lo != hi else
+                             f"ranked {lo} there in at least 9 tries out of 10."), last
         verdict = next(line for line in score_lines(report, s) if line.endswith("(see the summary)."))
-        assert verdict.lower().startswith(words[6:].split(":")[0].lower()), verdict
-    assert seen == {"robust", "never", "some"}, seen  # both places have wards of each kind
+        assert last.lower().startswith(f"it is {verdict.split(' (see')[0].lower()}:"), (verdict, last)
+    assert {"robust", "never"} <= seen, seen
+
+
+def _said(**score) -> str:
+    """The robustness sentence for one made-up score of a ward in Luton, chosen area South Midlands."""
+    from layers.ward_summary import summary_sentences
+
+    s = {"profile": "Neighbourhood-level priority", "rank": 2, "n": 155, "rank_district": 2, "n_district": 20,
+         "rank_national": 196, "n_national": 6784, "band_scope": "area", "draws": 200, "robust_band": "top 20%",
+         "robust_share": 0.9, "rank_range": (2, 3), "band": "top 10%", "in_band": True, "robust": True,
+         "band_share": 1.0, **score}
+    report = SimpleNamespace(name="Biscot", lad_name="Luton", area_name="South Midlands", figures=pd.DataFrame(),
+                             scores=[s])
+    return summary_sentences(report)[-1]
+
+
+def test_each_kind_of_robustness_result_reads_as_what_it_is():
+    assert _said() == ("It is a robust priority: when the indicators are weighted differently (200 tries) it stays "
+                       "in the top 20% of wards in South Midlands every time (a robust priority needs at least 180 "
+                       "of the 200), ranking between 2 and 3 there in 9 tries out of 10.")
+    assert _said(band_share=0.96, rank_range=(3, 3)).endswith(
+        "in 192 of them (a robust priority needs at least 180 of the 200), ranked 3 there in at least 9 tries "
+        "out of 10.")
+    most = _said(robust=False, band_share=0.85)
+    assert most.startswith("It is a priority under most of the weightings tried, but not a robust one: ")
+    assert "it is in the top 20% of wards in South Midlands in 170 of them (a robust priority needs" in most
+    few = _said(robust=False, band_share=0.005, band="top 40%", in_band=False)
+    assert few.startswith("It is a priority under only a few of the weightings tried: ") and "in 1 of them" in few
+    never = _said(robust=False, band_share=0.0, in_band=False, rank_range=(19, 19))
+    assert never == ("It is not a priority under any of the weightings tried: when the indicators are weighted "
+                     "differently (200 tries) it is never in the top 20% of wards in South Midlands, ranked 19 "
+                     "there in at least 9 tries out of 10.")
+    assert _said(robust=False, band_share=0.0).startswith("It is a priority at the profile's own weights only: ")
+    national = _said(band_scope="national")  # banded across England: no rank range within the area
+    assert "the top 20% of wards in England every time" in national and "ranking" not in national
+    threshold = _said(robust_band="priority", band="priority", robust=False, band_share=0.5)
+    assert "in the priority group (score at or above the threshold) in South Midlands in 100 of them" in threshold
+    assert "(1 try)" in _said(draws=1) and "(20,000 tries)" in _said(draws=20000)
+    big = _said(draws=20000, robust=False, band_share=0.0, in_band=False)  # 4 decimals: not exact at 20,000
+    assert "in under 1% of them (a robust priority needs at least 90% of them)" in big
+    assert _said(draws=None, robust=False, band_share=0.3).count("in 30% of them") == 1
+    for unknown in ({"robust": None}, {"band_share": float("nan")}, {"band_share": None}):
+        assert _said(**unknown) == "How robust that ranking is was not worked out for this profile."
 
 
 def test_every_scale_is_explained_where_it_is_shown(biscot):

@@ -341,8 +341,9 @@ def priority_demand(area, profile, level: str = "lsoa", demand: str = "populatio
         profile = load_profile(profile)
     indicator, column, _, _ = DEMAND_KINDS[demand]
     if indicator not in set(available(level, store=store)):
+        command = "python cli.py install --nomis" if indicator == "claimant_count" else "python cli.py install"
         raise DemandError(f"{demand} demand needs the {indicator} indicator, which is not installed; "
-                          f"run python cli.py install, or choose another demand ({', '.join(DEMAND_KINDS)})")
+                          f"run {command}, or choose another demand ({', '.join(DEMAND_KINDS)})")
     scored = score_area(profile, area, level=level, store=store, sensitivity=sensitivity)
     try:
         table = indicator_table(level, list(area.lad_codes), ids=[indicator], store=store)
