@@ -180,14 +180,20 @@ _BEHAVIOUR = Template("""
   // on another area
   var focus = box.focus;
   box.focus = function(options){ return focus.call(this, Object.assign({preventScroll: true}, options)); };
-  // hover tooltips stay inside the map: shift one back in when it would cross an edge
+  // hover tooltips stay inside the map, and above the attribution and scale at its foot (they are drawn over
+  // tooltips and would hide the last lines): shift one back in when it would cross an edge
   var place = L.Tooltip.prototype._setPosition;
   L.Tooltip.prototype._setPosition = function(pos){
     place.call(this, pos);
     if (this.options.permanent || !this._container || !this._map) return;
-    var el = this._container, t = el.getBoundingClientRect(), m = this._map.getContainer().getBoundingClientRect();
+    var el = this._container, t = el.getBoundingClientRect(), box = this._map.getContainer();
+    var m = box.getBoundingClientRect(), bottom = m.bottom - 4;
+    box.querySelectorAll(".leaflet-bottom .leaflet-control").forEach(function(c){
+      var r = c.getBoundingClientRect();
+      if (r.height && r.left < t.right && r.right > t.left) bottom = Math.min(bottom, r.top - 2);
+    });
     var dx = Math.min(0, m.right - 4 - t.right) || Math.max(0, m.left + 4 - t.left);
-    var dy = Math.min(0, m.bottom - 4 - t.bottom) || Math.max(0, m.top + 4 - t.top);
+    var dy = Math.min(0, bottom - t.bottom) || Math.max(0, m.top + 4 - t.top);
     if (dx || dy) { var p = L.DomUtil.getPosition(el); L.DomUtil.setPosition(el, L.point(p.x + dx, p.y + dy)); }
   };
 })({{ this._parent.get_name() }});

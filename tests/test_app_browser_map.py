@@ -95,7 +95,9 @@ def test_tooltip_at_the_maps_bottom_right_corner_stays_inside(private_app, page)
     size = frame.evaluate("() => { const r = window.map.getContainer().getBoundingClientRect(); return [r.width, r.height]; }")
     measure = """() => { const e = document.querySelector('.leaflet-tooltip:not(.ws-label)'); if (!e) return null;
         const t = e.getBoundingClientRect(), m = window.map.getContainer().getBoundingClientRect();
-        return [[t.left, t.top, t.right, t.bottom], [m.left, m.top, m.right, m.bottom]]; }"""
+        const under = [...document.querySelectorAll('.leaflet-bottom .leaflet-control')].map(c => c.getBoundingClientRect())
+            .filter(r => r.height && r.left < t.right && r.right > t.left).map(r => r.top);
+        return [[t.left, t.top, t.right, t.bottom], [m.left, m.top, m.right, m.bottom], under]; }"""
     got = None
     # just inside the right edge, low down, above the attribution line; a busy machine can take a while to
     # redraw the canvas at the new zoom, and a hover before then finds no area, so each spot is retried
@@ -113,9 +115,10 @@ def test_tooltip_at_the_maps_bottom_right_corner_stays_inside(private_app, page)
         if got:
             break
     assert got, "no tooltip opened at the map's edge"
-    t, m = got
+    t, m, under = got
     assert t[2] - t[0] > 40 and t[3] - t[1] > 20  # a real tooltip with text
     assert m[0] <= t[0] and m[1] <= t[1] and t[2] <= m[2] and t[3] <= m[3], (t, m)
+    assert under and all(t[3] <= top for top in under), (t, under)  # no line hidden under the attribution
     page.screenshot(path=str(ARTIFACTS / "map_tooltip_corner.png"))
 
 
