@@ -70,7 +70,7 @@ engine = st.sidebar.radio("Engine", engines, key="access_engine", horizontal=Tru
                                "server). timetable: bus journeys from a GTFS feed (upload one, or set "
                                "WARDSCOPE_GTFS on the server).")
 if not network_file and mode != "bus":
-    st.sidebar.caption(f"Travel times on the road network need an OpenStreetMap extract on the server; "
+    st.sidebar.caption("Travel times on the road network need an OpenStreetMap extract on the server; "
                        f"{sources.admin_pointer()}.")
 gtfs_file = gtfs_date = gtfs_depart = gtfs_refused = None
 if engine == "gtfs":

@@ -27,7 +27,7 @@ installed = set(available("lsoa", store=store))  # as the planner checks: never 
 weights_here = [k for k in WEIGHTS if DEMAND_KINDS[k][0] in installed]
 weight = st.sidebar.selectbox("Weighted by", weights_here, format_func=WEIGHTS.get, key="hub_weight")
 if len(weights_here) < len(WEIGHTS):
-    st.sidebar.caption(f"Not installed on this server, so not offered: "
+    st.sidebar.caption("Not installed on this server, so not offered: "
                        f"{', '.join(WEIGHTS[k] for k in WEIGHTS if k not in weights_here)}; {sources.admin_pointer()}.")
 st.sidebar.markdown("**Hubs and candidates**")
 existing = uploads.upload_points("Existing hubs (CSV or GeoJSON)", key="hub_existing",

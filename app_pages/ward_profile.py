@@ -83,7 +83,7 @@ if aps_ids:
                + (f" Not in this installation: {md_text('; '.join(left_out))}; "
                   f"{sources.admin_pointer(many=True)}." if left_out else ""))
 else:
-    st.caption(f"Annual Population Survey figures are not in this installation; "
+    st.caption("Annual Population Survey figures are not in this installation; "
                f"{sources.admin_pointer(many=True)}.")
 with st.expander("Read with care"):
     st.markdown("".join(f"- **{md_text(a)}**: {md_text(b)}\n" for a, b in lay_notes(report)))

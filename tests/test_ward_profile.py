@@ -5,7 +5,6 @@ PDF text is read with tests/pdftext.py (no PDF reader is installed in the venv).
 
 from __future__ import annotations
 
-import io
 import json
 import re
 import zipfile
