@@ -18,6 +18,7 @@ from typing import Callable, Iterable
 
 from geo import atomic
 from geo.progress import silent
+from layers.ward_summary import robust_rule, verdict_cell
 
 CONTENTS_NAME = "00-contents.pdf"
 
@@ -32,7 +33,7 @@ class PackEntry:
     lad_name: str
     rank_district: str         # the first profile's rank in the ward's district, e.g. "2 of 20" ("-" unscored)
     rank_england: str          # and in England, e.g. "196 of 6,784"
-    verdict: str               # "yes", "no", or why there is no answer
+    verdict: str               # layers.ward_summary.verdict_cell, or why there is no score
 
 
 def file_name(index: int, report) -> str:
@@ -51,12 +52,14 @@ def entry_for(index: int, report) -> PackEntry:
         verdict = f"not scored: {s['why']}"
     else:
         district, england = f"{s['rank_district']} of {s['n_district']}", f"{s['rank_national']:,} of {s['n_national']:,}"
-        verdict = "not worked out" if s.get("robust") is None else "yes" if s["robust"] else "no"
+        verdict = verdict_cell(s)
     return PackEntry(file_name(index, report), report.code, report.name, report.lad_name, district, england, verdict)
 
 
-def contents_pdf(area_name: str, profile_name: str, entries: list[PackEntry], generated: str) -> bytes:
-    """The contents page: each ward, its file, its ranks on the first profile and whether it is robust."""
+def contents_pdf(area_name: str, profile_name: str, entries: list[PackEntry], generated: str,
+                 rule: str | None = None) -> bytes:
+    """The contents page: each ward, its file, its ranks on the first profile and what the weight draws found
+    (``rule``, from :func:`layers.ward_summary.robust_rule`, says how)."""
     from fpdf.fonts import FontFace
 
     from layers.ward_report import new_pdf
@@ -68,14 +71,16 @@ def contents_pdf(area_name: str, profile_name: str, entries: list[PackEntry], ge
     pdf.set_font("dejavu", "", 9)
     pdf.multi_cell(0, 4.6, f"{len(entries)} wards, one PDF each in this pack, produced {generated}. Ranks are on the "
                            f"{profile_name} score (1 = most need), within each ward's own district and within England.",
-                   new_x="LMARGIN", new_y="NEXT")
+                   new_x="LMARGIN", new_y="NEXT", align="L")
+    if rule:
+        pdf.multi_cell(0, 4.6, rule, new_x="LMARGIN", new_y="NEXT", align="L")
     pdf.ln(3)
     pdf.set_font("dejavu", "", 7.5)
     head = FontFace(emphasis="BOLD", fill_color=(235, 235, 235))
-    with pdf.table(col_widths=(38, 30, 50, 22, 26, 20), line_height=3.8, headings_style=head, text_align="LEFT",
+    with pdf.table(col_widths=(38, 28, 46, 20, 24, 30), line_height=3.8, headings_style=head, text_align="LEFT",
                    borders_layout="HORIZONTAL_LINES", padding=0.8) as table:
         row = table.row()
-        for h in ("Ward", "District", "File", "Rank in district", "Rank in England", "Robust priority?"):
+        for h in ("Ward", "District", "File", "Rank in district", "Rank in England", "Under other weightings"):
             row.cell(h)
         for e in entries:
             row = table.row()
@@ -89,7 +94,7 @@ def write_pack(path: Path, reports: Iterable, total: int, *, area_name: str, ren
     """Write ``reports`` (``total`` of them) as PDFs (``render(report)``) plus the contents page into the zip
     ``path``, atomically; returns the contents entries."""
     entries: list[PackEntry] = []
-    profile_name, generated = "priority", ""
+    profile_name, generated, rule = "priority", "", None
     with atomic.atomic_path(Path(path), suffix=".tmp.zip") as tmp:
         with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as bundle:
             for i, report in enumerate(reports, start=1):
@@ -100,7 +105,8 @@ def write_pack(path: Path, reports: Iterable, total: int, *, area_name: str, ren
                 generated = report.generated
                 if report.scores:
                     profile_name = report.scores[0]["profile"]
-            bundle.writestr(CONTENTS_NAME, contents_pdf(area_name, profile_name, entries, generated))
+                    rule = rule or robust_rule(report.scores[0], area_name)
+            bundle.writestr(CONTENTS_NAME, contents_pdf(area_name, profile_name, entries, generated, rule))
         progress(total, total, "contents page written")
     return entries
 

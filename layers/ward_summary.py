@@ -139,8 +139,18 @@ def _needed(robust_share: float, draws: int | None) -> str:
     return f"at least {robust_share:.0%} of them"
 
 
-def priority_verdict(s: dict) -> str | None:
-    """What the weight draws say of score ``s`` in a few words, or None when they were not run.
+#: What the weight draws can say of a score: the summary's words and a table cell's (the pack's contents).
+VERDICTS = {
+    "robust": ("a robust priority", "Robust priority"),
+    "most": ("a priority under most of the weightings tried, but not a robust one", "Most weightings, not robust"),
+    "few": ("a priority under only a few of the weightings tried", "Only a few weightings"),
+    "own": ("a priority at the profile's own weights only", "Its own weights only"),
+    "never": ("not a priority under any of the weightings tried", "Never a priority"),
+}
+
+
+def verdict_kind(s: dict) -> str | None:
+    """Which of :data:`VERDICTS` fits score ``s``, or None when the weight draws were not run.
 
     ``robust`` (True when ``band_share``, the 0-1 share of draws in the priority band, reaches the profile's
     ``robust_share``); ``in_band``: in the priority band at the profile's own weights.
@@ -148,13 +158,36 @@ def priority_verdict(s: dict) -> str | None:
     if s.get("robust") is None or not _known(s.get("band_share")):
         return None
     if s["robust"]:
-        return "a robust priority"
+        return "robust"
     if _never(s):
-        return ("a priority at the profile's own weights only" if s.get("in_band") else
-                "not a priority under any of the weightings tried")
-    if float(s["band_share"]) >= 0.5:
-        return "a priority under most of the weightings tried, but not a robust one"
-    return "a priority under only a few of the weightings tried"
+        return "own" if s.get("in_band") else "never"
+    return "most" if float(s["band_share"]) >= 0.5 else "few"
+
+
+def priority_verdict(s: dict) -> str | None:
+    """What the weight draws say of score ``s`` in a few words, or None when they were not run."""
+    kind = verdict_kind(s)
+    return None if kind is None else VERDICTS[kind][0]
+
+
+def verdict_cell(s: dict) -> str:
+    """:func:`priority_verdict` as a table cell: ``Robust priority`` ... ``Never``, or ``Not worked out``."""
+    kind = verdict_kind(s)
+    return "Not worked out" if kind is None else VERDICTS[kind][1]
+
+
+def robust_rule(s: dict, area_name: str) -> str | None:
+    """How score ``s``'s verdict was reached (ranked within ``area_name``), in one sentence for a key (None when
+    the draws were not run)."""
+    if verdict_kind(s) is None:
+        return None
+    draws = s.get("draws")
+    tried = f"{draws:,} different weightings of the indicators" if draws else "different weightings of the indicators"
+    where = "England" if s.get("band_scope") == "national" else area_name
+    group = ("at or above the score threshold" if s["robust_band"] == "priority" else
+             f"in the {s['robust_band']} of wards in {where}")
+    return (f"Under other weightings: how often the ward is still {group} across {tried}; a robust priority "
+            f"is there in {_needed(s['robust_share'], draws)}.")
 
 
 def summary_sentences(report) -> list[str]:

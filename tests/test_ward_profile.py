@@ -102,14 +102,19 @@ def test_the_summary_says_plainly_whether_each_ward_is_a_priority_under_the_weig
     assert {"robust", "never"} <= seen, seen
 
 
-def _said(**score) -> str:
-    """The robustness sentence for one made-up score of a ward in Luton, chosen area South Midlands."""
-    from layers.ward_summary import summary_sentences
-
-    s = {"profile": "Neighbourhood-level priority", "rank": 2, "n": 155, "rank_district": 2, "n_district": 20,
+def _score(**score) -> dict:
+    """One made-up score of a ward in Luton, chosen area South Midlands."""
+    return {"profile": "Neighbourhood-level priority", "rank": 2, "n": 155, "rank_district": 2, "n_district": 20,
          "rank_national": 196, "n_national": 6784, "band_scope": "area", "draws": 200, "robust_band": "top 20%",
          "robust_share": 0.9, "rank_range": (2, 3), "band": "top 10%", "in_band": True, "robust": True,
          "band_share": 1.0, **score}
+
+
+def _said(**score) -> str:
+    """The robustness sentence for :func:`_score`."""
+    from layers.ward_summary import summary_sentences
+
+    s = _score(**score)
     report = SimpleNamespace(name="Biscot", lad_name="Luton", area_name="South Midlands", figures=pd.DataFrame(),
                              scores=[s])
     return summary_sentences(report)[-1]
@@ -142,6 +147,29 @@ def test_each_kind_of_robustness_result_reads_as_what_it_is():
     assert _said(draws=None, robust=False, band_share=0.3).count("in 30% of them") == 1
     for unknown in ({"robust": None}, {"band_share": float("nan")}, {"band_share": None}):
         assert _said(**unknown) == "How robust that ranking is was not worked out for this profile."
+
+
+def test_the_pack_contents_gives_each_kind_of_result_in_a_few_words():
+    from layers.ward_pack import entry_for
+    from layers.ward_summary import robust_rule
+
+    def cell(**score):
+        return entry_for(1, SimpleNamespace(name="Biscot", code=BISCOT, lad_name="Luton",
+                                            scores=[_score(**score)])).verdict
+
+    assert cell() == "Robust priority"
+    assert cell(robust=False, band_share=0.85) == "Most weightings, not robust"
+    assert cell(robust=False, band_share=0.005, in_band=False) == "Only a few weightings"
+    assert cell(robust=False, band_share=0.0) == "Its own weights only"
+    assert cell(robust=False, band_share=0.0, in_band=False) == "Never a priority"
+    assert cell(robust=None) == "Not worked out"
+    assert cell(rank=None, why="no figures") == "not scored: no figures"
+    assert robust_rule(_score(), "Luton") == (
+        "Under other weightings: how often the ward is still in the top 20% of wards in Luton across 200 different "
+        "weightings of the indicators; a robust priority is there in at least 180 of the 200.")
+    assert "in the top 20% of wards in England" in robust_rule(_score(band_scope="national"), "Luton")
+    assert "still at or above the score threshold" in robust_rule(_score(robust_band="priority"), "Luton")
+    assert robust_rule(_score(robust=None), "Luton") is None
 
 
 def test_every_scale_is_explained_where_it_is_shown(biscot):
@@ -307,6 +335,9 @@ def test_luton_pack_has_one_pdf_per_ward_and_a_contents_page(tmp_path, store, ca
         contents = flat(" ".join(pdf_pages(bundle.read("00-contents.pdf"))))
         for r in wards.itertuples():
             assert f"{r.name} ({r.code})" in contents
+        assert "Under other weightings: how often the ward is still in the top 20% of wards in Luton" in contents
+        assert "Robust priority" in contents and "Never a priority" in contents  # Biscot is one, Barnfield the other
+        assert not re.search(r"\b(yes|no)\b", contents)
         biscot = next(n for n in names if n.endswith(f"{BISCOT}.pdf"))
         first = pdf_pages(bundle.read(biscot))[0]
         assert first.startswith("Biscot ward profile") and 3 <= len(_summary(first)) <= 5
