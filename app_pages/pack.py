@@ -1,10 +1,10 @@
 """The councillor pack on the Ward profile page: every ward of the area as a PDF profile, in one zip.
 
 The same pack as `python cli.py profile --area NAME` (:func:`tasks.profile.run_pack`), made when asked in a
-background thread (:mod:`app_pages.pack_job`) with a progress bar that updates itself, so the visitor can use
-the app meanwhile, and kept for the session (one pack at a time) so the download survives the page being
-redrawn. A pack made for another area or profile is dropped (and a running one stopped) when this page is
-next drawn; the area picker on other pages does not reach a running pack until then.
+background thread (:mod:`app_pages.pack_job`) with a progress bar that updates itself and a button that stops
+it, so the visitor can use the app meanwhile. The session keeps one pack: choosing another area of interest or
+profile (on any page) neither stops a pack being made nor drops a finished one; the page names the area it was
+made for and offers the new area's pack beside it, which replaces it once made.
 """
 
 from __future__ import annotations
@@ -28,66 +28,74 @@ POLL_S = 1.0
 
 
 def councillor_pack(store, area, profile) -> None:
-    """The section: how many wards, a button that starts the pack, its progress, then its download button."""
+    """The section: the session's pack (its progress, or its download button), and a button that makes the
+    pack of ``area`` on ``profile`` when there is none for them and none being made."""
     n = len(store.boundaries("ward", area.lad_codes))
     request = requests.pack_request(area, profile, out="")
     made_for = (store.generation, request)
-    job = _collect(made_for)
+    job = _collect()
     st.subheader("Councillor pack")
     stopped = st.session_state.pop(STOPPED, None)
     if stopped:
-        st.info(f"The pack for {md_text(stopped)} was stopped: the area of interest or the profile changed.",
-                icon=":material/info:")
+        st.info(f"The pack for {md_text(stopped)} was stopped.", icon=":material/info:")
+    if job is not None:
+        _progress()
+        if job.made_for != made_for:
+            what = ("it again with the profile and weights chosen now" if job.made_for[1].area.name == area.name
+                    else f"the pack for {md_text(area.name)}")
+            st.caption(f"To make {what} now, stop this one first; or come back once it is ready.")
+    held = st.session_state.get(HELD)
+    here = held is not None and held["for"] == made_for
+    if held is not None:
+        st.download_button(f"Download the councillor pack{'' if here else ' for ' + _named(held['for'], made_for)} "
+                           f"({held['wards']} wards, zip)", held["zip"],
+                           file_name=f"ward-profiles-{slug(held['for'][1].area.name, max_len=60, fallback='area')}.zip",
+                           mime="application/zip", key="pack-zip", on_click="ignore")
+    if job is not None or here:
+        return
+    failed = st.session_state.get(FAILED)
+    if failed is not None:
+        st.error(f"The pack for {_named(failed['for'], made_for)} could not be made: {md_text(failed['error'])}")
     if n > MAX_PACK_WARDS:
         st.caption(f"{md_text(area.name)} has {n:,} wards; a pack holds at most {MAX_PACK_WARDS}. "
                    "Choose a smaller area of interest, such as one district, for its pack.")
         return
-    held = st.session_state.get(HELD)
-    if held is not None:
-        st.download_button(f"Download the councillor pack ({held['wards']} wards, zip)", held["zip"],
-                           file_name=f"ward-profiles-{slug(area.name, max_len=60, fallback='area')}.zip",
-                           mime="application/zip", key="pack-zip", on_click="ignore")
+    minutes = max(1, round(n * SECONDS_PER_WARD / 60))
+    st.caption(f"One PDF profile for each of the {n} wards in {md_text(area.name)}, ranked on a contents page, "
+               f"in one zip file (about {minutes} minute{'s' if minutes > 1 else ''} to make). You can go on "
+               "using the app while it is made."
+               + (" It replaces the pack above once it is ready." if held is not None else ""))
+    if not st.button(f"Make the pack ({n} wards)", key="make-pack"):
         return
-    if job is None:
-        failed = st.session_state.get(FAILED)
-        if failed is not None:
-            st.error(f"The pack could not be made: {md_text(failed['error'])}")
-        minutes = max(1, round(n * SECONDS_PER_WARD / 60))
-        st.caption(f"One PDF profile for each of the {n} wards in {md_text(area.name)}, ranked on a contents page, "
-                   f"in one zip file (about {minutes} minute{'s' if minutes > 1 else ''} to make). You can go on "
-                   "using the app while it is made; choosing another area of interest or profile on this page "
-                   "stops it.")
-        if not st.button(f"Make the pack ({n} wards)", key="make-pack"):
-            return
-        st.session_state.pop(FAILED, None)
-        st.session_state[JOB] = PackJob(request, store, made_for, n, alive=session_alive())
-        st.rerun()  # the page without the button, so the pack cannot be asked for twice
-    _progress()
+    st.session_state.pop(FAILED, None)
+    st.session_state[JOB] = PackJob(request, store, made_for, n, alive=session_alive())
+    st.rerun()  # the page without the button, so the pack cannot be asked for twice
 
 
-def _collect(made_for) -> PackJob | None:
-    """The session's running pack for ``made_for``, or None. A finished job's result is moved into the session
-    (the zip, or the reason it failed); a job, pack or failure made for anything else is dropped (a running
-    job is cancelled, and the page says so once)."""
-    for kept in (HELD, FAILED):
-        if kept in st.session_state and st.session_state[kept]["for"] != made_for:
-            st.session_state.pop(kept)
+def _named(kept_for, made_for) -> str:
+    """The area a kept pack (or job) was made for, as Markdown, saying when it was made with other settings
+    (profile, weights or data) than the page's ``made_for``."""
+    name = md_text(kept_for[1].area.name)
+    if kept_for[1].area.name == made_for[1].area.name and kept_for != made_for:
+        return f"{name} (made with another profile, other weights or earlier data)"
+    return name
+
+
+def _collect() -> PackJob | None:
+    """The session's running pack, or None. A finished job's result is moved into the session: its zip
+    (replacing any pack kept before), the reason it failed, or that it was stopped (said once)."""
     job = st.session_state.get(JOB)
     if job is None:
-        return None
-    if job.made_for != made_for:
-        job.cancel()
-        st.session_state.pop(JOB)
-        if not job.finished:
-            st.session_state[STOPPED] = job.made_for[1].area.name
         return None
     if not job.finished:
         return job
     st.session_state.pop(JOB)
     if job.zip is not None:
-        st.session_state[HELD] = {"for": made_for, "zip": job.zip, "wards": job.wards}
+        st.session_state[HELD] = {"for": job.made_for, "zip": job.zip, "wards": job.wards}
     elif job.error is not None:
-        st.session_state[FAILED] = {"for": made_for, "error": job.error}
+        st.session_state[FAILED] = {"for": job.made_for, "error": job.error}
+    else:
+        st.session_state[STOPPED] = job.made_for[1].area.name
     return None
 
 
@@ -100,4 +108,11 @@ def _progress() -> None:
     if job.finished:
         st.rerun()  # the page again: its download button (or the reason there is none)
     st.progress(min(job.done / max(job.total, 1), 1.0), text=f"{job.done} of {job.total}: {md_text(job.message)}")
-    st.caption("Making the pack. You can use other pages meanwhile and come back here to download it.")
+    if job.stopping:
+        st.caption("Stopping at the end of this ward…")
+        return
+    st.caption(f"Making the pack for {md_text(job.made_for[1].area.name)}. You can use other pages meanwhile and "
+               "come back here to download it.")
+    if st.button("Stop making the pack", key="stop-pack"):
+        job.cancel()
+        st.caption("Stopping at the end of this ward…")

@@ -2,7 +2,7 @@
 
 One pack is made at a time on the server (a pack keeps one core busy drawing PDFs for a minute or more, and
 the server may have only two); a second one waits its turn and says so. A job stops at its next ward once
-cancelled: when what it was made for changes, or when the visitor's session has been gone (tab closed) for
+cancelled: when the visitor stops it, or when the visitor's session has been gone (tab closed) for
 :data:`GONE_GRACE_S`. The zip is written atomically by :func:`tasks.profile.run_pack`, so a stopped or
 failed job leaves nothing behind. No Streamlit call is made from the thread.
 """
@@ -55,6 +55,11 @@ class PackJob:
     @property
     def finished(self) -> bool:
         return not self._thread.is_alive()
+
+    @property
+    def stopping(self) -> bool:
+        """Cancelled but not yet finished."""
+        return self._cancel.is_set() and not self.finished
 
     def cancel(self) -> None:
         """Stop at the next ward (or before starting, when still waiting); nothing is kept."""

@@ -177,19 +177,50 @@ def test_a_pack_whose_visitor_has_gone_is_stopped(monkeypatch):
     assert job.wait(30) and job.zip is None and job.error is None
 
 
-def test_choosing_another_area_while_a_pack_is_made_stops_it_and_says_so(store, monkeypatch):
+def _pack_buttons(at) -> list[str]:
+    return [b.proto.label for b in at.get("download_button") if "councillor pack" in b.proto.label]
+
+
+def test_another_area_neither_stops_a_pack_nor_drops_one_and_the_stop_button_stops_it(store, monkeypatch):
+    # "Nothing a user made is ever lost": the area picker is on every page, so it used to stop a pack half made
+    # (or drop a finished one) as soon as the visitor came back to this page with another area chosen.
     import tasks.profile
 
     gate = Gate()
     monkeypatch.setattr(tasks.profile, "run_pack", gate)
+    n = len(store.boundaries("ward", ["E06000053"]))
     at = profile_page(SCILLY)
     at.button(key="make-pack").click().run()
     job = at.session_state["councillor_pack_job"]
     assert gate.started.wait(30)
     at.sidebar.selectbox(key="w:area").set_value("Luton (district)").run()
     assert not at.exception, [e.message for e in at.exception]
+    assert at.session_state["councillor_pack_job"] is job and not job.stopping
+    said = " ".join(c.value for c in at.caption)
+    assert "Making the pack for Isles of Scilly" in said
+    assert "To make the pack for Luton now, stop this one first" in said
+    assert "make-pack" not in [b.key for b in at.button]  # one pack at a time in a session
     gate.open()
-    assert job.wait(30) and job.zip is None
-    assert "councillor_pack_job" not in at.session_state and "councillor_pack" not in at.session_state
-    assert [i.value for i in at.info if "The pack for Isles of Scilly" in i.value and "was stopped" in i.value]
-    assert "make-pack" in [b.key for b in at.button]  # Luton's pack can be asked for
+    assert job.wait(30) and job.zip == b"PK made"
+    at.run()
+    assert _pack_buttons(at) == [f"Download the councillor pack for Isles of Scilly ({n} wards, zip)"]
+    assert "make-pack" in [b.key for b in at.button]  # Luton's pack can be asked for beside it
+    assert "It replaces the pack above once it is ready" in " ".join(c.value for c in at.caption)
+    at.sidebar.selectbox(key="w:area").set_value(SCILLY).run()
+    assert _pack_buttons(at) == [f"Download the councillor pack ({n} wards, zip)"]
+
+    stop = Gate()  # Luton's pack, stopped by its button part way: Scilly's stays
+    monkeypatch.setattr(tasks.profile, "run_pack", stop)
+    at.sidebar.selectbox(key="w:area").set_value("Luton (district)").run()
+    at.button(key="make-pack").click().run()
+    luton = at.session_state["councillor_pack_job"]
+    assert stop.started.wait(30)
+    at.button(key="stop-pack").click().run()
+    assert luton.stopping and "Stopping at the end of this ward" in " ".join(c.value for c in at.caption)
+    stop.open()
+    assert luton.wait(30) and luton.zip is None
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert [i.value for i in at.info if i.value == "The pack for Luton was stopped."]
+    assert _pack_buttons(at) == [f"Download the councillor pack for Isles of Scilly ({n} wards, zip)"]
+    assert "make-pack" in [b.key for b in at.button]
