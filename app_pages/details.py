@@ -10,7 +10,7 @@ from geo.csvsafe import to_csv_bytes
 from geo.errors import WardscopeError
 from geo.escape import html_text, md_text
 from geo.saved import slug
-from layers.lay_words import score_scale_words
+from layers.lay_words import count_of, score_scale_words
 from layers.mapview import LEVEL_LABEL, format_value
 from layers.scoring import top_reasons_table
 
@@ -85,7 +85,8 @@ def _ranked(result) -> tuple[pd.DataFrame, dict]:
 
 def _few_ranked_note(n_ranked: int) -> None:
     if 0 < n_ranked < 10:
-        st.caption(f"Only {n_ranked} area(s) were ranked here: with so few, bands and the robust flag say little; "
+        st.caption(f"Only {count_of(n_ranked, 'area')} {'was' if n_ranked == 1 else 'were'} ranked here: with so "
+                   "few, bands and the robust flag say little; "
                    "compare with the national rank.")
 
 
@@ -207,7 +208,7 @@ def priority_exports(request, result, key: str) -> None:
     if n == 0:
         st.caption("No area is in this selection, so there is nothing to export.")
         return
-    st.caption(f"{n} area(s) selected.")
+    st.caption(f"{count_of(n, 'area')} selected.")
     export_buttons(layer, key=key)
 
 

@@ -49,7 +49,8 @@ capacity = st.sidebar.checkbox("Each hub serves at most its capacity", key="hub_
                                     "reports demand served, unmet demand and full hubs") and model == "mclp"
 
 st.title(f"Hub planner: {md_text(area.name)}")
-st.caption(f"Demand: {WEIGHTS[weight].lower()} of LSOAs in the {' and '.join(bands) or 'no'} band(s) of "
+st.caption(f"Demand: {WEIGHTS[weight].lower()} of LSOAs in the {' and '.join(bands) or 'no'} "
+           f"{'band' if len(bands) == 1 else 'bands'} of "
            f"{md_text(profile.name)}, at their population-weighted centres. Travel times are estimates.")
 if model == "coverage" and existing is None:
     st.info("Coverage measures existing hubs: upload them in the sidebar, or choose a 'best sites' question.")
@@ -88,13 +89,14 @@ else:
     c2.metric("Cold spots", f"{summary['cold_spots']}")
     c3.metric("Priority areas covered by 2+ hubs", f"{summary['duplicated_areas']}")
 sentences = plan.statements()
-headline = [sentences[0]] + [t for t in sentences if t.startswith(("the best", "the fewest", "in greedy order", "only ",
-                                                                     "unmet demand", "solver")) or " are full: " in t]
+headline = [sentences[0]] + [t for t in sentences if t.startswith(("the best", "the fewest", "what each adds", "only ",
+                                                                     "unmet demand", "this is the best", "this may not"))
+                             or " full: " in t]
 for sentence in headline:
-    st.markdown(f"- {md_text(sentence)}")
+    st.markdown(f"- {md_text(sentence[:1].upper() + sentence[1:])}")
 with st.expander("All figures, ready to quote"):
     for sentence in sentences:
-        st.markdown(f"- {md_text(sentence)}")
+        st.markdown(f"- {md_text(sentence[:1].upper() + sentence[1:])}")
 
 md, points = hub_map(store, area, plan)
 col_map, col_side = st.columns([2.3, 1])

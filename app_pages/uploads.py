@@ -12,6 +12,7 @@ import streamlit as st
 from geo.contentcache import ContentCache, content_key
 from geo.errors import WardscopeError
 from geo.escape import md_text
+from layers.lay_words import count_of
 
 
 @st.cache_resource(show_spinner=False)
@@ -73,5 +74,5 @@ def upload_points(label: str, *, key: str, help: str | None = None, where=None):
         if problems:
             where.dataframe(pd.DataFrame(problems), hide_index=True, width="stretch")
         return None
-    where.caption(f"{md_text(up.name)}: {len(sites)} site(s) read")
+    where.caption(f"{md_text(up.name)}: {count_of(len(sites), 'site')} read")
     return sites

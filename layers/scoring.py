@@ -298,8 +298,10 @@ def add_robustness(scored: Scored, values: np.ndarray, weights: np.ndarray, dire
                          methods=methods, scope=scope)
     robust = robust[in_area[scope]].reset_index(drop=True)
     scored.areas = pd.concat([scored.areas, robust], axis=1)
-    scored.notes.append(f"robustness: {sensitivity} draws of the weights (Dirichlet, concentration "
-                        f"{profile.sensitivity_concentration:g}{', methods varied' if methods else ''}), seed {seed}")
+    scored.notes.append(f"How robust each ranking is: the scores were worked out again with {sensitivity:,} "
+                        "different weightings of the indicators, to see which priorities hold (Dirichlet draws, "
+                        f"concentration {profile.sensitivity_concentration:g}"
+                        f"{', methods varied' if methods else ''}; seed {seed})")
 
 
 def top_reasons(row: pd.Series, ids: list[str], labels: dict[str, str], n: int = 3) -> list[str]:

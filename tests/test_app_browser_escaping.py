@@ -224,10 +224,10 @@ def test_hub_planner_shows_hostile_hub_and_candidate_names_as_text(app, page, tm
     page.locator(SIDEBAR_UPLOAD).nth(0).set_input_files(str(hubs_path))
     # the second upload only once the first one's rerun has shown its result: on a slow machine
     # an upload made while the previous run is still drawing can wait behind it for minutes
-    page.get_by_text(f"{hubs_path.name}: {len(hubs)} site(s) read").first.wait_for(timeout=180000)
+    page.get_by_text(f"{hubs_path.name}: {len(hubs)} {'site' if len(hubs) == 1 else 'sites'} read").first.wait_for(timeout=180000)
     wait_ready(page, timeout_s=180)
     page.locator(SIDEBAR_UPLOAD).nth(1).set_input_files(str(cands_path))
-    page.get_by_text(f"{cands_path.name}: {len(candidates)} site(s) read").first.wait_for(timeout=180000)
+    page.get_by_text(f"{cands_path.name}: {len(candidates)} {'site' if len(candidates) == 1 else 'sites'} read").first.wait_for(timeout=180000)
     wait_ready(page, timeout_s=180)
     page.get_by_text("After the plan").first.wait_for(timeout=120000)
     wait_ready(page)

@@ -112,7 +112,7 @@ def test_top_n_export_downloads_n_rows(app, new_page, tmp_path):
     box = page.get_by_label("How many areas (highest priority first)")
     box.fill("7")
     box.press("Enter")
-    page.get_by_text("7 area(s) selected.").wait_for(timeout=60000)
+    page.get_by_text("7 areas selected.").wait_for(timeout=60000)
     wait_ready(page)
     for attempt in range(3):
         try:

@@ -90,11 +90,11 @@ def test_sites_outside_the_area_are_refused_dropped_or_kept(store, luton, tmp_pa
     with pytest.raises(SitesOutsideAreaError) as err:
         locate_in_area(hubs, lsoa, area_name="Luton")
     message = str(err.value)
-    assert message.startswith("2 site(s) lie outside Luton: 'Beyond' (existing, 2.0 km outside), 'Leeds' (existing, ")
+    assert message.startswith("2 sites lie outside Luton: 'Beyond' (existing, 2.0 km outside), 'Leeds' (existing, ")
     assert "--sites-outside keep" in message and message.count("\n") == 0
     dropped = locate_in_area(hubs, lsoa, area_name="Luton", outside="drop")
     assert dropped["name"].tolist() == ["Town centre", "Edge"] and set(dropped["lad_name"]) == {"Luton"}
-    assert "left out 2 site(s) outside Luton" in dropped.attrs["notes"][-1]
+    assert "left out 2 sites outside Luton" in dropped.attrs["notes"][-1]
     kept = locate_in_area(hubs, lsoa, area_name="Luton", outside="keep")
     assert kept["lad_code"].tolist() == [LUTON, LUTON, None, None]
     assert kept["outside_m"].iloc[3] > 100_000

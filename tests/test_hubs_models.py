@@ -147,21 +147,21 @@ def test_a_badly_placed_removable_hub_is_closed():
                                 sites=pd.DataFrame({"site_id": ["old", "new", "other"], "name": ["Old", "New", "Other"]})).solve()
     assert model.decisions().tolist() == ["closed", "new", "not chosen"]
     assert model.before.summary["covered_pct"] == 0 and model.after.summary["covered_pct"] == 100
-    assert "closes 1 removable hub(s): Old" in model.statements()
+    assert "closes 1 removable hub: Old" in model.statements()
     # with one more site the old hub earns its place: it is kept, and the sentence says so
     minutes[:2, 0] = 10.0
     minutes[:2, 1] = 45.0
     two = HubMCLP.from_matrix(minutes, weights, 30, 2, fixed=[False, False, False], existing=[True, False, False],
                               sites=pd.DataFrame({"site_id": ["old", "new", "other"], "name": ["Old", "New", "Other"]})).solve()
     assert two.decisions().tolist() == ["kept", "new", "not chosen"]
-    assert two.statements()[0].startswith("the best 2 site(s) (new: New; kept: Old) raise coverage of priority demand")
+    assert two.statements()[0].startswith("the best 2 sites (new: New; kept: Old) raise coverage of priority demand")
     # load against capacity: New is the nearest open hub for areas 2-4 (30 people), Old for areas 0-1 (20)
     sites = pd.DataFrame({"site_id": ["old", "new", "other"], "name": ["Old", "New", "Other"], "capacity": [50, 25, np.nan]})
     loaded = HubMCLP.from_matrix(minutes, weights, 30, 2, existing=[True, False, False], sites=sites).solve()
     table = loaded.site_table().set_index("site_id")
     assert table.loc["new", "assigned_weight"] == 30 and table.loc["old", "assigned_weight"] == 20
     assert table["over_capacity"].tolist() == [False, True, False]
-    assert "1 hub(s) would be the nearest for more priority demand than their capacity: New (30 for a capacity of 25)" in loaded.statements()
+    assert "1 hub would be the nearest for more priority demand than its capacity: New (30 for a capacity of 25)" in loaded.statements()
 
 
 # -- bad input ------------------------------------------------------------------------------------------------
@@ -172,9 +172,9 @@ def test_lscp_infeasible_is_detected_before_solving_and_says_what_would_solve_it
     with pytest.raises(InfeasibleCoverageError) as err:
         HubLSCP.from_matrix(minutes, np.ones(4), 30, demand=demand, mode="bus")
     message = str(err.value)
-    assert message == ("no plan can put every priority area within 30 minutes by bus of a hub: 2 priority area(s) have "
+    assert message == ("no plan can put every priority area within 30 minutes by bus of a hub: 2 priority areas have "
                        "no existing hub or candidate within reach (E01000002 Beta 002B: nearest site 41 min; "
-                       "E01000004 Delta 004D: nearest site 35 min); it becomes solvable with --minutes 42 or more, "
+                       "E01000004 Delta 004D: nearest site 35 min); it becomes solvable with 42 minutes or more, "
                        "candidate sites near those areas or a faster mode (e.g. car)")
     solved = HubLSCP.from_matrix(minutes, np.ones(4), 42, demand=demand, mode="bus").solve()
     assert solved.after.summary["covered_pct"] == 100
@@ -183,8 +183,8 @@ def test_lscp_infeasible_is_detected_before_solving_and_says_what_would_solve_it
 def test_mclp_with_a_threshold_nobody_can_meet():
     minutes = np.array([[50.0, 41.2], [45.0, 60.0]])
     with pytest.raises(InfeasibleCoverageError, match=r"^no priority area is within 30 minutes on foot of any hub or "
-                                                      r"candidate, so no choice of sites covers anyone; raise --minutes "
-                                                      r"to 42 or more \(the closest pair\), add candidates nearer the "
+                                                      r"candidate, so no choice of sites covers anyone; allow 42 "
+                                                      r"minutes or more \(the closest pair\), add candidates nearer the "
                                                       r"priority areas or use a faster mode \(e.g. car\)$"):
         HubMCLP.from_matrix(minutes, np.ones(2), 30, 1, mode="walk")
     assert HubMCLP.from_matrix(minutes, np.ones(2), 42, 1, mode="walk").solve().after.summary["covered_weight"] == 1
@@ -193,18 +193,19 @@ def test_mclp_with_a_threshold_nobody_can_meet():
 def test_k_larger_than_the_candidates():
     minutes, weights, _ = instance(1, m=5)
     fixed = np.array([True, True, False, False, False])
-    with pytest.raises(TooFewCandidatesError, match=r"^k = 4 but there are only 3 candidate site\(s\) to choose from; "
-                                                    r"lower --k to 3 or add candidates$"):
+    with pytest.raises(TooFewCandidatesError, match=r"^4 new sites \(k\) were asked for but there are only 3 "
+                                                    r"candidate sites to choose from; ask for 3 or fewer, or add "
+                                                    r"candidate sites$"):
         HubMCLP.from_matrix(minutes, weights, 20, 4, fixed=fixed)
-    with pytest.raises(TooFewCandidatesError, match=r"only 2 candidate site\(s\) and 1 removable hub\(s\)"):
+    with pytest.raises(TooFewCandidatesError, match=r"only 2 candidate sites and 1 removable hub to"):
         HubPMedian.from_matrix(minutes, weights, 20, 4, fixed=fixed, existing=[True, True, True, False, False])
 
 
 def test_no_candidates():
     minutes, weights, _ = instance(2, m=3)
-    with pytest.raises(NoCandidatesError, match="no candidate sites to choose from besides the fixed hubs"):
+    with pytest.raises(NoCandidatesError, match="no candidate sites to choose from besides the existing hubs"):
         HubMCLP.from_matrix(minutes, weights, 20, 1, fixed=[True, True, True])
-    with pytest.raises(NoCandidatesError, match=r"priority area\(s\) have no hub within reach and there are no candidate"):
+    with pytest.raises(NoCandidatesError, match=r"priority areas? ha(s|ve) no hub within reach and there are no candidate"):
         HubLSCP.from_matrix(minutes, weights, 20, fixed=[True, True, True])
     done = HubLSCP.from_matrix(minutes, weights, 60, fixed=[True, True, True]).solve()  # all in reach already
     assert done.solver.cbc_result == "no solve needed" and done.after.summary["covered_pct"] == 100
@@ -245,8 +246,8 @@ def test_time_limit_is_respected_and_the_status_and_gap_are_shown(hard_instance)
     assert int(model.open.sum()) == 12
     assert model.best_possible_pct() >= model.after.summary["covered_pct"]
     text = " ".join(model.statements())
-    assert "stopped at the 1 s time limit: the best solution found is shown, within" in text
-    assert "no plan with 12 site(s) can reach more than" in text
+    assert "this may not be the best possible plan: the optimiser (CBC) stopped at its 1 s time limit, and the plan shown is within" in text
+    assert "no plan with 12 sites can reach more than" in text
 
 
 def test_gap_falls_back_to_the_lp_relaxation_when_cbc_gives_no_bound(hard_instance, monkeypatch):
@@ -296,7 +297,7 @@ def test_real_luton_mclp_is_optimal_by_exhaustive_search(luton_inputs):
     assert model.before.summary == before.summary
     table = model.site_table()
     assert table["decision"].tolist()[:3] == ["fixed", "new", "new"] and table["order"].tolist()[1:3] == [1, 2]
-    assert model.statements()[0].startswith("the best 2 site(s) besides the fixed hubs (new: ")
+    assert model.statements()[0].startswith("the best 2 sites added to the existing hubs (")
     assert f"from {before.summary['covered_pct']:.1f}% to {model.after.summary['covered_pct']:.1f}%" in model.statements()[0]
 
 

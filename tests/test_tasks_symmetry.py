@@ -122,8 +122,8 @@ def _untimed(value):
         return {k: _untimed(v) for k, v in value.items() if k != "seconds"}
     if isinstance(value, list):
         return [_untimed(v) for v in value]
-    if isinstance(value, str):  # "optimal (CBC proved it, 1.2 s)": the statement carries the run time too
-        return re.sub(r"\d+(\.\d+)? s\)", "… s)", value)
+    if isinstance(value, str):  # "... (CBC) proved it in 1.2 s": the statement carries the run time too
+        return re.sub(r"proved it in \d+(\.\d+)? s", "proved it in … s", value)
     return value
 
 

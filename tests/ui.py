@@ -166,5 +166,5 @@ def upload_sites(page: Page, path, count: int) -> None:
     wait_ready(page)
     page.locator(SIDEBAR_UPLOAD).first.set_input_files(str(path))
     # a slow machine can take minutes to rerun after an upload
-    page.get_by_text(f"{path.name}: {count} site(s) read").first.wait_for(timeout=180000)
+    page.get_by_text(f"{path.name}: {count} {'site' if count == 1 else 'sites'} read").first.wait_for(timeout=180000)
     wait_ready(page, 180)

@@ -68,12 +68,15 @@ class SolveInfo:
         return self.status == "optimal"
 
     def text(self) -> str:
-        """One line for people: "optimal (CBC, 2.1 s)" or the time-limit story with the gap."""
+        """One line for people: that the plan is proved the best possible (and how long that took), or the
+        time-limit story with the gap."""
         if self.optimal:
-            return f"optimal (CBC proved it, {self.seconds:.1f} s)"
-        gap = f"{100 * self.gap:.2f}%" if self.gap is not None else "unknown"
-        return (f"stopped at the {self.time_limit_s:g} s time limit: the best solution found is shown, within {gap} of "
-                f"the best possible (gap from {self.gap_source}); allow more time (--time-limit) to prove optimality")
+            took = "under 0.1 s" if self.seconds < 0.05 else f"{self.seconds:.1f} s"
+            return f"this is the best possible plan for the question: the optimiser (CBC) proved it in {took}"
+        gap = f"{100 * self.gap:.2f}%" if self.gap is not None else "an unknown share"
+        return (f"this may not be the best possible plan: the optimiser (CBC) stopped at its {self.time_limit_s:g} s "
+                f"time limit, and the plan shown is within {gap} of the best possible (gap from {self.gap_source}); "
+                "allow it more time to find and prove the best")
 
     def as_dict(self) -> dict:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
@@ -158,8 +161,8 @@ def solve_cbc(problem: pulp.LpProblem, *, time_limit_s: float | None = None, war
     if status == pulp.LpStatusInfeasible or sol == pulp.LpSolutionInfeasible:
         raise SolverError(f"{what} has no feasible solution (CBC: {parsed['result'] or label})")
     if status == pulp.LpStatusNotSolved or sol == pulp.LpSolutionNoSolutionFound:
-        raise SolverError(f"{what}: CBC found no solution within the {limit:g} s time limit; allow more time "
-                          f"(--time-limit) or make the problem smaller (fewer candidates or demand points)")
+        raise SolverError(f"{what}: the optimiser (CBC) found no plan within its {limit:g} s time limit; allow it "
+                          "more time or make the problem smaller (fewer candidate sites or priority areas)")
     if status != pulp.LpStatusOptimal or sol not in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible):
         raise SolverError(f"{what}: CBC ended with status {label} ({sol_label}); the plan cannot be trusted")
     objective = float(pulp.value(problem.objective) or 0.0)

@@ -25,6 +25,7 @@ from shapely import STRtree
 from geo.crs import BNG, require_bng
 from geo.employment_sites import SitesError, read_sites
 from layers.hubs.errors import HubError, SitesOutsideAreaError
+from layers.lay_words import count_of
 
 #: Kinds of existing provision (the vocabulary of the ``type`` column).
 HUB_TYPES = ("jobcentre", "library", "GP surgery", "family hub", "youth hub", "community centre", "other")
@@ -267,13 +268,14 @@ def locate_in_area(sites: gpd.GeoDataFrame, lsoa: gpd.GeoDataFrame, *, area_name
     more = f" and {len(far) - 3} more" if len(far) > 3 else ""
     if outside == "error":
         raise SitesOutsideAreaError(
-            f"{len(far)} site(s) lie outside {area_name}: {shown}{more}; remove them, choose an area that "
+            f"{count_of(len(far), 'site')} {'lies' if len(far) == 1 else 'lie'} outside {area_name}: {shown}{more}; "
+            "remove them, choose an area that "
             f"contains them, or pass --sites-outside keep (hubs over the border that residents use) or drop")
     notes = list(out.attrs.get("notes", []))
     if outside == "drop":
         out = out.loc[inside].reset_index(drop=True)
-        notes.append(f"left out {len(far)} site(s) outside {area_name}: {shown}{more}")
+        notes.append(f"left out {count_of(len(far), 'site')} outside {area_name}: {shown}{more}")
     else:
-        notes.append(f"kept {len(far)} site(s) outside {area_name}: {shown}{more}")
+        notes.append(f"kept {count_of(len(far), 'site')} outside {area_name}: {shown}{more}")
     out.attrs["notes"] = notes
     return out

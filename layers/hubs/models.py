@@ -59,6 +59,7 @@ from layers.hubs.errors import (DemandError, HubError, InfeasibleCoverageError, 
                                 NoCandidatesError, SolverError, TooFewCandidatesError)
 from layers.hubs.matrix import check_inputs, mode_phrase, travel_minutes
 from layers.hubs.hub_sites import EXISTING, site_pool
+from layers.lay_words import count_of
 
 #: p-median: an unreachable (NaN) pair costs this many times the longest reachable journey, so a demand
 #: point is assigned to an unreachable hub only when no open hub is reachable from it.
@@ -67,6 +68,9 @@ UNREACHABLE_PENALTY_FACTOR = 10.0
 MAX_PMEDIAN_PAIRS = 250_000
 #: MCLP/LSCP: largest (merged demand rows x sites) the model builder is asked to handle.
 MAX_COVER_PAIRS = 3_000_000
+
+#: What to do when there are no candidate sites to choose from, in words for either front door.
+ADD_CANDIDATES = "add candidate sites (your own list, stations or the priority areas' centres)"
 
 #: Sentences list at most this many chosen sites one by one.
 STEPS_SHOWN = 10
@@ -224,8 +228,7 @@ class HubModel:
         check_demand_layer(demand)
         pool = site_pool(existing, candidates)
         if len(pool) == 0:
-            raise NoCandidatesError("no existing hubs and no candidate sites: add candidates "
-                                    "(--candidates FILE, stations or priority-centroids)")
+            raise NoCandidatesError(f"no existing hubs and no candidate sites: {ADD_CANDIDATES}")
         minutes, info = travel_minutes(demand, pool, mode, engine=engine, **params)
         obj = cls.from_matrix(minutes, demand["weight"].to_numpy(dtype=float), threshold_min, k,
                               priority=demand["priority"].to_numpy(dtype=bool) if "priority" in demand else None,
@@ -243,16 +246,18 @@ class HubModel:
     def _check(self) -> None:
         n_choose = int(self.choosable.sum())
         if n_choose == 0:
-            besides = " besides the fixed hubs" if self.fixed.any() else ""
-            raise NoCandidatesError(f"no candidate sites to choose from{besides}: add candidates (--candidates FILE, "
-                                    f"stations or priority-centroids) or mark existing hubs removable (fixed = false)")
+            besides = " besides the existing hubs" if self.fixed.any() else ""
+            raise NoCandidatesError(f"no candidate sites to choose from{besides}: {ADD_CANDIDATES}, "
+                                    "or mark existing hubs removable (fixed = false)")
         if self.k is None or self.k < 1:
             raise HubError(f"{self.kind} needs k, the number of sites to choose (1 or more), got {self.k}")
         if self.k > n_choose:
             removable = int((self.existing & ~self.fixed).sum())
-            what = f"{n_choose - removable} candidate site(s)" + (f" and {removable} removable hub(s)" if removable else "")
-            raise TooFewCandidatesError(f"k = {self.k} but there are only {what} to choose from; "
-                                        f"lower --k to {n_choose} or add candidates")
+            what = count_of(n_choose - removable, "candidate site") + (
+                f" and {count_of(removable, 'removable hub')}" if removable else "")
+            raise TooFewCandidatesError(f"{count_of(self.k, 'new site')} (k) were asked for but there "
+                                        f"{'is' if n_choose == 1 else 'are'} only {what} to choose from; ask for "
+                                        f"{n_choose} or fewer, or add candidate sites")
 
     def _build(self) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -415,8 +420,8 @@ class HubModel:
         return out.reset_index(drop=True)
 
     def chosen_names(self, limit: int | None = STEPS_SHOWN) -> str:
-        """The chosen sites in greedy order, new ones and kept removable hubs named apart:
-        "new: A, B; kept: C" (at most ``limit`` names each, then "and N more")."""
+        """The chosen sites in greedy order, new ones and kept removable hubs named apart when there are both:
+        "A, B" or "new: A, B; kept: C" (at most ``limit`` names each, then "and N more")."""
         chosen = self.marginal.iloc[1:]
         parts = []
         for decision in ("new", "kept"):
@@ -424,40 +429,52 @@ class HubModel:
             if limit is not None and len(names) > limit:
                 names = names[:limit] + [f"and {len(names) - limit} more"]
             if names:
-                parts.append(f"{decision}: {', '.join(names)}")
-        return "; ".join(parts) or "none"
+                parts.append((decision, ", ".join(names)))
+        if len(parts) == 1 and parts[0][0] == "new":
+            return parts[0][1]
+        return "; ".join(f"{decision}: {names}" for decision, names in parts) or "none"
+
+    def _n_chosen(self, n: int) -> int:
+        """``n``, or fewer when some of the sites asked for would add nothing (:attr:`idle`)."""
+        return n if not self.idle else int((self.open & ~self.fixed).sum())
 
     def _sites_phrase(self, n: int) -> str:
-        n = n if not self.idle else int((self.open & ~self.fixed).sum())
-        besides = " besides the fixed hubs" if self.fixed.any() else ""
-        return f"the best {n} site(s){besides} ({self.chosen_names()})"
+        """``the best 5 sites added to the existing hubs (A, B, ...)`` (``the best site ...`` for one)."""
+        n = self._n_chosen(n)
+        besides = " added to the existing hubs" if self.fixed.any() else ""
+        return f"the best {'site' if n == 1 else f'{n:,} sites'}{besides} ({self.chosen_names()})"
+
+    def _verb(self, n: int, singular: str, plural: str) -> str:
+        return singular if self._n_chosen(n) == 1 else plural
 
     def statements(self) -> list[str]:
         """Sentences ready to quote: what the plan does, the solver status, closures, capacity."""
         out = self._headline()
         if self.idle:
             n = int((self.open & ~self.fixed).sum())
-            out.append(f"only {n} of the {self.k} site(s) asked for add anything: any further new site would add "
-                       f"{self._nothing()}, so none is listed (a lower --k gives the same plan)")
+            out.append(f"only {n} of the {count_of(self.k, 'site')} asked for add anything: any further new site would "
+                       f"add {self._nothing()}, so none is listed (asking for {n} gives the same plan)")
         table = self.marginal.iloc[1:]
         if len(table) and self.greedy_sentence:
             steps = "; ".join(self._step(r) for r in table.iloc[:STEPS_SHOWN].itertuples(index=False))
             more = f"; and {len(table) - STEPS_SHOWN} more (see the marginal table)" if len(table) > STEPS_SHOWN else ""
-            out.append(f"in greedy order of the chosen set: {steps}{more}")
+            out.append(f"what each adds, taken one at a time, biggest gain first: {steps}{more}")
         closed = self.sites["name"][self.decisions() == "closed"].tolist()
         if closed:
-            out.append(f"closes {len(closed)} removable hub(s): {', '.join(map(str, closed))}")
+            out.append(f"closes {count_of(len(closed), 'removable hub')}: {', '.join(map(str, closed))}")
         sites = self.site_table()
         if self.greedy_sentence and "over_capacity" in sites and sites["over_capacity"].any():
             over = sites[sites["over_capacity"]]
             shown = ", ".join(f"{r.name} ({r.assigned_weight:,.0f} for a capacity of {r.capacity:,.0f})"
                               for r in over.itertuples(index=False))
-            out.append(f"{len(over)} hub(s) would be the nearest for more priority demand than their capacity: {shown}")
-        out.append(f"solver: {self.solver.text()}")
+            out.append(f"{count_of(len(over), 'hub')} would be the nearest for more priority demand than "
+                       f"{'its' if len(over) == 1 else 'their'} capacity: {shown}")
+        out.append(self.solver.text())
         return out
 
     def _step(self, r) -> str:
-        return f"{_ordinal(int(r.order))} {r.name} +{r.added_pct_points:.1f} points ({r.added_weight:,.0f})"
+        return (f"{_ordinal(int(r.order))} {r.name} +{r.added_pct_points:.1f} points "
+                f"({r.added_weight:,.0f} {self.label})")
 
     def _nothing(self) -> str:
         return f"no {self.label} within reach"
@@ -480,7 +497,7 @@ class HubMCLP(HubModel):
     cbc_options = COVER_OPTIONS
 
     def title(self) -> str:
-        return f"MCLP (best {self.k} site(s) for coverage)"
+        return f"MCLP (best {count_of(self.k, 'site')} for coverage)"
 
     def _check(self) -> None:
         super()._check()
@@ -488,7 +505,8 @@ class HubMCLP(HubModel):
             filled = np.where(np.isnan(self.minutes), np.inf, self.minutes)[self.rows]
             closest = filled.min() if filled.size else np.inf
             how = f" {mode_phrase(self.mode)}" if self.mode else ""
-            need = f"raise --minutes to {math.ceil(closest)} or more (the closest pair), " if np.isfinite(closest) else ""
+            need = (f"allow {math.ceil(closest)} minutes or more (the closest pair), "
+                    if np.isfinite(closest) else "")
             faster = " or use a faster mode (e.g. car)" if self.mode not in ("car", None) else ""
             raise InfeasibleCoverageError(f"no priority area is within {self.threshold_min:g} minutes{how} of any hub or "
                                           f"candidate, so no choice of sites covers anyone; {need}add candidates nearer "
@@ -516,8 +534,9 @@ class HubMCLP(HubModel):
                                         f"coverage; nothing to plan")
             raise NothingToAddError(f"the existing hubs already reach every priority area that any site can reach "
                                     f"within {self.threshold_min:g} minutes{how}, so no new site would add coverage; "
-                                    f"nothing to plan ({out_of_reach} priority area(s) are out of reach of every "
-                                    f"site: add candidates nearer them or raise --minutes)")
+                                    f"nothing to plan ({count_of(out_of_reach, 'priority area')} "
+                                    f"{'is' if out_of_reach == 1 else 'are'} out of reach of every site: add "
+                                    "candidate sites nearer them or allow more minutes)")
         start = self.fixed.copy()
         for _ in range(self.k):
             uncovered = ~pattern[:, start].any(axis=1) if len(pattern) else np.zeros(0, dtype=bool)
@@ -542,11 +561,11 @@ class HubMCLP(HubModel):
 
     def _headline(self) -> list[str]:
         b, a = self.before.summary, self.after.summary
-        out = [f"{self._sites_phrase(self.k)} raise coverage of {self.label}{self._where()} "
+        out = [f"{self._sites_phrase(self.k)} {self._verb(self.k, 'raises', 'raise')} coverage of {self.label}{self._where()} "
                f"{self._phrase()} of a hub from {b['covered_pct']:.1f}% to {a['covered_pct']:.1f}% "
                f"({b['covered_weight']:,.0f} to {a['covered_weight']:,.0f})"]
         if not self.solver.optimal and self.best_possible_pct() is not None:
-            out.append(f"no plan with {self.k} site(s) can reach more than {self.best_possible_pct():.1f}%")
+            out.append(f"no plan with {count_of(self.k, 'site')} can reach more than {self.best_possible_pct():.1f}%")
         return out
 
     def curve(self, k_max: int | None = None) -> pd.DataFrame:
@@ -590,7 +609,7 @@ class HubCapacityMCLP(HubMCLP):
     TIE_BREAK = 1e-7
 
     def title(self) -> str:
-        return f"capacitated MCLP (best {self.k} site(s) for demand served within capacity)"
+        return f"capacitated MCLP (best {count_of(self.k, 'site')} for demand served within capacity)"
 
     def _check(self) -> None:
         super()._check()
@@ -680,7 +699,8 @@ class HubCapacityMCLP(HubMCLP):
 
     def _headline(self) -> list[str]:
         b, a, f = self.before.summary, self.after.summary, self.capacity_figures()
-        out = [f"{self._sites_phrase(self.k)}, with each hub serving at most its capacity, serve "
+        out = [f"{self._sites_phrase(self.k)}, with each hub serving at most its capacity, "
+               f"{self._verb(self.k, 'serves', 'serve')} "
                f"{f['served_weight']:,.0f} of {f['priority_weight']:,.0f} {self.label}{self._where()} "
                f"({f['served_pct']:.1f}%) from a hub {self._phrase()}",
                f"unmet demand: {f['unmet_weight']:,.0f} {self.label} ({f['over_capacity_weight']:,.0f} within reach "
@@ -692,7 +712,7 @@ class HubCapacityMCLP(HubMCLP):
             shown = ", ".join(f"{r.name} ({r.served_weight:,.0f} of {r.capacity:,.0f})"
                               for r in full.head(STEPS_SHOWN).itertuples(index=False))
             more = f" and {len(full) - STEPS_SHOWN} more" if len(full) > STEPS_SHOWN else ""
-            out.append(f"{len(full)} hub(s) are full: {shown}{more}")
+            out.append(f"{count_of(len(full), 'hub')} {'is' if len(full) == 1 else 'are'} full: {shown}{more}")
         open_sites = sites[sites["served_weight"].notna()].sort_values("served_weight", ascending=False)
         shown = ", ".join(f"{r.name} {r.served_weight:,.0f}" + (f" of {r.capacity:,.0f}" if r.capacity == r.capacity
                                                                  else "")
@@ -712,7 +732,7 @@ class HubPMedian(HubModel):
     kind = "pmedian"
 
     def title(self) -> str:
-        return f"p-median (best {self.k} site(s) for journey times)"
+        return f"p-median (best {count_of(self.k, 'site')} for journey times)"
 
     def _build(self) -> None:
         reach_any = np.isfinite(self.minutes).any(axis=1)
@@ -777,7 +797,7 @@ class HubPMedian(HubModel):
         how = f" {mode_phrase(self.mode)}" if self.mode else ""
         was = f"from {before:.1f} to {after:.1f} minutes" if np.isfinite(before) else f"to {after:.1f} minutes"
         b, a = self.before.summary, self.after.summary
-        return [f"{self._sites_phrase(self.k)} bring the average journey of {self.label}{self._where()} "
+        return [f"{self._sites_phrase(self.k)} {self._verb(self.k, 'brings', 'bring')} the average journey of {self.label}{self._where()} "
                 f"to their nearest hub{how} {was}",
                 f"coverage {self._phrase()}: {b['covered_pct']:.1f}% before, {a['covered_pct']:.1f}% after"]
 
@@ -798,9 +818,9 @@ class HubLSCP(HubModel):
         if self.k is not None:
             self.notes.append(f"LSCP finds the number of sites itself; k = {self.k} is not used")
         if not self.choosable.any() and (rows & ~fixed_cov).any():
-            raise NoCandidatesError(f"{int((rows & ~fixed_cov).sum())} priority area(s) have no hub within reach and "
-                                    f"there are no candidate sites: add candidates (--candidates FILE, stations or "
-                                    f"priority-centroids)")
+            lost = int((rows & ~fixed_cov).sum())
+            raise NoCandidatesError(f"{count_of(lost, 'priority area')} {'has' if lost == 1 else 'have'} no hub within "
+                                    f"reach and there are no candidate sites: {ADD_CANDIDATES}")
         bad = rows & ~reach.any(axis=1)
         if bad.any():
             raise InfeasibleCoverageError(self._infeasible_message(bad))
@@ -821,13 +841,14 @@ class HubLSCP(HubModel):
         need = nearest[self.rows].max()
         fixes = []
         if np.isfinite(need):
-            fixes.append(f"--minutes {math.ceil(need)} or more")
+            fixes.append(f"{math.ceil(need)} minutes or more")
         fixes.append("candidate sites near those areas")
         if self.mode not in ("car", None):
             fixes.append("a faster mode (e.g. car)")
         how = f" {mode_phrase(self.mode)}" if self.mode else ""
         return (f"no plan can put every priority area within {self.threshold_min:g} minutes{how} of a hub: "
-                f"{len(idx)} priority area(s) have no existing hub or candidate within reach ({shown}); "
+                f"{count_of(len(idx), 'priority area')} {'has' if len(idx) == 1 else 'have'} no existing hub or "
+                f"candidate within reach ({shown}); "
                 f"it becomes solvable with {', '.join(fixes[:-1])} or {fixes[-1]}")
 
     def _build(self) -> None:
@@ -860,9 +881,10 @@ class HubLSCP(HubModel):
     def _headline(self) -> list[str]:
         n_new = int((self.open & ~self.fixed).sum())
         names = self.chosen_names()
-        fixed = f" besides the {int(self.fixed.sum())} fixed hub(s)" if self.fixed.any() else ""
+        fixed = f" added to the {count_of(int(self.fixed.sum()), 'existing hub')}" if self.fixed.any() else ""
         b = self.before.summary
-        return [f"{n_new} site(s){fixed} ({names}) put every priority area{self._where()} {self._phrase()} of a hub "
+        return [f"{count_of(n_new, 'site')}{fixed} ({names}) put every priority area{self._where()} {self._phrase()} "
+                "of a hub "
                 f"(coverage of {self.label} from {b['covered_pct']:.1f}% to {self.after.summary['covered_pct']:.1f}%)"]
 
 
