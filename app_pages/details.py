@@ -10,7 +10,8 @@ from geo.csvsafe import to_csv_bytes
 from geo.errors import WardscopeError
 from geo.escape import html_text, md_text
 from geo.saved import slug
-from layers.lay_words import count_of, score_scale_words
+from geo.words import count_of
+from layers.lay_words import score_scale_words
 from layers.mapview import LEVEL_LABEL, format_value
 from layers.scoring import top_reasons_table
 

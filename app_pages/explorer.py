@@ -5,6 +5,7 @@ import streamlit as st
 
 from app_pages import cache, details, maps, place_finder, requests, scores, sources, state
 from geo.escape import md_text
+from geo.words import count_of
 from layers.mapclasses import SCHEMES
 from layers.mapview import SCORE_LAYERS, indicator_map, score_map
 from tasks import boundaries
@@ -50,7 +51,8 @@ else:
     heading = md.title
 
 st.title(md_text(area.name))
-st.caption(f"{md_text(heading)} · {state.LEVELS[level]} · {len(areas):,} areas in {len(area.lad_codes)} district(s)")
+st.caption(f"{md_text(heading)} · {state.LEVELS[level]} · {count_of(len(areas), 'area')} in "
+           f"{count_of(len(area.lad_codes), 'district')}")
 col_map, col_side = st.columns([2.3, 1])
 with col_map:
     if md.no_data_reason:

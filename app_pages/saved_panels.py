@@ -11,6 +11,7 @@ from app_pages import cache, state, uploads
 from geo.contentcache import content_key
 from geo.errors import WardscopeError
 from geo.escape import md_text
+from geo.words import agree, count_of
 
 
 def saved_names(kind: str, suffix: str) -> list[str]:
@@ -231,7 +232,8 @@ def user_indicator_form() -> None:
         st.error(md_text(str(exc)))
         return
     if len(check.data):
-        st.warning(f"{len(check.data)} row(s) have a problem: they are left out, or kept as unknown "
+        st.warning(f"{count_of(len(check.data), 'row')} {agree(len(check.data), 'has', 'have')} a problem: "
+                   f"{agree(len(check.data), 'it is', 'they are')} left out, or kept as unknown "
                    f"when the figure is suppressed.")
         problems = check.data.rename(columns=PROBLEM_LABELS)
         if len(problems) <= 20:  # a table wraps the problem's words; the grid would cut them off in a half-width column

@@ -4,8 +4,8 @@ import streamlit as st
 
 from app_pages import cache, details, maps, place_finder, saved_panels, scores, sources, state
 from geo.escape import md_text
+from geo.words import count_of
 from layers.hotspots import CLUSTER_LABELS
-from layers.lay_words import count_of
 from layers.mapclasses import SCHEMES
 from layers.mapview import SCORE_LAYERS, score_map
 from layers.normalise import METHODS

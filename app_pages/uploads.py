@@ -12,7 +12,7 @@ import streamlit as st
 from geo.contentcache import ContentCache, content_key
 from geo.errors import WardscopeError
 from geo.escape import md_text
-from layers.lay_words import count_of
+from geo.words import count_of
 
 
 @st.cache_resource(show_spinner=False)

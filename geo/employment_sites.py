@@ -36,6 +36,7 @@ from pyproj import Transformer
 from geo import postcodes
 from geo.crs import BNG, require_bng
 from geo.errors import SourceFileError, WardscopeError
+from geo.words import count_of
 
 #: Columns every sites layer starts with (then any carried-through columns, then geometry).
 SITE_COLUMNS = ["site_id", "name", "jobs", "type", "source", "location_from"]
@@ -77,7 +78,7 @@ class SitesError(WardscopeError):
         shown = "; ".join(f"{p['row']} {p['name']!r}: {p['problem']}" if p["name"] else f"{p['row']}: {p['problem']}"
                           for p in problems[:3])
         more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
-        super().__init__(f"{source}: {len(problems)} site row(s) cannot be used: {shown}{more}")
+        super().__init__(f"{source}: {count_of(len(problems), 'site row')} cannot be used: {shown}{more}")
 
 
 # -- reading ---------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from geo.errors import SourceFileError
+from geo.words import agree
 
 
 def read_csv_checked(
@@ -42,7 +43,8 @@ def read_csv_checked(
     frame.columns = [str(c).strip() for c in frame.columns]
     missing = [c for c in required if c not in frame.columns]
     if missing:
-        raise SourceFileError(f"{name}: missing column(s) {', '.join(missing)}; found {', '.join(frame.columns[:12])}")
+        raise SourceFileError(f"{name}: missing {agree(len(missing), 'column', 'columns')} {', '.join(missing)}; "
+                              f"found {', '.join(frame.columns[:12])}")
     if frame.empty:
         raise SourceFileError(f"{name}: has a header but no rows")
     must = [c for c in required if c not in allow_missing]

@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from geo.words import count_of
 from layers.mapclasses import categorical
 from layers.mapview import MapData
 
@@ -32,7 +33,7 @@ def hub_map(store, area, plan) -> tuple[MapData, list]:
     names = dict(zip(plan.sites["site_id"], plan.sites["name"]))
     gdf["shown"] = [f"{lab}; nearest hub {names.get(s, s)} in {m:.0f} min" if isinstance(s, str) and not np.isnan(m) else lab
                     for lab, s, m in zip(label, cov["nearest_site"], cov["nearest_min"])]
-    gdf["rank_text"] = [f"{int(n)} hub(s) within {plan.threshold_min:g} min" if not pd.isna(n) else ""
+    gdf["rank_text"] = [f"{count_of(int(n), 'hub')} within {plan.threshold_min:g} min" if not pd.isna(n) else ""
                         for n in cov["n_hubs"]]
     classes = categorical(gdf["value"], list(COVER_COLOURS), COVER_COLOURS)
     title = f"Priority LSOAs within {plan.threshold_min:g} minutes by {plan.mode} of a hub" + (

@@ -4,9 +4,7 @@ The registry's caveats are written for analysts (how a figure is built, its
 rounding and perturbation); a councillor needs one line. :func:`lay_caveat`
 gives that line, :func:`scale_words` says what a number on an indicator's
 scale means, :func:`score_scale_words` what a priority score means. The
-technical caveats stay in the profile's appendix. :func:`count_of` writes
-"1 site" and "5 sites" where a sentence would otherwise say "site(s)". No
-geometry here.
+technical caveats stay in the profile's appendix. No geometry here.
 """
 
 from __future__ import annotations
@@ -107,8 +105,3 @@ def scale_name(indicator_id: str, unit: str, label: str) -> str:
     if unit == "% of LSOAs":
         return "Shares of LSOAs"
     return label.split(" (")[0]
-
-
-def count_of(n: int, word: str, plural: str | None = None) -> str:
-    """``1 site``, ``5 sites``, ``1,204 priority areas``: ``n`` with its word, singular or plural."""
-    return f"{n:,} {word if n == 1 else plural or word + 's'}"

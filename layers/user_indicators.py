@@ -38,6 +38,7 @@ import yaml
 from geo import atomic
 from geo.errors import SourceFileError, WardscopeError
 from geo.gss import GSS_PATTERN, LEVEL_NAMES
+from geo.words import count_of
 from layers.checks import article
 from layers.registry import ID_PATTERN, Indicator, RegistryError, build_indicator, builtin_registry, indicators_dir
 
@@ -65,7 +66,8 @@ class UserIndicatorError(WardscopeError):
         self.problems = problems
         shown = "; ".join(str(p) for p in problems[:SHOWN])
         more = f"; and {len(problems) - SHOWN} more" if len(problems) > SHOWN else ""
-        super().__init__(f"{source}: no valid row ({len(problems)} problem(s)), nothing was saved: {shown}{more}")
+        super().__init__(f"{source}: no valid row ({count_of(len(problems), 'problem')}), nothing was saved: "
+                         f"{shown}{more}")
 
 
 #: Cells that publishers use for a suppressed or unavailable figure: kept as unknown, never 0.

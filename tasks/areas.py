@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from geo.areas import area_table, delete_area, list_areas, save_area
 from geo.errors import UnknownAreaError, WardscopeError
+from geo.words import count_of
 from tasks.result import Provenance, Result, versions
 
 #: Overlap below this (square metres, EPSG:27700) is a boundary drawn along a district edge, not coverage.
@@ -95,7 +96,7 @@ def save(name: str, store, *, districts=(), wards=(), boundary=None, description
     if not codes:
         raise WardscopeError("an area needs at least one district; none given")
     area = save_area(name, codes, store.districts(), description=description)
-    notes = [f"saved area {area.name!r}: {len(area.lad_codes)} district(s)" + (f" ({note})" if note else "")]
+    notes = [f"saved area {area.name!r}: {count_of(len(area.lad_codes), 'district')}" + (f" ({note})" if note else "")]
     return Result(area, Provenance("areas", "save an area of interest", parameters={"source": given[0]},
                                    versions=versions(store)), notes=tuple(notes))
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from geo.words import count_of
 from layers.user_indicators import read_user_indicator, save_user_indicator
 from tasks.result import Provenance, Result, versions
 
@@ -59,7 +60,8 @@ def run(request: UserIndicatorRequest, store) -> UserIndicatorResult:
         save_user_indicator(check.indicator, check.rows)
     ind = check.indicator
     kept = int(check.rows[ind.id].notna().sum())
-    notes = [f"{len(check.problems)} row(s) with a problem (listed); {kept} of {check.rows_read} row(s) give a figure"]
+    notes = [f"{count_of(len(check.problems), 'row')} with a problem (listed); {kept} of "
+             f"{count_of(check.rows_read, 'row')} give a figure"]
     if check.level == "lsoa11":
         notes.append("the file is on 2011 LSOAs: figures were put on 2021 LSOAs (merged ones added up)")
     provenance = Provenance("user_indicator", ind.caveat,

@@ -356,7 +356,7 @@ CASES: tuple[Case, ...] = (
     Case("lonlat_assumed_bng.zip", V, errors.CRSError, "you chose EPSG:27700 but the coordinates look like "
          "longitude/latitude, not British National Grid metres; choose EPSG:4326 instead", "read", lonlat_no_prj_zip,
          read_options=(("assume_crs", 27700),)),
-    Case("nan_point.geojson", V, errors.UploadRejected, "feature(s) #2 have a coordinate that is not a number (NaN",
+    Case("nan_point.geojson", V, errors.UploadRejected, "feature #2 has a coordinate that is not a number (NaN",
          "read", nan_point_geojson),
     Case("mixed_encoding.csv", T, errors.UploadEncodingError, "mixes UTF-8 and Windows-1252 text: line 2 is UTF-8 "
          "('é') but line 3 is not (byte 0xa3, '£' in Windows-1252)", "gate", mixed_encoding_csv),

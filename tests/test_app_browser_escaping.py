@@ -247,7 +247,7 @@ def test_hub_planner_shows_hostile_hub_and_candidate_names_as_text(app, page, tm
     assert all(n in cells for n in candidates["name"])  # every candidate is listed with its decision
     # unknown hub types are named in the notes under the page (markdown), as typed
     main = page.locator("[data-testid='stMain']").inner_text()
-    assert f"{hubs_path.name}: {len(hubs)} site type(s) not in the list" in main
+    assert f"{hubs_path.name}: {len(hubs)} site types not in the list" in main
     assert all(f"'type {text}'" in main for text in HOSTILE[:4])  # the first five are named, with their rows
     assert_nothing_injected(page, dialogs)
     page.screenshot(path=str(ARTIFACTS / "escaping_hubs_sites_table.png"))

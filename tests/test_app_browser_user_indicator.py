@@ -39,7 +39,7 @@ def test_an_uploaded_indicator_is_saved_with_its_row_problems_shown_and_maps(use
     label.fill("People helped into work")
     label.press("Enter")
     wait_ready(page, 120)
-    page.get_by_text("3 row(s) have a problem", exact=False).first.wait_for(timeout=60000)
+    page.get_by_text("3 rows have a problem", exact=False).first.wait_for(timeout=60000)
     rows = page.locator("[data-testid='stMain'] [data-testid='stTable']").first
     rows.wait_for(timeout=60000)
     # each problem in full words, not cut off at the column's edge

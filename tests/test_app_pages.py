@@ -101,7 +101,8 @@ def _shown_text(at) -> str:
 @pytest.mark.parametrize("page", [p for p in PAGES if not p.endswith("about.py")])
 def test_pages_show_no_install_commands_or_indicator_ids(store, page):
     # Councillors and place teams cannot run commands: what is missing points to About and sources, which
-    # keeps the commands for administrators. A weight of 0 is named by its label, not its id.
+    # keeps the commands for administrators, and no remedy names a command-line flag. A weight of 0 is named
+    # by its label, not its id.
     from layers.indicators import available
 
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180).run()
@@ -112,7 +113,8 @@ def test_pages_show_no_install_commands_or_indicator_ids(store, page):
         at.radio(key="explorer_show").set_value("Indicator").run()
     assert not at.exception, [e.message for e in at.exception]
     text = _shown_text(at)
-    assert "cli.py" not in text and "--nomis" not in text, text
+    assert "cli.py" not in text and not re.search(r"(?<![\w-])--[a-z]", text), re.findall(r"--[a-z][\w-]*", text)
+    assert "(s)" not in text, re.findall(r"\w+\(s\)", text)  # "1 site", "5 sites"
     assert not re.search(r"\b(census21|claimant|iod2025|aps)_[a-z0-9_]+\b", text), re.findall(
         r"\b(?:census21|claimant|iod2025|aps)_[a-z0-9_]+\b", text)
     if page.endswith("scoring.py"):

@@ -37,7 +37,7 @@ def saved(cli) -> dict:
 def test_save_by_district_names_then_use_and_delete(cli):
     done = cli("--save", "Luton & Dunstable", "--districts", "Luton", "central bedfordshire")
     assert done.returncode == 0, done.stderr
-    assert "saved area 'Luton & Dunstable': 2 district(s)" in done.stderr
+    assert "saved area 'Luton & Dunstable': 2 districts" in done.stderr
     assert saved(cli)["areas"]["Luton & Dunstable"]["districts"] == [LUTON, CENTRAL_BEDS]
     listed = cli("--format", "json")
     rows = {r["name"]: r for r in json.loads(listed.stdout)}

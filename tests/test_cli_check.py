@@ -39,7 +39,7 @@ def test_check_refuses_hostile_files_with_their_message(tmp_path):
     out = check(HOSTILE_DIR / "traversal_dotdot.zip", sessions=tmp_path / "s")
     assert out.returncode == 2 and "(path traversal); refused, nothing was extracted" in out.stderr
     out = check(HOSTILE_DIR / "formula_injection.csv", "--kinds", "csv", sessions=tmp_path / "s")
-    assert out.returncode == 0 and "warning: formula_injection.csv: 6 cell(s) start with =" in out.stdout
+    assert out.returncode == 0 and "warning: formula_injection.csv: 6 cells start with =" in out.stdout
     out = check(HOSTILE_DIR / "png_renamed.csv", "--kinds", "csv", sessions=tmp_path / "s")
     assert out.returncode == 2 and "this is a PNG image, not a CSV table" in out.stderr
 

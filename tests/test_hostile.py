@@ -93,7 +93,7 @@ def test_decimal_commas_are_read_as_decimals_and_said_so(sandbox):
     assert frame["latitude"].tolist() == ["51.88", "51.8793"] and frame["longitude"].tolist() == ["-0.42", "-0.4234"]
     assert frame["jobs"].tolist() == ["120", "1250"]  # '1.250': the point separates thousands in such a file
     assert frame["name"].tolist() == ["Hub A", "Hub B"]
-    assert "column(s) 'jobs', 'latitude', 'longitude'" in outcome.message
+    assert "columns 'jobs', 'latitude', 'longitude'" in outcome.message
 
 
 def test_shapefile_in_a_dotdot_folder_is_read_and_named(sandbox):

@@ -132,7 +132,7 @@ def test_bad_demand_rows_are_named(store, luton):
     with pytest.raises(DemandError) as err:
         demand_points(table, store=store)
     text = str(err.value)
-    assert text.startswith("demand: 4 demand row(s) cannot be used: ")
+    assert text.startswith("demand: 4 demand rows cannot be used: ")
     assert f"row 4 {codes[1]}: duplicate code (also row 3)" in text
     assert f"row 3 {codes[1]}: weight '-3' is not a number 0 or more" in text
     assert "(and 1 more)" in text and text.count("\n") == 0
@@ -141,7 +141,7 @@ def test_bad_demand_rows_are_named(store, luton):
 def test_demand_outside_the_area_is_refused(store, luton):
     bedford = lsoa_centroids(store, ["E06000055"])["code"].iloc[:2].tolist()
     table = pd.DataFrame({"code": bedford, "weight": [1, 2], "priority": [True, True]})
-    with pytest.raises(DemandError, match=rf"2 demand code\(s\) are not in Luton: {bedford[0]} \(Bedford\)"):
+    with pytest.raises(DemandError, match=rf"2 demand codes are not in Luton: {bedford[0]} \(Bedford\)"):
         demand_points(table, store=store, lad_codes=luton.lad_codes, area_name="Luton")
 
 
@@ -163,7 +163,7 @@ def test_demand_from_scores_joins_bands_weights_and_centroids(store, luton):
     row = demand.set_index("code").loc[codes[1]]
     assert row["priority"] and row["weight"] == 1001 and row["band"] == "top 20%"
     assert not demand.set_index("code").loc[codes[2], "priority"]
-    assert "1 area(s) have no population figure" in demand.attrs["notes"][0]
+    assert "1 area has no population figure" in demand.attrs["notes"][0]
     narrow = demand_from_scores(scores, weights, cent, band="top 10%")
     assert not narrow.set_index("code").loc[codes[1], "priority"]
 

@@ -103,7 +103,7 @@ def test_pmedian_with_unreachable_pairs():
     minutes[1, :-1] = np.nan         # area 1 reaches only the last site
     minutes[2:6, 3] = np.nan
     model = HubPMedian.from_matrix(minutes, weights, 30, 3).solve()
-    assert "1 priority area(s) cannot reach any site and are left out of the p-median" in model.notes
+    assert "1 priority area cannot reach any site and is left out of the p-median" in model.notes
     rows = np.arange(len(weights)) > 0
     penalty = 10 * np.nanmax(minutes[rows])
     cost = np.where(np.isnan(minutes[rows]), penalty, minutes[rows])

@@ -67,7 +67,7 @@ def test_a_file_with_no_valid_row_is_refused_in_one_line(store, luton, tmp_path)
     with pytest.raises(UserIndicatorError) as err:
         load_user_indicator(path, id="uc_households_pct", label="UC households", store=store)
     message = str(err.value)
-    assert "\n" not in message and message.startswith(f"{path}: no valid row (2 problem(s)), nothing was saved: row 2")
+    assert "\n" not in message and message.startswith(f"{path}: no valid row (2 problems), nothing was saved: row 2")
     assert not indicators_dir().exists() or not list(indicators_dir().iterdir())
     assert "uc_households_pct" not in load_registry()
 

@@ -130,7 +130,7 @@ def _row_of(lines, code):
 EMPLOYMENT = "labour_market/els_employment-rate.csv"
 BAD = [
     ("changed column", EMPLOYMENT, lambda ls: [ls[0].replace("lci_95", "lower_95")] + ls[1:], SourceFileError,
-     r"els_employment-rate.csv: missing column\(s\) lci_95"),
+     r"els_employment-rate.csv: missing column lci_95"),
     ("extra column", EMPLOYMENT, lambda ls: [ls[0] + ",extra"] + [line + "," if line else line for line in ls[1:]],
      SourceFileError, r"els_employment-rate.csv: unexpected column 'extra'"),
     ("unknown district code", EMPLOYMENT, lambda ls: _cell(ls, _row_of(ls, LUTON), "areacd", "E06099999"), GSSCodeError,

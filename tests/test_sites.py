@@ -66,7 +66,7 @@ def test_every_bad_row_is_reported_with_its_row_and_name(tmp_path):
     with pytest.raises(SitesError) as info:
         read_sites(path)
     err = info.value
-    assert str(err).count("\n") == 0 and str(err).startswith(f"{path}: 9 site row(s) cannot be used: row 2 'Swapped'")
+    assert str(err).count("\n") == 0 and str(err).startswith(f"{path}: 9 site rows cannot be used: row 2 'Swapped'")
     by_row = {p["row"]: p["problem"] for p in err.problems}
     assert "look swapped" in by_row["row 2"]
     assert "outside Great Britain" in by_row["row 3"] and "outside Great Britain" in by_row["row 4"]
@@ -207,6 +207,6 @@ def test_cli_access_refuses_a_nan_site_in_one_line_and_writes_nothing(tmp_path, 
                            "--area", "Luton", "--out", str(out)], capture_output=True, text=True, cwd=root,
                           env={**os.environ, "WARDSCOPE_SESSIONS": str(tmp_path / "s")}, timeout=300)
     assert done.returncode == 2 and done.stdout == "" and done.stderr.count("\n") == 1
-    assert done.stderr.startswith(f"error: {sites}: 1 site row(s) cannot be used: row 3 'Hub B': longitude 'NaN' is "
+    assert done.stderr.startswith(f"error: {sites}: 1 site row cannot be used: row 3 'Hub B': longitude 'NaN' is "
                                   f"not a number")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["s", "sites.csv"] and list((tmp_path / "s").iterdir()) == []

@@ -273,4 +273,4 @@ def test_cli_check_reads_a_gtfs_feed(feed_path):
                          cwd=ROOT)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip().endswith("accepted as gtfs, 505,639 bytes, sha256 1a6dd12da34b6814; 1,320 stops, 804 trips, "
-                                       "1 stop(s) skipped")
+                                       "1 stop skipped")

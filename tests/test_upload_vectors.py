@@ -98,7 +98,7 @@ def test_degrees_declared_or_assumed_as_bng_are_caught(workspace):
 
 def test_invalid_geometries_reported_by_row_and_repaired_only_on_request(workspace):
     upload = accept(workspace, shapefile_zip(squares(5, bowtie_at=3)))
-    with pytest.raises(InvalidGeometryError, match=r"1 invalid geometry at feature\(s\) #4 \(counting from 1; "
+    with pytest.raises(InvalidGeometryError, match=r"1 invalid geometry at feature #4 \(counting from 1; "
                                                    r"first: Self-intersection") as err:
         read_vector_upload(upload)
     assert err.value.rows == (4,)
@@ -111,7 +111,7 @@ def test_invalid_geometries_reported_by_row_and_repaired_only_on_request(workspa
 def test_missing_geometry_rows_are_listed(workspace):
     gdf = squares(4)
     gdf.loc[[1, 2], "geometry"] = None
-    with pytest.raises(UploadRejected, match=r"2 feature\(s\) have no geometry: #2, #3"):
+    with pytest.raises(UploadRejected, match=r"2 features have no geometry: #2, #3"):
         read_vector_upload(accept(workspace, geojson_bytes(gdf), name="x.geojson"))
 
 
@@ -164,7 +164,7 @@ def test_vertices_outside_britain_are_refused_even_in_holes(workspace):
     doc = {"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {}, "geometry": {
         "type": "Polygon", "coordinates": [[[0, 51], [0.01, 51], [0.01, 51.01], [0, 51]],
                                            [[0, 51], [0, 51], [300000, 100000], [0, 51]]]}}]}
-    with pytest.raises(CRSError, match=r"feature\(s\) #1 have points outside Great Britain"):
+    with pytest.raises(CRSError, match=r"feature #1 has points outside Great Britain"):
         read_vector_upload(accept(workspace, json.dumps(doc).encode(), name="x.geojson"), repair=True)
 
 
@@ -175,11 +175,11 @@ def test_non_numeric_coordinates_are_refused_as_not_a_number(workspace):
             "null" if c is None else '{"type":"%s","coordinates":%s}' % c) for c in coords)
         return ('{"type":"FeatureCollection","features":[%s]}' % features).encode()
 
-    cases = [(doc(("Point", "[NaN, 51]")), r"feature\(s\) #1 have a coordinate that is not a number \(NaN"),
-             (doc(("Point", "[0, 51]"), ("Point", "[NaN, NaN]")), r"feature\(s\) #2 have a coordinate that is not a number"),
-             (doc(("Point", "[Infinity, 51]")), r"feature\(s\) #1 have a coordinate that is not a number"),
-             (doc(("LineString", "[[0, 51], [NaN, 51]]")), r"feature\(s\) #1 have a coordinate that is not a number"),
-             (doc(("Point", "[0, 51]"), None), r"1 feature\(s\) have no geometry: #2")]
+    cases = [(doc(("Point", "[NaN, 51]")), r"feature #1 has a coordinate that is not a number \(NaN"),
+             (doc(("Point", "[0, 51]"), ("Point", "[NaN, NaN]")), r"feature #2 has a coordinate that is not a number"),
+             (doc(("Point", "[Infinity, 51]")), r"feature #1 has a coordinate that is not a number"),
+             (doc(("LineString", "[[0, 51], [NaN, 51]]")), r"feature #1 has a coordinate that is not a number"),
+             (doc(("Point", "[0, 51]"), None), r"1 feature has no geometry: #2")]
     for data, message in cases:
         with pytest.raises(UploadRejected, match=message):
             read_vector_upload(accept(workspace, data, name="x.geojson"))

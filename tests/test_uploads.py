@@ -196,7 +196,7 @@ def test_csv_cells_stay_text_and_blank_cells_are_missing(workspace):
 
 
 @pytest.mark.parametrize("data, error, message", [
-    (b"code,name\nE01000001,A\nE01000002\n", UploadRejected, "line 3 has 1 field.s. but the header has 2 .truncated or malformed file"),
+    (b"code,name\nE01000001,A\nE01000002\n", UploadRejected, "line 3 has 1 field but the header has 2 .truncated or malformed file"),
     (b"code,code\nE01000001,A\n", UploadRejected, "the column 'code' appears more than once"),
     (b"code,name\n", UploadRejected, "has a header but no rows"),
     (b'code,name\nE01000001,"unclosed\n', UploadRejected, "malformed CSV at line"),
@@ -242,7 +242,7 @@ def test_decimal_commas_are_noted_only_when_read_so(workspace):
     read = read_table_upload(accept(workspace, b"name;lat\nA;51,88\nB;51,9\n"))
     assert read.attrs["warnings"] == ["upload.csv: is separated by semicolons and uses decimal commas, so numbers were "
                                       "read with the comma as the decimal point (line 2: '51,88' = 51.88; "
-                                      "column(s) 'lat')"]
+                                      "column 'lat')"]
     assert read_table_upload(accept(workspace, b"name;jobs\nA;8,000\n")).attrs["warnings"] == []
 
 

@@ -72,7 +72,7 @@ def test_a_file_of_only_bad_rows_is_refused_and_nothing_is_saved(store, user_hom
     with pytest.raises(UserIndicatorError) as err:
         user_indicator.run(UserIndicatorRequest("bad.csv", data, "people_helped", "People", kind="count",
                                                 value="people"), store)
-    assert str(err.value).startswith("bad.csv: no valid row (4 problem(s)), nothing was saved: row 2 (E01999999)")
+    assert str(err.value).startswith("bad.csv: no valid row (4 problems), nothing was saved: row 2 (E01999999)")
     assert "people_helped" not in load_registry() and not indicators_dir().exists()
 
 

@@ -30,6 +30,7 @@ from geo.escape import plain_line
 from geo.export.columns import ColumnSpec
 from geo.export.selection import Selection, SelectionColumns
 from geo.gss import LEVEL_NAMES
+from geo.words import count_of
 
 #: Bumped when the layout of methodology.json changes.
 SCHEMA = "wardscope-export-methodology/1"
@@ -126,7 +127,7 @@ def _area_words(area) -> str:
         codes = area.get("lad_codes") or []
         names = area.get("lad_names") or []
         listed = ", ".join(f"{n} ({c})" for n, c in zip(names, codes)) if names else ", ".join(codes)
-        return f"{name}" + (f" ({len(codes)} district(s): {listed})" if codes else "")
+        return f"{name}" + (f" ({count_of(len(codes), 'district')}: {listed})" if codes else "")
     return str(area) if area else "not recorded"
 
 

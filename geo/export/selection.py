@@ -38,6 +38,7 @@ import pandas as pd
 
 from geo.errors import GSSCodeError, SelectionSyntaxError, UnknownColumnError
 from geo.gss import is_gss
+from geo.words import agree, count_of
 
 OPS = {">=": operator.ge, "<=": operator.le, ">": operator.gt, "<": operator.lt, "=": operator.eq, "==": operator.eq}
 _THRESHOLD = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(>=|<=|==|=|>|<)\s*([^<>=\s]+)\s*$")
@@ -132,7 +133,8 @@ class Selection:
             if missing:
                 more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
                 raise SelectionSyntaxError(
-                    f"{len(missing)} hand-picked code(s) are not among these areas: {', '.join(missing[:5])}{more}"
+                    f"{count_of(len(missing), 'hand-picked code')} {agree(len(missing), 'is', 'are')} not among "
+                    f"these areas: {', '.join(missing[:5])}{more}"
                     f" (check the level and the area of interest)")
             keep &= areas["code"].isin(self.codes)
         if self.bands:

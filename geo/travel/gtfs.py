@@ -41,6 +41,7 @@ from geo.travel.raptor import GATHER_CELLS, grouped_min, site_profiles
 from geo.travel.network import SNAP_M
 from geo.travel.timetable import build_timetable, footpaths
 from geo.travel.walks import NetworkWalks, StraightWalks
+from geo.words import agree, count_of
 
 NAME = "gtfs"
 LABEL = "timetable (GTFS: walk to the stop, wait, ride, change, walk; median over departures every minute)"
@@ -273,12 +274,16 @@ class Plan:
         if feed.skipped:
             shown = "; ".join(f"{s['stop_id']} {s['name']!r} {s['reason']}" for s in feed.skipped[:3])
             more = f" (and {len(feed.skipped) - 3} more)" if len(feed.skipped) > 3 else ""
-            notes.append(f"{len(feed.skipped)} stop(s) skipped, never routed through: {shown}{more}")
+            notes.append(f"{count_of(len(feed.skipped), 'stop')} skipped, never routed through: {shown}{more}")
         if self.origins_without_stop and tt.counts["events"]:
-            notes.append(f"{self.origins_without_stop} origin(s) have no stop within {self.p['max_walk_min']:g} minutes' "
+            notes.append(f"{count_of(self.origins_without_stop, 'origin')} "
+                         f"{agree(self.origins_without_stop, 'has', 'have')} no stop within "
+                         f"{self.p['max_walk_min']:g} minutes' "
                          f"walk: walking only")
         if self.sites_without_stop and tt.counts["events"]:
-            notes.append(f"{self.sites_without_stop} site(s) have no stop within {self.p['max_walk_min']:g} minutes' "
+            notes.append(f"{count_of(self.sites_without_stop, 'site')} "
+                         f"{agree(self.sites_without_stop, 'has', 'have')} no stop within "
+                         f"{self.p['max_walk_min']:g} minutes' "
                          f"walk: reached on foot only")
         network = getattr(self.walks, "net", None)
         if network is not None:

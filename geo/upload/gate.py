@@ -32,6 +32,7 @@ from geo.config import UploadLimits, upload_limits
 from geo.errors import UploadExpired, UploadRejected, UploadTooLarge
 from geo.safe_yaml import load_yaml_safely
 from geo.upload.sniff import DESCRIPTIONS, KINDS, decode_text, detect_kind
+from geo.words import count_of
 from geo.workspace import SessionWorkspace
 
 __all__ = [
@@ -252,9 +253,10 @@ def read_vector_upload(upload: Upload, *, assume_crs: int | None = None, repair:
 def describe_result(upload: Upload, result: Any) -> str:
     """One line saying what the gate accepted and what was read from it (``cli.py check`` prints it)."""
     if upload.kind == "yaml":
-        shape = f"{type(result).__name__} with {len(result) if hasattr(result, '__len__') else 1} item(s)"
+        shape = f"{type(result).__name__} with {count_of(len(result) if hasattr(result, '__len__') else 1, 'item')}"
     elif upload.kind == "gtfs":
-        shape = f"{len(result.stop_ids):,} stops, {len(result.trip_ids):,} trips, {len(result.skipped)} stop(s) skipped"
+        shape = (f"{len(result.stop_ids):,} stops, {len(result.trip_ids):,} trips, "
+                 f"{count_of(len(result.skipped), 'stop')} skipped")
     elif upload.kind == "csv":
         shape = f"{len(result):,} rows x {len(result.columns):,} columns ({upload.encoding})"
     else:

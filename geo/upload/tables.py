@@ -17,6 +17,7 @@ import pandas as pd
 
 from geo.config import UploadLimits, upload_limits
 from geo.errors import UploadRejected, UploadTooLarge
+from geo.words import agree, count_of
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 #: Plain numbers (with sign, thousands separators, decimals, exponent or %) are not formulas.
@@ -90,7 +91,8 @@ def read_decimal_commas(frame: pd.DataFrame, lines: list[int], source: str) -> t
     shown = ", ".join(repr(c) for c in changed[:5]) + (f" and {len(changed) - 5} more" if len(changed) > 5 else "")
     example = cell.replace(".", "").replace(",", ".")
     return frame, (f"{source}: is separated by semicolons and uses decimal commas, so numbers were read with the "
-                   f"comma as the decimal point (line {line}: {cell!r} = {example}; column(s) {shown})")
+                   f"comma as the decimal point (line {line}: {cell!r} = {example}; "
+                   f"{agree(len(changed), 'column', 'columns')} {shown})")
 
 
 def _delimiter(first_line: str) -> str:
@@ -151,7 +153,7 @@ def read_table(text: str, *, source: str, limits: UploadLimits | None = None) ->
                 row = row[:ncols]
             if len(row) != ncols:
                 raise UploadRejected(
-                    f"{source}: line {reader.line_num} has {len(row)} field(s) but the header has {ncols} "
+                    f"{source}: line {reader.line_num} has {count_of(len(row), 'field')} but the header has {ncols} "
                     f"(truncated or malformed file?)"
                 )
             rows.append(row)
@@ -178,7 +180,8 @@ def read_table(text: str, *, source: str, limits: UploadLimits | None = None) ->
     if formula:
         line, col = formula[0]
         warnings.append(
-            f"{source}: {len(formula):,} cell(s) start with =, +, -, @ or a tab like spreadsheet formulas "
+            f"{source}: {count_of(len(formula), 'cell')} {agree(len(formula), 'starts', 'start')} with =, +, -, @ or "
+            "a tab like spreadsheet formulas "
             f"(first line {line}, column {col!r}); they are kept as text and neutralised in exports"
         )
     frame.attrs.update(source=source, line_numbers=lines, formula_cells=formula, warnings=warnings)

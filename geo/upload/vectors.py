@@ -31,6 +31,7 @@ from geo.errors import (
     CRSError, IncompleteShapefile, InvalidGeometryError, MissingCRSError, MissingPrjError, MultipleLayersError,
     UploadRejected, UploadTooLarge,
 )
+from geo.words import agree, count_of
 
 #: GDAL driver each upload kind must open with.
 DRIVERS = {"geojson": "GeoJSON", "zip-shapefile": "ESRI Shapefile", "gpkg": "GPKG"}
@@ -146,7 +147,9 @@ def _rows_outside(geoms: np.ndarray, box: tuple[float, float, float, float] | No
 
 
 def _not_a_number(label: str, rows) -> UploadRejected:
-    return UploadRejected(f"{label}: feature(s) {_rows(rows)} have a coordinate that is not a number (NaN or "
+    n = len(rows)
+    return UploadRejected(f"{label}: {agree(n, 'feature', 'features')} {_rows(rows)} {agree(n, 'has', 'have')} a "
+                          "coordinate that is not a number (NaN or "
                           f"infinite; counting from 1); fix or remove them in your GIS")
 
 
@@ -258,7 +261,8 @@ def read_vector(upload, *, assume_crs: int | None = None, repair: bool = False, 
         if nan:
             raise _not_a_number(label, np.asarray(nan) + 1)
         raise UploadRejected(
-            f"{label}: {len(missing):,} feature(s) have no geometry: {_rows(missing + 1)} (counting from 1)")
+            f"{label}: {count_of(len(missing), 'feature')} {agree(len(missing), 'has', 'have')} no geometry: "
+            f"{_rows(missing + 1)} (counting from 1)")
     vertices = shapely.get_num_coordinates(geoms)
     worst = int(vertices.argmax())
     if vertices[worst] > limits.max_vertices_per_feature:
@@ -293,7 +297,8 @@ def read_vector(upload, *, assume_crs: int | None = None, repair: bool = False, 
     # to_bng checks the layer's envelope, which ignores holes; every vertex must lie in Great Britain.
     outside = _rows_outside(geoms, BNG_BOUNDS)
     if len(outside):
-        raise CRSError(f"{label}: feature(s) {_rows(outside + 1)} have points outside Great Britain "
+        raise CRSError(f"{label}: {agree(len(outside), 'feature', 'features')} {_rows(outside + 1)} "
+                       f"{agree(len(outside), 'has', 'have')} points outside Great Britain "
                        f"(counting from 1); check the coordinates and the coordinate system")
     valid = shapely.is_valid(geoms)
     bad = np.flatnonzero(~valid)
@@ -302,14 +307,16 @@ def read_vector(upload, *, assume_crs: int | None = None, repair: bool = False, 
         if not repair:
             reason = shapely.is_valid_reason(geoms[bad[0]])
             raise InvalidGeometryError(
-                f"{label}: {len(bad):,} invalid geometr{'y' if len(bad) == 1 else 'ies'} at feature(s) {_rows(bad + 1)} "
+                f"{label}: {len(bad):,} invalid geometr{'y' if len(bad) == 1 else 'ies'} at "
+                f"{agree(len(bad), 'feature', 'features')} {_rows(bad + 1)} "
                 f"(counting from 1; first: {reason}); fix them in your GIS or choose to repair them",
                 rows=tuple(int(b) + 1 for b in bad))
         geoms = geoms.copy()
         try:
             geoms[bad] = _repair(geoms[bad])
         except shapely.errors.GEOSException as exc:
-            raise InvalidGeometryError(f"{label}: could not repair feature(s) {_rows(bad + 1)} ({_first_line(exc)}); "
+            raise InvalidGeometryError(f"{label}: could not repair {agree(len(bad), 'feature', 'features')} "
+                                       f"{_rows(bad + 1)} ({_first_line(exc)}); "
                                        f"fix them in your GIS", rows=tuple(int(b) + 1 for b in bad)) from None
         gdf = gdf.set_geometry(gpd.GeoSeries(geoms, crs=gdf.crs, index=gdf.index))
         repaired = [int(b) + 1 for b in bad]

@@ -21,10 +21,10 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from geo.words import agree, count_of
 from layers.hubs.demand import WEIGHT_LABEL, WEIGHT_VERB, check_demand_layer
 from layers.hubs.errors import HubError
 from layers.hubs.matrix import check_inputs, mode_phrase, travel_minutes
-from layers.lay_words import count_of
 
 #: Label of the whole-area row in the district table.
 AREA_ROW = "area of interest"
@@ -176,7 +176,7 @@ class HubCoverage:
         if len(districts) > 1:
             out += [self.sentence(row._asdict(), row.lad_name) for row in districts.itertuples(index=False)]
         s = self.summary
-        out.append(f"{count_of(s['cold_spots'], 'priority area')} {'has' if s['cold_spots'] == 1 else 'have'} no hub "
+        out.append(f"{count_of(s['cold_spots'], 'priority area')} {agree(s['cold_spots'], 'has', 'have')} no hub "
                    f"within {self.threshold_min:g} minutes (cold spots, "
                    f"{s['cold_weight']:,.0f} {self.label}); {s['duplicated_areas']} have two or more hubs within reach")
         return out

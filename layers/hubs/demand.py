@@ -28,6 +28,7 @@ import pandas as pd
 
 from geo.crs import BNG, require_bng
 from geo.errors import SourceFileError, WardscopeError
+from geo.words import agree, count_of
 from layers.hubs.errors import DemandError, IndicatorsMissing
 
 #: Columns of every demand layer (then geometry).
@@ -199,7 +200,8 @@ def demand_points(table: pd.DataFrame, *, store=None, source: str = "demand", la
                                     f"give x/y (easting/northing) for other places")
     if problems:
         more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
-        raise DemandError(f"{source}: {len(problems)} demand row(s) cannot be used: {'; '.join(problems[:3])}{more}")
+        raise DemandError(f"{source}: {count_of(len(problems), 'demand row')} cannot be used: "
+                          f"{'; '.join(problems[:3])}{more}")
 
     for key in ("name", "lad_code", "lad_name"):
         if key in cols:
@@ -217,7 +219,8 @@ def demand_points(table: pd.DataFrame, *, store=None, source: str = "demand", la
         if outside:
             where = lookup["lad_name"].reindex(outside[:3]).fillna("unknown district").tolist()
             shown = ", ".join(f"{c} ({w})" for c, w in zip(outside[:3], where))
-            raise DemandError(f"{source}: {len(outside)} demand code(s) are not in {area_name or 'the area'}: "
+            raise DemandError(f"{source}: {count_of(len(outside), 'demand code')} {agree(len(outside), 'is', 'are')} "
+                              f"not in {area_name or 'the area'}: "
                               f"{shown}; remove them or choose the area that contains them")
     # the estimate engine's rural speeds and circuity for rural LSOAs (ONS rural-urban classification 2021)
     if "urban_rural" in cols:
@@ -290,7 +293,8 @@ def demand_from_scores(scores: pd.DataFrame, weights: pd.Series, centroids: gpd.
     missing = table["weight"].isna()
     notes = []
     if missing.any():
-        notes.append(f"{int(missing.sum())} area(s) have no {kind} figure and are left out, "
+        notes.append(f"{count_of(int(missing.sum()), 'area')} {agree(int(missing.sum()), 'has', 'have')} no {kind} "
+                     f"figure and {agree(int(missing.sum()), 'is', 'are')} left out, "
                      f"e.g. {table.loc[missing, 'code'].iloc[0]}")
         table = table.loc[~missing]
     if table.empty:

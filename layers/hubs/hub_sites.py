@@ -24,8 +24,8 @@ from shapely import STRtree
 
 from geo.crs import BNG, require_bng
 from geo.employment_sites import SitesError, read_sites
+from geo.words import count_of
 from layers.hubs.errors import HubError, SitesOutsideAreaError
-from layers.lay_words import count_of
 
 #: Kinds of existing provision (the vocabulary of the ``type`` column).
 HUB_TYPES = ("jobcentre", "library", "GP surgery", "family hub", "youth hub", "community centre", "other")
@@ -116,7 +116,7 @@ def hub_sites(sites: gpd.GeoDataFrame, role: str = EXISTING, *, source: str | No
             unknown.append(f"{rows[i]} {names[i]!r}: {str(value).strip()!r}")
     if unknown:
         shown = "; ".join(unknown[:5]) + (f" (and {len(unknown) - 5} more)" if len(unknown) > 5 else "")
-        notes.append(f"{source}: {len(unknown)} site type(s) not in the list ({', '.join(HUB_TYPES)}), "
+        notes.append(f"{source}: {count_of(len(unknown), 'site type')} not in the list ({', '.join(HUB_TYPES)}), "
                      f"counted as other: {shown}")
 
     capacity = np.full(n, np.nan)

@@ -50,6 +50,7 @@ import numpy as np
 import pandas as pd
 from spopt.locate import PMedian
 
+from geo.words import agree, count_of
 from layers.hubs import sparse
 from layers.hubs.cbc import COVER_OPTIONS, SolveInfo, check_time_limit, solve_cbc
 from layers.hubs.coverage import HubCoverage
@@ -59,7 +60,6 @@ from layers.hubs.errors import (DemandError, HubError, InfeasibleCoverageError, 
                                 NoCandidatesError, SolverError, TooFewCandidatesError)
 from layers.hubs.matrix import check_inputs, mode_phrase, travel_minutes
 from layers.hubs.hub_sites import EXISTING, site_pool
-from layers.lay_words import count_of
 
 #: p-median: an unreachable (NaN) pair costs this many times the longest reachable journey, so a demand
 #: point is assigned to an unreachable hub only when no open hub is reachable from it.
@@ -256,7 +256,7 @@ class HubModel:
             what = count_of(n_choose - removable, "candidate site") + (
                 f" and {count_of(removable, 'removable hub')}" if removable else "")
             raise TooFewCandidatesError(f"{count_of(self.k, 'new site')} (k) were asked for but there "
-                                        f"{'is' if n_choose == 1 else 'are'} only {what} to choose from; ask for "
+                                        f"{agree(n_choose, 'is', 'are')} only {what} to choose from; ask for "
                                         f"{n_choose} or fewer, or add candidate sites")
 
     def _build(self) -> None:  # pragma: no cover - abstract
@@ -468,7 +468,7 @@ class HubModel:
             shown = ", ".join(f"{r.name} ({r.assigned_weight:,.0f} for a capacity of {r.capacity:,.0f})"
                               for r in over.itertuples(index=False))
             out.append(f"{count_of(len(over), 'hub')} would be the nearest for more priority demand than "
-                       f"{'its' if len(over) == 1 else 'their'} capacity: {shown}")
+                       f"{agree(len(over), 'its', 'their')} capacity: {shown}")
         out.append(self.solver.text())
         return out
 
@@ -518,7 +518,8 @@ class HubMCLP(HubModel):
         free = rows & ~fixed_cov & reach.any(axis=1)
         pattern, first, merged = _merge_patterns(reach[free], self.priority_weight[free])
         self.offset_weight = float(self.priority_weight[rows & fixed_cov].sum())
-        self.notes.append(f"MCLP model: {len(pattern):,} demand group(s) from {int(rows.sum()):,} priority areas "
+        self.notes.append(f"MCLP model: {count_of(len(pattern), 'demand group')} from "
+                          f"{count_of(int(rows.sum()), 'priority area')} "
                           f"({int((rows & fixed_cov).sum()):,} already reach a fixed hub, "
                           f"{int((rows & ~reach.any(axis=1)).sum()):,} reach no site, the rest merged when the same "
                           f"sites reach them) x {reach.shape[1]:,} sites")
@@ -535,7 +536,7 @@ class HubMCLP(HubModel):
             raise NothingToAddError(f"the existing hubs already reach every priority area that any site can reach "
                                     f"within {self.threshold_min:g} minutes{how}, so no new site would add coverage; "
                                     f"nothing to plan ({count_of(out_of_reach, 'priority area')} "
-                                    f"{'is' if out_of_reach == 1 else 'are'} out of reach of every site: add "
+                                    f"{agree(out_of_reach, 'is', 'are')} out of reach of every site: add "
                                     "candidate sites nearer them or allow more minutes)")
         start = self.fixed.copy()
         for _ in range(self.k):
@@ -626,7 +627,7 @@ class HubCapacityMCLP(HubMCLP):
         self._pattern, self._merged = pattern, merged
         self.offset_weight = 0.0
         pairs = int(pattern.sum())
-        self.notes.append(f"capacitated MCLP model: {len(pattern):,} demand group(s) from {int(rows.sum()):,} "
+        self.notes.append(f"capacitated MCLP model: {count_of(len(pattern), 'demand group')} from {int(rows.sum()):,} "
                           f"priority areas x {reach.shape[1]:,} sites, {pairs:,} area-hub pairs within reach")
         if pairs + len(pattern) * reach.shape[1] // 10 > MAX_COVER_PAIRS // 10:
             raise ModelTooLargeError(f"the capacitated MCLP would need {pairs:,} area-hub pairs; use fewer candidates "
@@ -712,7 +713,7 @@ class HubCapacityMCLP(HubMCLP):
             shown = ", ".join(f"{r.name} ({r.served_weight:,.0f} of {r.capacity:,.0f})"
                               for r in full.head(STEPS_SHOWN).itertuples(index=False))
             more = f" and {len(full) - STEPS_SHOWN} more" if len(full) > STEPS_SHOWN else ""
-            out.append(f"{count_of(len(full), 'hub')} {'is' if len(full) == 1 else 'are'} full: {shown}{more}")
+            out.append(f"{count_of(len(full), 'hub')} {agree(len(full), 'is', 'are')} full: {shown}{more}")
         open_sites = sites[sites["served_weight"].notna()].sort_values("served_weight", ascending=False)
         shown = ", ".join(f"{r.name} {r.served_weight:,.0f}" + (f" of {r.capacity:,.0f}" if r.capacity == r.capacity
                                                                  else "")
@@ -739,7 +740,8 @@ class HubPMedian(HubModel):
         use = self.rows & reach_any
         lost = int((self.rows & ~reach_any).sum())
         if lost:
-            self.notes.append(f"{lost} priority area(s) cannot reach any site and are left out of the p-median")
+            self.notes.append(f"{count_of(lost, 'priority area')} cannot reach any site and "
+                              f"{agree(lost, 'is', 'are')} left out of the p-median")
         if not use.any():
             raise DemandError("no priority area can reach any site; check the sites and the travel-time engine")
         m = self.minutes.shape[1]
@@ -819,7 +821,7 @@ class HubLSCP(HubModel):
             self.notes.append(f"LSCP finds the number of sites itself; k = {self.k} is not used")
         if not self.choosable.any() and (rows & ~fixed_cov).any():
             lost = int((rows & ~fixed_cov).sum())
-            raise NoCandidatesError(f"{count_of(lost, 'priority area')} {'has' if lost == 1 else 'have'} no hub within "
+            raise NoCandidatesError(f"{count_of(lost, 'priority area')} {agree(lost, 'has', 'have')} no hub within "
                                     f"reach and there are no candidate sites: {ADD_CANDIDATES}")
         bad = rows & ~reach.any(axis=1)
         if bad.any():
@@ -847,7 +849,7 @@ class HubLSCP(HubModel):
             fixes.append("a faster mode (e.g. car)")
         how = f" {mode_phrase(self.mode)}" if self.mode else ""
         return (f"no plan can put every priority area within {self.threshold_min:g} minutes{how} of a hub: "
-                f"{count_of(len(idx), 'priority area')} {'has' if len(idx) == 1 else 'have'} no existing hub or "
+                f"{count_of(len(idx), 'priority area')} {agree(len(idx), 'has', 'have')} no existing hub or "
                 f"candidate within reach ({shown}); "
                 f"it becomes solvable with {', '.join(fixes[:-1])} or {fixes[-1]}")
 
@@ -855,7 +857,8 @@ class HubLSCP(HubModel):
         reach, rows = self.reach, self.rows
         free = rows & ~reach[:, self.fixed].any(axis=1)
         pattern, first, _ = _merge_patterns(reach[free], np.ones(int(free.sum())))
-        self.notes.append(f"LSCP model: {len(pattern):,} distinct group(s) of priority areas not yet within reach of a "
+        self.notes.append(f"LSCP model: {count_of(len(pattern), 'distinct group')} of priority areas not yet "
+                          "within reach of a "
                           f"fixed hub x {reach.shape[1]:,} sites")
         if len(pattern) * reach.shape[1] > MAX_COVER_PAIRS:
             raise ModelTooLargeError(f"LSCP would need {len(pattern):,} demand groups x {reach.shape[1]:,} sites; "

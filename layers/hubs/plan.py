@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from geo.crs import BNG
+from geo.words import count_of
 from layers.hubs.coverage import HubCoverage
 from layers.hubs.demand import WEIGHT_LABEL, WEIGHT_VERB, check_demand_layer
 from layers.hubs.errors import HubError
@@ -211,7 +212,7 @@ def plan_hubs(demand: gpd.GeoDataFrame, existing: gpd.GeoDataFrame | None, candi
         notes.append(f"travel times: {info['label']}")
     unreachable = [u for u in info.get("unreachable", [])]
     if unreachable:
-        notes.append(f"{len(unreachable)} point(s) could not be placed on the network, e.g. "
+        notes.append(f"{count_of(len(unreachable), 'point')} could not be placed on the network, e.g. "
                      f"{unreachable[0]['id']}: {unreachable[0]['reason']}")
     result = table = None
     if model != "coverage":
