@@ -10,7 +10,7 @@ from geo.csvsafe import to_csv_bytes
 from geo.errors import WardscopeError
 from geo.escape import html_text, md_text
 from geo.saved import slug
-from geo.words import count_of
+from geo.words import agree, count_of
 from layers.lay_words import score_scale_words
 from layers.mapview import LEVEL_LABEL, format_value
 from layers.scoring import top_reasons_table
@@ -86,7 +86,7 @@ def _ranked(result) -> tuple[pd.DataFrame, dict]:
 
 def _few_ranked_note(n_ranked: int) -> None:
     if 0 < n_ranked < 10:
-        st.caption(f"Only {count_of(n_ranked, 'area')} {'was' if n_ranked == 1 else 'were'} ranked here: with so "
+        st.caption(f"Only {count_of(n_ranked, 'area')} {agree(n_ranked, 'was', 'were')} ranked here: with so "
                    "few, bands and the robust flag say little; "
                    "compare with the national rank.")
 

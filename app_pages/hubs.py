@@ -5,6 +5,7 @@ import streamlit as st
 from app_pages import cache, details, maps, requests, sources, state, uploads
 from geo.errors import WardscopeError
 from geo.escape import md_text
+from geo.words import agree
 from layers.hub_view import hub_map
 from layers.hubs.demand import DEMAND_KINDS
 from layers.hubs.errors import NothingToAddError
@@ -50,7 +51,7 @@ capacity = st.sidebar.checkbox("Each hub serves at most its capacity", key="hub_
 
 st.title(f"Hub planner: {md_text(area.name)}")
 st.caption(f"Demand: {WEIGHTS[weight].lower()} of LSOAs in the {' and '.join(bands) or 'no'} "
-           f"{'band' if len(bands) == 1 else 'bands'} of "
+           f"{agree(len(bands), 'band', 'bands')} of "
            f"{md_text(profile.name)}, at their population-weighted centres. Travel times are estimates.")
 if model == "coverage" and existing is None:
     st.info("Coverage measures existing hubs: upload them in the sidebar, or choose a 'best sites' question.")
@@ -89,10 +90,7 @@ else:
     c2.metric("Cold spots", f"{summary['cold_spots']}")
     c3.metric("Priority areas covered by 2+ hubs", f"{summary['duplicated_areas']}")
 sentences = plan.statements()
-headline = [sentences[0]] + [t for t in sentences if t.startswith(("the best", "the fewest", "what each adds", "only ",
-                                                                     "unmet demand", "this is the best", "this may not"))
-                             or " full: " in t]
-for sentence in headline:
+for sentence in plan.key_statements():
     st.markdown(f"- {md_text(sentence[:1].upper() + sentence[1:])}")
 with st.expander("All figures, ready to quote"):
     for sentence in sentences:

@@ -15,6 +15,7 @@ from app_pages import requests
 from app_pages.pack_job import PackJob, session_alive
 from geo.escape import md_text
 from geo.saved import slug
+from geo.words import count_of
 
 #: More wards than this take too long to wait for: choose a smaller area.
 MAX_PACK_WARDS = 150
@@ -38,14 +39,14 @@ def councillor_pack(store, area, profile) -> None:
     stopped = st.session_state.pop(STOPPED, None)
     if stopped:
         st.info(f"The pack for {md_text(stopped)} was stopped.", icon=":material/info:")
+    held = st.session_state.get(HELD)
+    here = held is not None and held["for"] == made_for
     if job is not None:
         _progress()
-        if job.made_for != made_for:
+        if job.made_for != made_for and not here:
             what = ("it again with the profile and weights chosen now" if job.made_for[1].area.name == area.name
                     else f"the pack for {md_text(area.name)}")
             st.caption(f"To make {what} now, stop this one first; or come back once it is ready.")
-    held = st.session_state.get(HELD)
-    here = held is not None and held["for"] == made_for
     if held is not None:
         st.download_button(f"Download the councillor pack{'' if here else ' for ' + _named(held['for'], made_for)} "
                            f"({held['wards']} wards, zip)", held["zip"],
@@ -54,15 +55,15 @@ def councillor_pack(store, area, profile) -> None:
     if job is not None or here:
         return
     failed = st.session_state.get(FAILED)
-    if failed is not None:
-        st.error(f"The pack for {_named(failed['for'], made_for)} could not be made: {md_text(failed['error'])}")
+    if failed is not None and failed["for"] == made_for:  # a failure for other settings is not this page's
+        st.error(f"The pack could not be made: {md_text(failed['error'])}")
     if n > MAX_PACK_WARDS:
         st.caption(f"{md_text(area.name)} has {n:,} wards; a pack holds at most {MAX_PACK_WARDS}. "
                    "Choose a smaller area of interest, such as one district, for its pack.")
         return
     minutes = max(1, round(n * SECONDS_PER_WARD / 60))
     st.caption(f"One PDF profile for each of the {n} wards in {md_text(area.name)}, ranked on a contents page, "
-               f"in one zip file (about {minutes} minute{'s' if minutes > 1 else ''} to make). You can go on "
+               f"in one zip file (about {count_of(minutes, 'minute')} to make). You can go on "
                "using the app while it is made."
                + (" It replaces the pack above once it is ready." if held is not None else ""))
     if not st.button(f"Make the pack ({n} wards)", key="make-pack"):
@@ -77,7 +78,7 @@ def _named(kept_for, made_for) -> str:
     (profile, weights or data) than the page's ``made_for``."""
     name = md_text(kept_for[1].area.name)
     if kept_for[1].area.name == made_for[1].area.name and kept_for != made_for:
-        return f"{name} (made with another profile, other weights or earlier data)"
+        return f"{name}, made with another profile, other weights or earlier data"
     return name
 
 
@@ -113,6 +114,4 @@ def _progress() -> None:
         return
     st.caption(f"Making the pack for {md_text(job.made_for[1].area.name)}. You can use other pages meanwhile and "
                "come back here to download it.")
-    if st.button("Stop making the pack", key="stop-pack"):
-        job.cancel()
-        st.caption("Stopping at the end of this ward…")
+    st.button("Stop making the pack", key="stop-pack", on_click=job.cancel)

@@ -4,7 +4,7 @@ import streamlit as st
 
 from app_pages import cache, details, maps, place_finder, saved_panels, scores, sources, state
 from geo.escape import md_text
-from geo.words import count_of
+from geo.words import agree, count_of
 from layers.hotspots import CLUSTER_LABELS
 from layers.mapclasses import SCHEMES
 from layers.mapview import SCORE_LAYERS, score_map
@@ -89,8 +89,8 @@ details.ranking_table(request, result, area, level, key="scoring")
 if hoods is not None:
     st.subheader("Priority neighbourhoods")
     st.caption(f"Touching priority areas (sharing a stretch of boundary, not just a corner) joined into "
-               f"neighbourhoods; {count_of(hoods.hot_spots, 'area')} {'is a' if hoods.hot_spots == 1 else 'are'} "
-               f"significant hot {'spot' if hoods.hot_spots == 1 else 'spots'} "
+               f"neighbourhoods; {count_of(hoods.hot_spots, 'area')} "
+               f"{agree(hoods.hot_spots, 'is a significant hot spot', 'are significant hot spots')} "
                "(Getis-Ord Gi*, 999 permutations, false discovery rate 5%).")
     st.dataframe(readable_table(hoods.table, CLUSTER_LABELS, drop=("codes",)), hide_index=True, width="stretch")
 # the saved profile never includes the session's access indicator: it depends on this session's sites

@@ -38,7 +38,7 @@ import yaml
 from geo import atomic
 from geo.errors import SourceFileError, WardscopeError
 from geo.gss import GSS_PATTERN, LEVEL_NAMES
-from geo.words import count_of
+from geo.words import agree, count_of
 from layers.checks import article
 from layers.registry import ID_PATTERN, Indicator, RegistryError, build_indicator, builtin_registry, indicators_dir
 
@@ -286,7 +286,7 @@ def _merge_2011(rows: pd.DataFrame, from11: dict, seen: dict, problems: list) ->
         missing = [c for c in from11.get(code, []) if c not in seen]
         if missing or group["num"].isna().any():
             summed.loc[code, ["num", "den"]] = np.nan
-            why = f"missing 2011 part(s) {', '.join(missing[:3])}" if missing else "a suppressed 2011 part"
+            why = f"missing 2011 {agree(len(missing), 'part', 'parts')} {', '.join(missing[:3])}" if missing else "a suppressed 2011 part"
             problems.append(RowProblem(int(group["row"].iloc[0]), code,
                                        f"2021 LSOA merged from 2011 LSOAs, {why}: kept as unknown"))
     return pd.concat([rows[direct].set_index("code")[["num", "den"]], summed]).reset_index()

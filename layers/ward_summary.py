@@ -17,6 +17,8 @@ import math
 
 import pandas as pd
 
+from geo.words import count_of
+
 #: How many standout indicators the summary names.
 STANDOUT_N = 2
 
@@ -72,9 +74,9 @@ def _count_sentence(report) -> str:
             f"and better on {green}.")
 
 
-def _band_of(s: dict, report) -> str:
-    """``top 20% of wards in Luton`` (or in England, for a profile banded nationally)."""
-    place = "England" if s.get("band_scope") == "national" else report.area_name
+def _band_of(s: dict, area_name: str) -> str:
+    """``the top 20% of wards in Luton`` (``area_name``; England for a profile banded nationally)."""
+    place = "England" if s.get("band_scope") == "national" else area_name
     if s["robust_band"] == "priority":
         return f"the priority group (score at or above the threshold) in {place}"
     return f"the {s['robust_band']} of wards in {place}"
@@ -99,7 +101,7 @@ def _priority_sentences(report) -> list[str]:
         lo, hi = s["rank_range"]
         spread = (f", ranking between {lo} and {hi} there in 9 tries out of 10" if lo != hi else
                   f", ranked {lo} there in at least 9 tries out of 10")
-    band = _band_of(s, report)
+    band = _band_of(s, report.area_name)
     if _never(s):
         where = f"it is never in {band}"
     else:
@@ -182,12 +184,10 @@ def robust_rule(s: dict, area_name: str) -> str | None:
     if verdict_kind(s) is None:
         return None
     draws = s.get("draws")
-    tried = f"{draws:,} different weightings of the indicators" if draws else "different weightings of the indicators"
-    where = "England" if s.get("band_scope") == "national" else area_name
-    group = ("at or above the score threshold" if s["robust_band"] == "priority" else
-             f"in the {s['robust_band']} of wards in {where}")
-    return (f"Under other weightings: how often the ward is still {group} across {tried}; a robust priority "
-            f"is there in {_needed(s['robust_share'], draws)}.")
+    tried = (f"{count_of(draws, 'different weighting')} of the indicators" if draws else
+             "different weightings of the indicators")
+    return (f"Under other weightings: how often the ward is still in {_band_of(s, area_name)} across {tried}; "
+            f"a robust priority is there in {_needed(s['robust_share'], draws)}.")
 
 
 def summary_sentences(report) -> list[str]:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from geo.words import count_of
+from geo.words import agree, count_of
 from layers.user_indicators import read_user_indicator, save_user_indicator
 from tasks.result import Provenance, Result, versions
 
@@ -61,7 +61,7 @@ def run(request: UserIndicatorRequest, store) -> UserIndicatorResult:
     ind = check.indicator
     kept = int(check.rows[ind.id].notna().sum())
     notes = [f"{count_of(len(check.problems), 'row')} with a problem (listed); {kept} of "
-             f"{count_of(check.rows_read, 'row')} give a figure"]
+             f"{count_of(check.rows_read, 'row')} {agree(kept, 'gives', 'give')} a figure"]
     if check.level == "lsoa11":
         notes.append("the file is on 2011 LSOAs: figures were put on 2021 LSOAs (merged ones added up)")
     provenance = Provenance("user_indicator", ind.caveat,

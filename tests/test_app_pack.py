@@ -224,3 +224,23 @@ def test_another_area_neither_stops_a_pack_nor_drops_one_and_the_stop_button_sto
     assert [i.value for i in at.info if i.value == "The pack for Luton was stopped."]
     assert _pack_buttons(at) == [f"Download the councillor pack for Isles of Scilly ({n} wards, zip)"]
     assert "make-pack" in [b.key for b in at.button]
+
+
+def test_a_failed_pack_says_why_on_its_own_area_only(store, monkeypatch):
+    import tasks.profile
+    from geo.errors import WardscopeError
+
+    def broken(request, store, progress):
+        raise WardscopeError("ward E05000000 has no boundary")
+
+    monkeypatch.setattr(tasks.profile, "run_pack", broken)
+    at = profile_page(SCILLY)
+    at.button(key="make-pack").click().run()
+    for _ in range(60):  # the job fails at once, often before the page's own rerun has collected it
+        if "councillor_pack_job" not in at.session_state or at.session_state["councillor_pack_job"].wait(0.5):
+            break
+    at.run()
+    assert [e.value for e in at.error] == ["The pack could not be made: ward E05000000 has no boundary"]
+    at.sidebar.selectbox(key="w:area").set_value("Luton (district)").run()
+    assert not at.exception and not at.error  # Luton's pack was never asked for
+    assert "make-pack" in [b.key for b in at.button]

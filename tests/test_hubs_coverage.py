@@ -65,7 +65,7 @@ def test_districts_and_sentences(cov):
     assert lines[1] == "100.0% of priority residents in Xford live within 30 minutes by bus of a hub (300 of 300)"
     assert lines[2].startswith("0.0% of priority residents in Yton live")
     assert lines[3] == ("2 priority areas have no hub within 30 minutes (cold spots, 700 priority residents); "
-                        "1 have two or more hubs within reach")
+                        "1 has two or more hubs within reach")
 
 
 def test_closing_a_hub_and_the_threshold_edge():

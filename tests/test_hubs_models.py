@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import itertools
 import math
 
@@ -178,6 +180,9 @@ def test_lscp_infeasible_is_detected_before_solving_and_says_what_would_solve_it
                        "candidate sites near those areas or a faster mode (e.g. car)")
     solved = HubLSCP.from_matrix(minutes, np.ones(4), 42, demand=demand, mode="bus").solve()
     assert solved.after.summary["covered_pct"] == 100
+    key = solved.key_statements()  # what the Hub planner leads with: the LSCP result, then the solver's word
+    assert re.match(r"(1 site|\d+ sites) \(.+\) (puts|put) every priority area within 42 minutes", key[0]), key
+    assert key[-1].startswith("this is the best possible plan") and set(key) <= set(solved.statements())
 
 
 def test_mclp_with_a_threshold_nobody_can_meet():
@@ -199,13 +204,15 @@ def test_k_larger_than_the_candidates():
         HubMCLP.from_matrix(minutes, weights, 20, 4, fixed=fixed)
     with pytest.raises(TooFewCandidatesError, match=r"only 2 candidate sites and 1 removable hub to"):
         HubPMedian.from_matrix(minutes, weights, 20, 4, fixed=fixed, existing=[True, True, True, False, False])
+    with pytest.raises(TooFewCandidatesError, match=r"there are only 3 removable hubs to choose from"):
+        HubMCLP.from_matrix(minutes, weights, 20, 4, fixed=fixed, existing=[True] * 5)
 
 
 def test_no_candidates():
     minutes, weights, _ = instance(2, m=3)
     with pytest.raises(NoCandidatesError, match="no candidate sites to choose from besides the existing hubs"):
         HubMCLP.from_matrix(minutes, weights, 20, 1, fixed=[True, True, True])
-    with pytest.raises(NoCandidatesError, match=r"priority areas? ha(s|ve) no hub within reach and there are no candidate"):
+    with pytest.raises(NoCandidatesError, match=r"^(1 priority area has|([2-9]|\d\d+) priority areas have) no hub within reach and there are no candidate"):
         HubLSCP.from_matrix(minutes, weights, 20, fixed=[True, True, True])
     done = HubLSCP.from_matrix(minutes, weights, 60, fixed=[True, True, True]).solve()  # all in reach already
     assert done.solver.cbc_result == "no solve needed" and done.after.summary["covered_pct"] == 100

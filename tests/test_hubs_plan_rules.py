@@ -52,7 +52,7 @@ def test_mclp_lists_only_the_sites_that_add_coverage():
     assert model.after.summary["covered_pct"] == 100.0
     text = model.statements()
     assert text[0].startswith("the best site added to the existing hubs (site 1) raises coverage")
-    assert ("only 1 of the 3 sites asked for add anything: any further new site would add no priority demand "
+    assert ("only 1 of the 3 sites asked for adds anything: any further new site would add no priority demand "
             "within reach, so none is listed (asking for 1 gives the same plan)") in text
     assert model.site_table().set_index("name")["decision"].to_dict() == {
         "site 0": "fixed", "site 1": "new", "site 2": "not chosen", "site 3": "not chosen"}
@@ -63,7 +63,7 @@ def test_pmedian_drops_a_site_that_shortens_no_journey():
     minutes = np.array([[5.0, 20, 30], [25, 5, 30], [30, 6, 40]])
     model = HubPMedian.from_matrix(minutes, [100, 100, 100], 30, 2, fixed=[True, False, False]).solve()
     assert model.open.tolist() == [True, True, False] and model.idle == ["site 2"]
-    assert any(s.startswith("only 1 of the 2 sites asked for add anything: any further new site would add no "
+    assert any(s.startswith("only 1 of the 2 sites asked for adds anything: any further new site would add no "
                             "shorter journey for anyone") for s in model.statements())
 
 
@@ -89,7 +89,7 @@ def test_luton_plan_stops_at_the_sites_that_add_coverage(files, store):
     assert model.after.summary["covered_pct"] == pytest.approx(100.0)
     gains = model.marginal["added_weight"].iloc[1:]
     assert (gains > 0).all() and len(gains) == chosen
-    assert f"only {chosen} of the 30 sites asked for add anything" in " ".join(plan.statements())
+    assert f"only {chosen} of the 30 sites asked for {'adds' if chosen == 1 else 'add'} anything" in " ".join(plan.statements())
     sites = plan.table("sites")
     assert (sites["decision"] == "new").sum() == chosen
 

@@ -123,7 +123,7 @@ def _untimed(value):
     if isinstance(value, list):
         return [_untimed(v) for v in value]
     if isinstance(value, str):  # "... (CBC) proved it in 1.2 s": the statement carries the run time too
-        return re.sub(r"proved it in \d+(\.\d+)? s", "proved it in … s", value)
+        return re.sub(r"proved it in (under )?\d+(\.\d+)? s", "proved it in … s", value)
     return value
 
 

@@ -158,4 +158,4 @@ def test_a_merged_lsoa_missing_a_2011_part_is_unknown_and_listed(store, user_hom
     rows = result.rows.set_index("code")["old_count"]
     assert rows[same] == 4 and np.isnan(rows[merged21])  # unknown, not an undercount
     (problem,) = result.data.itertuples(index=False)
-    assert problem.row == 3 and "missing 2011 part(s)" in problem.problem and parts[1] in problem.problem
+    assert problem.row == 3 and f"missing 2011 part {parts[1]}" in problem.problem

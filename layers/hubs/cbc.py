@@ -76,7 +76,7 @@ class SolveInfo:
         gap = f"{100 * self.gap:.2f}%" if self.gap is not None else "an unknown share"
         return (f"this may not be the best possible plan: the optimiser (CBC) stopped at its {self.time_limit_s:g} s "
                 f"time limit, and the plan shown is within {gap} of the best possible (gap from {self.gap_source}); "
-                "allow it more time to find and prove the best")
+                "fewer candidate sites make it quicker (on the command line, more time also helps)")
 
     def as_dict(self) -> dict:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
@@ -161,8 +161,9 @@ def solve_cbc(problem: pulp.LpProblem, *, time_limit_s: float | None = None, war
     if status == pulp.LpStatusInfeasible or sol == pulp.LpSolutionInfeasible:
         raise SolverError(f"{what} has no feasible solution (CBC: {parsed['result'] or label})")
     if status == pulp.LpStatusNotSolved or sol == pulp.LpSolutionNoSolutionFound:
-        raise SolverError(f"{what}: the optimiser (CBC) found no plan within its {limit:g} s time limit; allow it "
-                          "more time or make the problem smaller (fewer candidate sites or priority areas)")
+        raise SolverError(f"{what}: the optimiser (CBC) found no plan within its {limit:g} s time limit; make the "
+                          "problem smaller (fewer candidate sites or priority areas), or on the command line allow it "
+                          "more time")
     if status != pulp.LpStatusOptimal or sol not in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible):
         raise SolverError(f"{what}: CBC ended with status {label} ({sol_label}); the plan cannot be trusted")
     objective = float(pulp.value(problem.objective) or 0.0)

@@ -178,7 +178,8 @@ class HubCoverage:
         s = self.summary
         out.append(f"{count_of(s['cold_spots'], 'priority area')} {agree(s['cold_spots'], 'has', 'have')} no hub "
                    f"within {self.threshold_min:g} minutes (cold spots, "
-                   f"{s['cold_weight']:,.0f} {self.label}); {s['duplicated_areas']} have two or more hubs within reach")
+                   f"{s['cold_weight']:,.0f} {self.label}); {s['duplicated_areas']} "
+                   f"{agree(s['duplicated_areas'], 'has', 'have')} two or more hubs within reach")
         return out
 
 

@@ -24,7 +24,7 @@ from shapely import STRtree
 
 from geo.crs import BNG, require_bng
 from geo.employment_sites import SitesError, read_sites
-from geo.words import count_of
+from geo.words import agree, count_of
 from layers.hubs.errors import HubError, SitesOutsideAreaError
 
 #: Kinds of existing provision (the vocabulary of the ``type`` column).
@@ -268,7 +268,7 @@ def locate_in_area(sites: gpd.GeoDataFrame, lsoa: gpd.GeoDataFrame, *, area_name
     more = f" and {len(far) - 3} more" if len(far) > 3 else ""
     if outside == "error":
         raise SitesOutsideAreaError(
-            f"{count_of(len(far), 'site')} {'lies' if len(far) == 1 else 'lie'} outside {area_name}: {shown}{more}; "
+            f"{count_of(len(far), 'site')} {agree(len(far), 'lies', 'lie')} outside {area_name}: {shown}{more}; "
             "remove them, choose an area that "
             f"contains them, or pass --sites-outside keep (hubs over the border that residents use) or drop")
     notes = list(out.attrs.get("notes", []))

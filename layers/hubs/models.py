@@ -253,10 +253,11 @@ class HubModel:
             raise HubError(f"{self.kind} needs k, the number of sites to choose (1 or more), got {self.k}")
         if self.k > n_choose:
             removable = int((self.existing & ~self.fixed).sum())
-            what = count_of(n_choose - removable, "candidate site") + (
-                f" and {count_of(removable, 'removable hub')}" if removable else "")
+            candidates = n_choose - removable
+            parts = [count_of(n, word) for n, word in ((candidates, "candidate site"), (removable, "removable hub")) if n]
+            first = candidates or removable
             raise TooFewCandidatesError(f"{count_of(self.k, 'new site')} (k) were asked for but there "
-                                        f"{agree(n_choose, 'is', 'are')} only {what} to choose from; ask for "
+                                        f"{agree(first, 'is', 'are')} only {' and '.join(parts)} to choose from; ask for "
                                         f"{n_choose} or fewer, or add candidate sites")
 
     def _build(self) -> None:  # pragma: no cover - abstract
@@ -445,20 +446,11 @@ class HubModel:
         return f"the best {'site' if n == 1 else f'{n:,} sites'}{besides} ({self.chosen_names()})"
 
     def _verb(self, n: int, singular: str, plural: str) -> str:
-        return singular if self._n_chosen(n) == 1 else plural
+        return agree(self._n_chosen(n), singular, plural)
 
     def statements(self) -> list[str]:
         """Sentences ready to quote: what the plan does, the solver status, closures, capacity."""
-        out = self._headline()
-        if self.idle:
-            n = int((self.open & ~self.fixed).sum())
-            out.append(f"only {n} of the {count_of(self.k, 'site')} asked for add anything: any further new site would "
-                       f"add {self._nothing()}, so none is listed (asking for {n} gives the same plan)")
-        table = self.marginal.iloc[1:]
-        if len(table) and self.greedy_sentence:
-            steps = "; ".join(self._step(r) for r in table.iloc[:STEPS_SHOWN].itertuples(index=False))
-            more = f"; and {len(table) - STEPS_SHOWN} more (see the marginal table)" if len(table) > STEPS_SHOWN else ""
-            out.append(f"what each adds, taken one at a time, biggest gain first: {steps}{more}")
+        out = self._headline() + self._idle_and_steps()
         closed = self.sites["name"][self.decisions() == "closed"].tolist()
         if closed:
             out.append(f"closes {count_of(len(closed), 'removable hub')}: {', '.join(map(str, closed))}")
@@ -470,6 +462,25 @@ class HubModel:
             out.append(f"{count_of(len(over), 'hub')} would be the nearest for more priority demand than "
                        f"{agree(len(over), 'its', 'their')} capacity: {shown}")
         out.append(self.solver.text())
+        return out
+
+    def key_statements(self) -> list[str]:
+        """The few of :meth:`statements` a page leads with: what the plan does, the sites one by one, and
+        whether it is proved the best."""
+        return self._headline() + self._idle_and_steps() + [self.solver.text()]
+
+    def _idle_and_steps(self) -> list[str]:
+        out = []
+        if self.idle:
+            n = int((self.open & ~self.fixed).sum())
+            out.append(f"only {n} of the {count_of(self.k, 'site')} asked for {agree(n, 'adds', 'add')} anything: any "
+                       f"further new site would add {self._nothing()}, so none is listed (asking for {n} gives the "
+                       "same plan)")
+        table = self.marginal.iloc[1:]
+        if len(table) and self.greedy_sentence:
+            steps = "; ".join(self._step(r) for r in table.iloc[:STEPS_SHOWN].itertuples(index=False))
+            more = f"; and {len(table) - STEPS_SHOWN} more (see the marginal table)" if len(table) > STEPS_SHOWN else ""
+            out.append(f"what each adds, taken one at a time, biggest gain first: {steps}{more}")
         return out
 
     def _step(self, r) -> str:
@@ -886,7 +897,7 @@ class HubLSCP(HubModel):
         names = self.chosen_names()
         fixed = f" added to the {count_of(int(self.fixed.sum()), 'existing hub')}" if self.fixed.any() else ""
         b = self.before.summary
-        return [f"{count_of(n_new, 'site')}{fixed} ({names}) put every priority area{self._where()} {self._phrase()} "
+        return [f"{count_of(n_new, 'site')}{fixed} ({names}) {agree(n_new, 'puts', 'put')} every priority area{self._where()} {self._phrase()} "
                 "of a hub "
                 f"(coverage of {self.label} from {b['covered_pct']:.1f}% to {self.after.summary['covered_pct']:.1f}%)"]
 

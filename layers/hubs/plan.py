@@ -61,6 +61,10 @@ class HubPlan:
             out.append(f"best coverage for each number of new sites (re-solved): {steps}")
         return out
 
+    def key_statements(self) -> list[str]:
+        """What a page leads with: coverage now, then the plan's :meth:`HubModel.key_statements`."""
+        return self.coverage.statements()[:1] + (self.result.key_statements() if self.result is not None else [])
+
     def table(self, name: str) -> pd.DataFrame:
         """One of :data:`TABLES` as a DataFrame, numbers rounded to 0.01."""
         if name not in TABLES:
