@@ -89,12 +89,17 @@ if after is not None:
 else:
     c2.metric("Cold spots", f"{summary['cold_spots']}")
     c3.metric("Priority areas covered by 2+ hubs", f"{summary['duplicated_areas']}")
-sentences = plan.statements()
-for sentence in plan.key_statements():
-    st.markdown(f"- {md_text(sentence[:1].upper() + sentence[1:])}")
+
+
+def bullets(sentences: list[str]) -> None:
+    """Each sentence as a bullet, starting with a capital."""
+    for s in sentences:
+        st.markdown(f"- {md_text(s[:1].upper() + s[1:])}")
+
+
+bullets(plan.key_statements())
 with st.expander("All figures, ready to quote"):
-    for sentence in sentences:
-        st.markdown(f"- {md_text(sentence[:1].upper() + sentence[1:])}")
+    bullets(plan.statements())
 
 md, points = hub_map(store, area, plan)
 col_map, col_side = st.columns([2.3, 1])

@@ -472,7 +472,7 @@ class HubModel:
     def _idle_and_steps(self) -> list[str]:
         out = []
         if self.idle:
-            n = int((self.open & ~self.fixed).sum())
+            n = self._n_chosen(self.k)
             out.append(f"only {n} of the {count_of(self.k, 'site')} asked for {agree(n, 'adds', 'add')} anything: any "
                        f"further new site would add {self._nothing()}, so none is listed (asking for {n} gives the "
                        "same plan)")
